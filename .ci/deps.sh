@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a target needs, only those missing, so `make` works on a
+# fresh Debian/Ubuntu machine with no manual step. Usage: .ci/deps.sh build|test|windows|screenshot
+set -euo pipefail
+
+build=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
+declare -A extra=(
+	[build]=""
+	[test]=""
+	[windows]="gcc-mingw-w64-x86-64"
+	[screenshot]="xvfb xauth xdotool imagemagick"
+)
+want=("${build[@]}")
+for t in "$@"; do
+	[[ -v extra[$t] ]] || { echo "deps.sh: unknown target $t" >&2; exit 2; }
+	read -ra more <<<"${extra[$t]}"
+	want+=("${more[@]}")
+done
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	echo "Installing Debian packages: ${missing[*]}" >&2
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+if ! command -v go >/dev/null; then
+	echo "Go is not installed. Install Go 1.24 or newer (https://go.dev/dl/), then run make again." >&2
+	exit 1
+fi

@@ -1,0 +1,163 @@
+package wechattest
+
+import (
+	"slices"
+	"sort"
+	"time"
+)
+
+// maxWaitCases is how many waiting users getwaitcase returns (the doc's 100).
+const maxWaitCases = 100
+
+type session struct {
+	kf      string
+	created int64
+}
+
+type waitCase struct {
+	openid string
+	latest int64
+}
+
+type sessionState struct {
+	sessions map[string]*session // by openid
+	waits    []waitCase          // oldest first
+}
+
+func (s *Server) initSessions() { s.sessions = map[string]*session{} }
+
+// AddWaitCase puts openid in the waiting queue (a user waiting for a KF) with
+// its latest message time; a session created for it removes it.
+func (s *Server) AddWaitCase(openid string, latest time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.knownUser(openid, latest)
+	s.waits = slices.DeleteFunc(s.waits, func(w waitCase) bool { return w.openid == openid })
+	s.waits = append(s.waits, waitCase{openid, latest.Unix()})
+	sort.SliceStable(s.waits, func(i, j int) bool { return s.waits[i].latest < s.waits[j].latest })
+}
+
+func (s *Server) acceptedCases(kf string) int {
+	n := 0
+	for _, ss := range s.sessions {
+		if ss.kf == kf {
+			n++
+		}
+	}
+	return n
+}
+
+type sessionReq struct {
+	KFAccount string `json:"kf_account"`
+	OpenID    string `json:"openid"`
+}
+
+// handleSessionCreate: POST /customservice/kfsession/create {"kf_account","openid"}.
+// The KF account must be bound to a worker (65402) and online (65415).
+func (s *Server) handleSessionCreate(c *call) (any, *apiError) {
+	var req sessionReq
+	if e := decodeJSON(c, &req); e != nil {
+		return nil, e
+	}
+	k := s.findKF(req.KFAccount)
+	switch {
+	case k == nil:
+		return nil, errc(65401)
+	case k.WX == "":
+		return nil, errc(65402)
+	case k.Status == 0:
+		return nil, errc(65415)
+	}
+	if _, e := s.recipient(req.OpenID); e != nil {
+		return nil, e
+	}
+	if ss := s.sessions[req.OpenID]; ss != nil && ss.kf != req.KFAccount {
+		return nil, errc(65414)
+	}
+	s.sessions[req.OpenID] = &session{kf: req.KFAccount, created: c.now.Unix()}
+	s.waits = slices.DeleteFunc(s.waits, func(w waitCase) bool { return w.openid == req.OpenID })
+	return ok0, nil
+}
+
+// handleSessionClose: POST /customservice/kfsession/close {"kf_account","openid"}.
+func (s *Server) handleSessionClose(c *call) (any, *apiError) {
+	var req sessionReq
+	if e := decodeJSON(c, &req); e != nil {
+		return nil, e
+	}
+	if s.findKF(req.KFAccount) == nil {
+		return nil, errc(65401)
+	}
+	ss := s.sessions[req.OpenID]
+	if ss == nil {
+		return nil, errc(65413)
+	}
+	if ss.kf != req.KFAccount {
+		return nil, errc(65414)
+	}
+	delete(s.sessions, req.OpenID)
+	return ok0, nil
+}
+
+// handleGetSession: GET /customservice/kfsession/getsession?openid= →
+// {"createtime","kf_account"}; kf_account is "" when nobody serves the user.
+func (s *Server) handleGetSession(c *call) (any, *apiError) {
+	openid := c.q.Get("openid")
+	if s.users[openid] == nil {
+		return nil, errc(40003)
+	}
+	out := struct {
+		CreateTime int64  `json:"createtime"`
+		KFAccount  string `json:"kf_account"`
+	}{}
+	if ss := s.sessions[openid]; ss != nil {
+		out.CreateTime, out.KFAccount = ss.created, ss.kf
+	}
+	return out, nil
+}
+
+// handleSessionList: GET /customservice/kfsession/getsessionlist?kf_account=.
+func (s *Server) handleSessionList(c *call) (any, *apiError) {
+	kf := c.q.Get("kf_account")
+	if s.findKF(kf) == nil {
+		return nil, errc(65401)
+	}
+	type item struct {
+		CreateTime int64  `json:"createtime"`
+		OpenID     string `json:"openid"`
+	}
+	list := []item{}
+	for openid, ss := range s.sessions {
+		if ss.kf == kf {
+			list = append(list, item{ss.created, openid})
+		}
+	}
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].CreateTime != list[j].CreateTime {
+			return list[i].CreateTime < list[j].CreateTime
+		}
+		return list[i].OpenID < list[j].OpenID
+	})
+	return struct {
+		SessionList []item `json:"sessionlist"`
+	}{list}, nil
+}
+
+// handleWaitCase: GET /customservice/kfsession/getwaitcase → the oldest 100 waiting users.
+func (s *Server) handleWaitCase(c *call) (any, *apiError) {
+	type item struct {
+		LatestTime int64  `json:"latest_time"`
+		OpenID     string `json:"openid"`
+	}
+	list := []item{}
+	for _, w := range s.waits {
+		if len(list) == maxWaitCases {
+			break
+		}
+		list = append(list, item{w.latest, w.openid})
+	}
+	return struct {
+		Count        int    `json:"count"`
+		WaitCaseList []item `json:"waitcaselist"`
+	}{len(s.waits), list}, nil
+}

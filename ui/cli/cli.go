@@ -1,0 +1,180 @@
+// Package cli is KF Desk's command line: the same binary as the window, for scripted
+// and scheduled work. Output is plain text, or one JSON object per line with --json;
+// errors are one line on stderr (errcode and explanation) and a non-zero exit status.
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"golang.org/x/term"
+
+	"kfdesk/storage"
+	"kfdesk/ui/workspace"
+)
+
+// Global options, accepted anywhere on the line.
+type Global struct {
+	DataDir string
+	Account string
+	JSON    bool
+	Help    bool
+}
+
+// ParseGlobal takes the global options out of args and returns the rest.
+func ParseGlobal(args []string) (Global, []string, error) {
+	var g Global
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, hasVal := strings.Cut(a, "=")
+		switch name {
+		case "--json", "-json":
+			g.JSON = true
+		case "-h", "--help", "-help", "help":
+			g.Help = true
+		case "--data-dir", "-data-dir", "--account", "-account":
+			if !hasVal {
+				if i+1 >= len(args) {
+					return g, nil, fmt.Errorf("%s needs a value", name)
+				}
+				i++
+				val = args[i]
+			}
+			if strings.HasSuffix(name, "data-dir") {
+				g.DataDir = val
+			} else {
+				g.Account = val
+			}
+		default:
+			rest = append(rest, a)
+		}
+	}
+	return g, rest, nil
+}
+
+// Env is what a command runs with. Tests fill it with buffers.
+type Env struct {
+	Ctx    context.Context
+	WS     *workspace.Workspace
+	G      Global
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+}
+
+type command struct {
+	usage string
+	run   func(e *Env, args []string) error
+}
+
+// commands maps "word" or "word sub" to its handler.
+var commands = map[string]command{}
+
+func register(name, usage string, run func(e *Env, args []string) error) {
+	commands[name] = command{usage, run}
+}
+
+// Usage is the help text.
+func Usage() string {
+	var b strings.Builder
+	b.WriteString("KF Desk 客服工作台 — WeChat customer service\n\n")
+	b.WriteString("usage: kfdesk [--data-dir DIR] [--account NAME] [--json] COMMAND [ARGS]\n")
+	b.WriteString("       kfdesk            (no command: open the window)\n\ncommands:\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "  kfdesk %s\n", commands[n].usage)
+	}
+	b.WriteString("\nThe AppSecret is read from $KFDESK_APPSECRET or standard input, never from the command line.\n")
+	return b.String()
+}
+
+// ErrUsage marks a mistake in the command line itself (exit status 2).
+var ErrUsage = errors.New("usage")
+
+// Run executes one command line (global options already removed).
+func Run(e *Env, args []string) error {
+	if len(args) == 0 || e.G.Help {
+		fmt.Fprint(e.Stdout, Usage())
+		return nil
+	}
+	if len(args) >= 2 {
+		if c, ok := commands[args[0]+" "+args[1]]; ok {
+			return c.run(e, args[2:])
+		}
+	}
+	if c, ok := commands[args[0]]; ok {
+		return c.run(e, args[1:])
+	}
+	return fmt.Errorf("%w: unknown command %q; run `kfdesk help`", ErrUsage, strings.Join(args, " "))
+}
+
+// flags makes a FlagSet that reports mistakes as ErrUsage instead of exiting.
+func flags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parse accepts flags before and after positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// printJSON writes one JSON object per line.
+func (e *Env) printJSON(v any) error {
+	enc := json.NewEncoder(e.Stdout)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// account resolves --account, the current account, or the only one.
+func (e *Env) account() (storage.Account, error) {
+	return e.WS.CurrentAccount(e.Ctx, e.G.Account)
+}
+
+// readSecret takes the AppSecret from $KFDESK_APPSECRET, a terminal prompt without
+// echo, or the first line of standard input, so it never shows in `ps` or shell history.
+func (e *Env) readSecret(prompt string) (string, error) {
+	if s := e.Getenv("KFDESK_APPSECRET"); s != "" {
+		return s, nil
+	}
+	if f, ok := e.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(e.Stderr, prompt)
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.Stderr)
+		return strings.TrimSpace(string(b)), err
+	}
+	line, err := bufio.NewReader(e.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
+}
+
+func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 2, 2, ' ', 0) }

@@ -1,0 +1,205 @@
+// Package ui is KF Desk's window: one file and one struct per screen, each with a
+// buildUI() and onXxx handlers. It is the only package that calls fyne.Do: work that
+// talks to WeChat runs in goroutines and hands its results back through fyne.Do.
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"kfdesk/assets"
+	"kfdesk/storage"
+	"kfdesk/ui/workspace"
+)
+
+// Page names a screen reachable from the navigation bar.
+type Page int
+
+const (
+	PageComposer Page = iota
+	PageKF
+	PageRecords
+	PageSettings
+)
+
+// MainWindow is KF Desk's one window: the account switcher on top, navigation on the
+// left, the chosen page on the right.
+type MainWindow struct {
+	app fyne.App
+	win fyne.Window
+	ws  *workspace.Workspace
+	ctx context.Context
+
+	accounts []storage.Account
+	account  storage.Account // the current one; zero when there is none
+	page     Page
+
+	accountSelect *widget.Select
+	demoBadge     *widget.Label
+	navButtons    []*widget.Button
+	content       *fyne.Container
+	status        *widget.Label
+
+	settings *settingsScreen
+	welcome  *welcomeScreen
+}
+
+// NewMainWindow builds the window for an open workspace. It does not show it.
+func NewMainWindow(a fyne.App, ws *workspace.Workspace) *MainWindow {
+	m := &MainWindow{app: a, ws: ws, ctx: context.Background()}
+	if code, _, err := ws.DB.Setting(m.ctx, workspace.SettingLanguage); err == nil {
+		SetLanguage(code)
+	} else {
+		SetLanguage("")
+	}
+	m.win = a.NewWindow("KF Desk 客服工作台")
+	m.win.SetIcon(assets.Icon)
+	m.win.Resize(fyne.NewSize(1100, 720))
+	m.buildUI()
+	return m
+}
+
+// Window is the Fyne window (for tests and for main to show).
+func (m *MainWindow) Window() fyne.Window { return m.win }
+
+// Account is the account the window works on.
+func (m *MainWindow) Account() storage.Account { return m.account }
+
+// buildUI (re)creates every widget; called again when the language changes.
+func (m *MainWindow) buildUI() {
+	m.accountSelect = widget.NewSelect(nil, m.onAccountChosen)
+	m.accountSelect.PlaceHolder = T("Choose an account")
+	m.demoBadge = widget.NewLabel(T("Demo data: nothing is sent to WeChat"))
+	m.demoBadge.Importance = widget.WarningImportance
+	m.status = widget.NewLabel("")
+	m.status.Truncation = fyne.TextTruncateEllipsis
+
+	pages := []struct {
+		label string
+		icon  fyne.Resource
+	}{
+		{T("Composer"), theme.MailSendIcon()},
+		{T("KF accounts"), theme.AccountIcon()},
+		{T("Chat records"), theme.HistoryIcon()},
+		{T("Settings"), theme.SettingsIcon()},
+	}
+	m.navButtons = nil
+	nav := container.NewVBox()
+	for i, p := range pages {
+		page := Page(i)
+		b := widget.NewButtonWithIcon(p.label, p.icon, func() { m.onNavigate(page) })
+		b.Alignment = widget.ButtonAlignLeading
+		m.navButtons = append(m.navButtons, b)
+		nav.Add(b)
+	}
+	title := heading("KF Desk 客服工作台")
+	// Wide enough for a Chinese account name; the Select itself would shrink to its placeholder.
+	selectBox := container.NewGridWrap(fyne.NewSize(260, m.accountSelect.MinSize().Height), m.accountSelect)
+	top := container.NewHBox(title, widget.NewLabel(T("Account:")), selectBox, m.demoBadge)
+	m.content = container.NewStack()
+	m.settings = newSettingsScreen(m)
+	m.welcome = newWelcomeScreen(m)
+
+	body := container.NewBorder(nil, nil, container.NewPadded(nav), nil, m.content)
+	m.win.SetContent(container.NewBorder(container.NewVBox(top, widget.NewSeparator()), m.status, nil, nil, body))
+	m.reloadAccounts("")
+}
+
+// reloadAccounts re-reads the account list and selects `choose` (or the current one).
+func (m *MainWindow) reloadAccounts(choose string) {
+	accs, err := m.ws.DB.Accounts(m.ctx)
+	if err != nil {
+		m.setStatus(errorText(err))
+	}
+	m.accounts = accs
+	names := make([]string, len(accs))
+	for i, a := range accs {
+		names[i] = a.Name
+	}
+	m.accountSelect.SetOptions(names)
+	if choose == "" && m.account.Name != "" {
+		choose = m.account.Name
+	}
+	cur, err := m.ws.CurrentAccount(m.ctx, choose)
+	if err != nil {
+		cur, _ = m.ws.CurrentAccount(m.ctx, "")
+	}
+	m.account = cur
+	if cur.Name != "" {
+		m.accountSelect.SetSelected(cur.Name) // calls onAccountChosen → showPage
+	} else {
+		m.accountSelect.ClearSelected()
+		m.showPage(m.page)
+	}
+}
+
+func (m *MainWindow) onAccountChosen(name string) {
+	for _, a := range m.accounts {
+		if a.Name == name {
+			m.account = a
+			_ = m.ws.DB.SetSetting(m.ctx, workspace.SettingCurrentAccount, name)
+		}
+	}
+	m.showPage(m.page)
+}
+
+func (m *MainWindow) onNavigate(p Page) { m.showPage(p) }
+
+// showPage puts a page in the content area. With no account yet, every page but
+// Settings shows the welcome screen that offers the demo account.
+func (m *MainWindow) showPage(p Page) {
+	m.page = p
+	for i, b := range m.navButtons {
+		if Page(i) == p {
+			b.Importance = widget.HighImportance
+		} else {
+			b.Importance = widget.MediumImportance
+		}
+		b.Refresh()
+	}
+	if m.account.Demo {
+		m.demoBadge.Show()
+	} else {
+		m.demoBadge.Hide()
+	}
+	var obj fyne.CanvasObject
+	switch {
+	case p == PageSettings:
+		obj = m.settings.buildUI()
+	case m.account.Name == "":
+		obj = m.welcome.buildUI()
+	case p == PageComposer:
+		obj = newComingScreen(T("Composer"), T("Send customer-service messages of every type, with files uploaded for you.")).buildUI()
+	case p == PageKF:
+		obj = newComingScreen(T("KF accounts"), T("List, add, edit and delete customer-service accounts, invite workers and set avatars.")).buildUI()
+	case p == PageRecords:
+		obj = newComingScreen(T("Chat records"), T("Download chat records, search them offline and export them to Excel.")).buildUI()
+	}
+	m.content.Objects = []fyne.CanvasObject{obj}
+	m.content.Refresh()
+}
+
+// setStatus shows a line at the bottom of the window.
+func (m *MainWindow) setStatus(s string) { m.status.SetText(s) }
+
+// comingScreen stands in for a page whose feature is not built yet.
+type comingScreen struct{ title, text string }
+
+func newComingScreen(title, text string) *comingScreen { return &comingScreen{title, text} }
+
+func (c *comingScreen) buildUI() fyne.CanvasObject {
+	t := heading(c.title)
+	l := widget.NewLabel(c.text + "\n" + T("Coming soon."))
+	l.Wrapping = fyne.TextWrapWord
+	return container.NewVBox(t, l)
+}
+
+// SelectAccount makes the named account current (from --account).
+func (m *MainWindow) SelectAccount(name string) { m.reloadAccounts(name) }
+
+// Version is set at build time from FyneApp.toml (see the Makefile).
+var Version = "dev"

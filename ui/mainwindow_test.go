@@ -1,0 +1,313 @@
+package ui
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"kfdesk/api/wechattest"
+	"kfdesk/storage"
+	"kfdesk/ui/workspace"
+)
+
+// newTestWindow opens a workspace in a temp folder and builds the main window on a
+// test app with the bundled font, in the given language.
+func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Workspace) {
+	t.Helper()
+	t.Setenv("KFDESK_SECRETS", "file")
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(NewTheme(test.Theme()))
+	ws, err := workspace.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ws.Close() })
+	if err := ws.DB.SetSetting(context.Background(), workspace.SettingLanguage, language); err != nil {
+		t.Fatal(err)
+	}
+	m := NewMainWindow(a, ws)
+	m.Window().Resize(fyne.NewSize(1100, 720))
+	t.Cleanup(m.Window().Close)
+	return m, ws
+}
+
+// objects lists every visible object in the window, overlays (dialogs) included.
+func objects(c fyne.Canvas) []fyne.CanvasObject {
+	var all []fyne.CanvasObject
+	roots := []fyne.CanvasObject{c.Content()}
+	roots = append(roots, c.Overlays().List()...)
+	for _, r := range roots {
+		for _, o := range test.LaidOutObjects(r) {
+			if o.Visible() {
+				all = append(all, o)
+			}
+		}
+	}
+	return all
+}
+
+// shownText is all text on screen, one piece per line.
+func shownText(c fyne.Canvas) string {
+	var b strings.Builder
+	for _, o := range objects(c) {
+		switch x := o.(type) {
+		case *canvas.Text:
+			b.WriteString(x.Text + "\n")
+		case *widget.Label:
+			b.WriteString(x.Text + "\n")
+		}
+	}
+	return b.String()
+}
+
+func findButton(t *testing.T, c fyne.Canvas, text string) *widget.Button {
+	t.Helper()
+	for _, o := range objects(c) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			return b
+		}
+	}
+	t.Fatalf("no button %q on screen:\n%s", text, shownText(c))
+	return nil
+}
+
+func assertShows(t *testing.T, c fyne.Canvas, want ...string) {
+	t.Helper()
+	got := shownText(c)
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Fatalf("screen lacks %q; it shows:\n%s", w, got)
+		}
+	}
+}
+
+// eventually polls cond on the UI thread until it holds (work runs in goroutines).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		ok := false
+		fyne.DoAndWait(func() { ok = cond() })
+		if ok {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestFirstRunOffersDemoAccount(t *testing.T) {
+	m, ws := newTestWindow(t, "zh")
+	c := m.Window().Canvas()
+	assertShows(t, c, "欢迎使用 KF Desk 客服工作台", "使用演示账号")
+
+	test.Tap(findButton(t, c, "使用演示账号"))
+
+	if !m.Account().Demo || m.accountSelect.Selected != workspace.DemoName {
+		t.Fatalf("demo account not selected: %+v", m.Account())
+	}
+	assertShows(t, c, "演示数据：不会真的发送到微信", "即将推出。")
+	accs, _ := ws.DB.Accounts(context.Background())
+	if len(accs) != 1 || !accs[0].Demo {
+		t.Fatalf("accounts = %+v", accs)
+	}
+}
+
+func TestNavigationShowsEachPage(t *testing.T) {
+	m, ws := newTestWindow(t, "en")
+	if _, err := ws.EnsureDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m.SelectAccount(workspace.DemoName)
+	c := m.Window().Canvas()
+	pages := []struct{ button, shows string }{
+		{"KF accounts", "invite workers"},
+		{"Chat records", "search them offline"},
+		{"Settings", "Test connection"},
+		{"Composer", "Send customer-service messages"},
+	}
+	for _, p := range pages {
+		b := findButton(t, c, p.button)
+		test.Tap(b)
+		assertShows(t, c, p.shows)
+		if b.Importance != widget.HighImportance {
+			t.Errorf("%s: the current page is not highlighted", p.button)
+		}
+	}
+}
+
+func openAddForm(t *testing.T, m *MainWindow) *accountForm {
+	t.Helper()
+	c := m.Window().Canvas()
+	test.Tap(findButton(t, c, T("Settings")))
+	test.Tap(findButton(t, c, T("Add account")))
+	if m.settings.form == nil {
+		t.Fatal("no form")
+	}
+	return m.settings.form
+}
+
+func TestAddAccountFormValidatesAtTheFieldAndKeepsInput(t *testing.T) {
+	m, ws := newTestWindow(t, "zh")
+	f := openAddForm(t, m)
+	test.Type(f.name, "茶叶小铺")
+	test.Type(f.appID, "not-an-appid")
+	test.Type(f.secret, "secret-typed-by-operator")
+	test.Tap(f.save)
+
+	if !f.errs["appid"].Visible() || f.errs["appid"].Text == "" {
+		t.Fatalf("no error at the AppID field; errors: %v", errTexts(f))
+	}
+	if f.name.Text != "茶叶小铺" || f.secret.Text != "secret-typed-by-operator" {
+		t.Fatal("the form lost what was typed")
+	}
+	if accs, _ := ws.DB.Accounts(context.Background()); len(accs) != 0 {
+		t.Fatalf("an invalid account was saved: %+v", accs)
+	}
+
+	f.appID.SetText("")
+	test.Type(f.appID, "wx0123456789abcdef")
+	test.Tap(f.save)
+	if txt := errTexts(f); txt != "" {
+		t.Fatalf("unexpected errors: %s", txt)
+	}
+	a, err := ws.DB.Account(context.Background(), "茶叶小铺")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Kind != storage.KindOA || a.TokenMode != storage.TokenStable {
+		t.Fatalf("saved %+v", a)
+	}
+	if s, err := ws.Secrets.Get("account-" + strconv.FormatInt(a.ID, 10)); err != nil || s != "secret-typed-by-operator" {
+		t.Fatalf("secret not in the secret store: %v", err)
+	}
+	if m.Account().Name != "茶叶小铺" {
+		t.Fatalf("new account not current: %q", m.Account().Name)
+	}
+	if strings.Contains(shownText(m.Window().Canvas()), "secret-typed-by-operator") {
+		t.Fatal("the secret is shown on screen")
+	}
+}
+
+func TestAddAccountRejectsDuplicateName(t *testing.T) {
+	m, ws := newTestWindow(t, "en")
+	if _, err := ws.EnsureDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m.SelectAccount(workspace.DemoName)
+	f := openAddForm(t, m)
+	test.Type(f.name, workspace.DemoName)
+	test.Type(f.appID, "wx0123456789abcdef")
+	test.Type(f.secret, "x-secret")
+	test.Tap(f.save)
+	if !strings.Contains(errTexts(f), "already exists") {
+		t.Fatalf("errors: %q", errTexts(f))
+	}
+}
+
+func errTexts(f *accountForm) string {
+	var s []string
+	for k, l := range f.errs {
+		if l.Visible() {
+			s = append(s, k+": "+l.Text)
+		}
+	}
+	if f.formErr.Visible() {
+		s = append(s, "form: "+f.formErr.Text)
+	}
+	return strings.Join(s, "; ")
+}
+
+// addAccountFor adds an account that talks to srv, through the form.
+func addAccountFor(t *testing.T, m *MainWindow, srv *wechattest.Server, secret string) {
+	t.Helper()
+	f := openAddForm(t, m)
+	test.Type(f.name, "shop")
+	test.Type(f.appID, "wx0123456789abcdef")
+	test.Type(f.secret, secret)
+	test.Type(f.apiBase, srv.URL)
+	test.Tap(f.save)
+	if txt := errTexts(f); txt != "" {
+		t.Fatal(txt)
+	}
+}
+
+func TestTestConnectionShowsSuccessAndExplainedError(t *testing.T) {
+	srv := wechattest.NewServer(wechattest.Config{AppID: "wx0123456789abcdef", Secret: "right-secret"})
+	defer srv.Close()
+
+	m, _ := newTestWindow(t, "zh")
+	addAccountFor(t, m, srv, "right-secret")
+	c := m.Window().Canvas()
+	test.Tap(findButton(t, c, "测试连接"))
+	eventually(t, "success line", func() bool { return strings.HasPrefix(m.settings.testResult.Text, "✓") })
+
+	m2, _ := newTestWindow(t, "zh")
+	addAccountFor(t, m2, srv, "wrong-secret")
+	test.Tap(findButton(t, m2.Window().Canvas(), "测试连接"))
+	eventually(t, "error line", func() bool { return strings.HasPrefix(m2.settings.testResult.Text, "✗") })
+	got := m2.settings.testResult.Text
+	if !strings.Contains(got, "微信错误") || strings.Contains(got, "wrong-secret") {
+		t.Fatalf("result = %q", got)
+	}
+}
+
+func TestRemoveAccountAsksFirst(t *testing.T) {
+	m, ws := newTestWindow(t, "en")
+	if _, err := ws.EnsureDemo(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m.SelectAccount(workspace.DemoName)
+	c := m.Window().Canvas()
+	test.Tap(findButton(t, c, "Settings"))
+	test.Tap(findButton(t, c, "Remove"))
+	assertShows(t, c, "Remove the account")
+	if accs, _ := ws.DB.Accounts(context.Background()); len(accs) != 1 {
+		t.Fatal("removed before confirmation")
+	}
+	// The dialog's own Remove button is the last one on screen.
+	var confirm *widget.Button
+	for _, o := range objects(c) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Remove" {
+			confirm = b
+		}
+	}
+	test.Tap(confirm)
+	if accs, _ := ws.DB.Accounts(context.Background()); len(accs) != 0 {
+		t.Fatalf("not removed: %+v", accs)
+	}
+	test.Tap(findButton(t, c, "Composer"))
+	assertShows(t, c, "Welcome to KF Desk")
+}
+
+func TestLanguageSwitch(t *testing.T) {
+	m, _ := newTestWindow(t, "en")
+	c := m.Window().Canvas()
+	test.Tap(findButton(t, c, "Settings"))
+	m.settings.language.SetSelectedIndex(1) // 中文
+	assertShows(t, c, "语言", "添加账号")
+	findButton(t, c, "发送消息")
+	m.settings.language.SetSelectedIndex(2) // English
+	findButton(t, c, "Composer")
+	code, _, _ := m.ws.DB.Setting(context.Background(), workspace.SettingLanguage)
+	if code != "en" {
+		t.Fatalf("language setting = %q", code)
+	}
+}
+
+func TestEveryTextHasAChineseTranslation(t *testing.T) {
+	SetLanguage("zh")
+	defer SetLanguage("en")
+	for _, key := range usedTexts(t) {
+		if _, ok := zhText[key]; !ok {
+			t.Errorf("no Chinese for %q", key)
+		}
+	}
+}

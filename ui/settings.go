@@ -1,0 +1,341 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"kfdesk/storage"
+	"kfdesk/ui/workspace"
+)
+
+// settingsScreen: the accounts (add, edit, remove, test connection), the language,
+// and where data and secrets are kept.
+type settingsScreen struct {
+	m *MainWindow
+
+	list     *widget.List
+	selected int // index into m.accounts, -1 for none
+
+	add, edit, remove, test *widget.Button
+	testResult              *widget.Label
+	formBox                 *fyne.Container // holds the account form while adding/editing
+	form                    *accountForm
+	language                *widget.Select
+}
+
+func newSettingsScreen(m *MainWindow) *settingsScreen {
+	return &settingsScreen{m: m, selected: -1}
+}
+
+var languageCodes = []string{"", "zh", "en"}
+
+func (s *settingsScreen) buildUI() fyne.CanvasObject {
+	s.list = widget.NewList(
+		func() int { return len(s.m.accounts) },
+		func() fyne.CanvasObject { return widget.NewLabel("template account name") },
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(s.describe(s.m.accounts[i])) },
+	)
+	s.list.OnSelected = func(i widget.ListItemID) { s.selected = i; s.updateButtons() }
+	s.list.OnUnselected = func(widget.ListItemID) { s.selected = -1; s.updateButtons() }
+
+	s.add = widget.NewButtonWithIcon(T("Add account"), theme.ContentAddIcon(), s.onAdd)
+	s.edit = widget.NewButtonWithIcon(T("Edit"), theme.DocumentCreateIcon(), s.onEdit)
+	s.remove = widget.NewButtonWithIcon(T("Remove"), theme.DeleteIcon(), s.onRemove)
+	s.test = widget.NewButtonWithIcon(T("Test connection"), theme.ConfirmIcon(), s.onTest)
+	s.testResult = widget.NewLabel("")
+	s.testResult.Wrapping = fyne.TextWrapWord
+	s.formBox = container.NewVBox()
+	s.selected = -1
+	s.updateButtons()
+	for i, a := range s.m.accounts {
+		if a.Name == s.m.account.Name {
+			s.list.Select(i)
+		}
+	}
+
+	s.language = widget.NewSelect([]string{T("Follow the system"), "中文", "English"}, nil)
+	code, _, _ := s.m.ws.DB.Setting(s.m.ctx, workspace.SettingLanguage)
+	for i, c := range languageCodes {
+		if c == code {
+			s.language.SetSelectedIndex(i)
+		}
+	}
+	s.language.OnChanged = func(string) { s.onLanguage(languageCodes[s.language.SelectedIndex()]) }
+
+	where := widget.NewLabel(T("Data folder: %s", s.m.ws.Dir) + "\n" + T("Secrets are kept in: %s", s.m.ws.Secrets.Where()))
+	where.Wrapping = fyne.TextWrapWord
+	if s.m.ws.SecretsNote != "" {
+		where.SetText(where.Text + "\n" + s.m.ws.SecretsNote)
+	}
+
+	accounts := container.NewBorder(
+		heading(T("Accounts")),
+		container.NewVBox(container.NewHBox(s.add, s.edit, s.remove, s.test), s.testResult),
+		nil, nil, s.list)
+	left := container.NewVSplit(accounts, container.NewVBox(
+		heading(T("Language")),
+		s.language, widget.NewSeparator(), where))
+	left.Offset = 0.6
+	split := container.NewHSplit(left, container.NewVScroll(s.formBox))
+	split.Offset = 0.45
+	return split
+}
+
+func (s *settingsScreen) describe(a storage.Account) string {
+	kind := T("Official Account")
+	if a.Kind == storage.KindMP {
+		kind = T("Mini Program")
+	}
+	return a.Name + " · " + kind + " · " + a.AppID
+}
+
+func (s *settingsScreen) selectedAccount() (storage.Account, bool) {
+	if s.selected < 0 || s.selected >= len(s.m.accounts) {
+		return storage.Account{}, false
+	}
+	return s.m.accounts[s.selected], true
+}
+
+func (s *settingsScreen) updateButtons() {
+	if _, ok := s.selectedAccount(); ok {
+		s.edit.Enable()
+		s.remove.Enable()
+		s.test.Enable()
+	} else {
+		s.edit.Disable()
+		s.remove.Disable()
+		s.test.Disable()
+	}
+}
+
+func (s *settingsScreen) openForm(editing *storage.Account) {
+	s.form = newAccountForm(s.m.ws, editing)
+	s.form.onDone = func(saved *storage.Account) {
+		s.formBox.RemoveAll()
+		if saved != nil {
+			s.m.reloadAccounts(saved.Name) // rebuilds this screen with the saved account selected
+		}
+	}
+	s.formBox.Objects = []fyne.CanvasObject{s.form.buildUI()}
+	s.formBox.Refresh()
+}
+
+func (s *settingsScreen) onAdd() { s.openForm(nil) }
+
+func (s *settingsScreen) onEdit() {
+	if a, ok := s.selectedAccount(); ok {
+		s.openForm(&a)
+	}
+}
+
+func (s *settingsScreen) onRemove() {
+	a, ok := s.selectedAccount()
+	if !ok {
+		return
+	}
+	msg := T("Remove the account %q from KF Desk? Its AppSecret is deleted from this computer. Nothing changes on WeChat.", a.Name)
+	d := dialog.NewConfirm(T("Remove account"), msg, func(yes bool) {
+		if yes {
+			s.removeConfirmed(a.Name)
+		}
+	}, s.m.win)
+	d.SetConfirmText(T("Remove"))
+	d.SetDismissText(T("Cancel"))
+	d.Show()
+}
+
+func (s *settingsScreen) removeConfirmed(name string) {
+	if err := s.m.ws.RemoveAccount(s.m.ctx, name); err != nil {
+		s.testResult.SetText(errorText(err))
+		return
+	}
+	s.m.account = storage.Account{}
+	s.m.reloadAccounts("")
+}
+
+// onTest gets a token and makes one call, off the UI thread; the answer comes back via fyne.Do.
+func (s *settingsScreen) onTest() {
+	a, ok := s.selectedAccount()
+	if !ok {
+		return
+	}
+	s.test.Disable()
+	s.testResult.SetText(T("Testing the connection to WeChat…"))
+	result, button := s.testResult, s.test
+	go func() {
+		ctx, cancel := context.WithTimeout(s.m.ctx, 40*time.Second)
+		defer cancel()
+		err := s.m.ws.TestConnection(ctx, a)
+		fyne.Do(func() {
+			button.Enable()
+			if err != nil {
+				result.SetText("✗ " + errorText(err))
+				return
+			}
+			result.SetText("✓ " + T("Connected: the AppID and AppSecret work and WeChat answered."))
+		})
+	}()
+}
+
+func (s *settingsScreen) onLanguage(code string) {
+	if err := s.m.ws.DB.SetSetting(s.m.ctx, workspace.SettingLanguage, code); err != nil {
+		s.testResult.SetText(errorText(err))
+		return
+	}
+	SetLanguage(code)
+	s.m.buildUI() // every label is rebuilt in the new language
+	s.m.showPage(PageSettings)
+}
+
+// accountForm adds or edits one account. Each field shows its own error.
+type accountForm struct {
+	ws      *workspace.Workspace
+	editing *storage.Account
+
+	name, appID, secret, tokenURL, apiBase *widget.Entry
+	kind, tokenMode                        *widget.Select
+	errs                                   map[string]*widget.Label
+	formErr                                *widget.Label
+	save, cancel                           *widget.Button
+	onDone                                 func(saved *storage.Account)
+}
+
+var (
+	kindValues = []string{storage.KindOA, storage.KindMP}
+	modeValues = []string{storage.TokenStable, storage.TokenClassic, storage.TokenURL, storage.TokenStatic}
+)
+
+func newAccountForm(ws *workspace.Workspace, editing *storage.Account) *accountForm {
+	return &accountForm{ws: ws, editing: editing, errs: map[string]*widget.Label{}}
+}
+
+func (f *accountForm) buildUI() fyne.CanvasObject {
+	f.name = widget.NewEntry()
+	f.name.SetPlaceHolder(T("e.g. 茶叶小铺"))
+	f.appID = widget.NewEntry()
+	f.appID.SetPlaceHolder("wx0123456789abcdef")
+	f.secret = widget.NewPasswordEntry()
+	f.tokenURL = widget.NewEntry()
+	f.tokenURL.SetPlaceHolder("https://token.example.com/wechat")
+	f.apiBase = widget.NewEntry()
+	f.apiBase.SetPlaceHolder("https://api.weixin.qq.com")
+	f.kind = widget.NewSelect([]string{T("Official Account"), T("Mini Program")}, nil)
+	f.kind.SetSelectedIndex(0)
+	f.tokenMode = widget.NewSelect([]string{
+		T("Stable token (recommended; safe to share with other programs)"),
+		T("Classic token (refreshing logs other programs out)"),
+		T("My company's token server (URL)"),
+		T("Paste an access token"),
+	}, func(string) { f.onModeChanged() })
+	f.tokenMode.SetSelectedIndex(0)
+
+	title := T("Add account")
+	if a := f.editing; a != nil {
+		title = T("Edit account")
+		f.name.SetText(a.Name)
+		f.appID.SetText(a.AppID)
+		f.tokenURL.SetText(a.TokenURL)
+		f.apiBase.SetText(a.APIBase)
+		f.kind.SetSelectedIndex(indexOf(kindValues, a.Kind))
+		f.tokenMode.SetSelectedIndex(indexOf(modeValues, a.TokenMode))
+		f.secret.SetPlaceHolder(T("Unchanged (type to replace)"))
+	}
+	field := func(key string, w fyne.CanvasObject) fyne.CanvasObject {
+		f.errs[key] = newErrorLabel()
+		return container.NewVBox(w, f.errs[key])
+	}
+	form := widget.NewForm(
+		widget.NewFormItem(T("Name"), field("name", f.name)),
+		widget.NewFormItem(T("Type"), field("kind", f.kind)),
+		widget.NewFormItem("AppID", field("appid", f.appID)),
+		widget.NewFormItem(T("Token mode"), field("token_mode", f.tokenMode)),
+		widget.NewFormItem(T("AppSecret / token"), field("secret", f.secret)),
+		widget.NewFormItem(T("Token URL"), field("token_url", f.tokenURL)),
+		widget.NewFormItem(T("API address"), field("api_base", f.apiBase)),
+	)
+	help := widget.NewLabel(T("The AppID and AppSecret are at mp.weixin.qq.com → Settings and Development → Basic Configuration. The AppSecret is stored in the system's secret store and never shown again. Leave the API address empty unless you use an API relay."))
+	help.Wrapping = fyne.TextWrapWord
+	f.formErr = newErrorLabel()
+	f.save = widget.NewButtonWithIcon(T("Save"), theme.DocumentSaveIcon(), f.onSave)
+	f.save.Importance = widget.HighImportance
+	f.cancel = widget.NewButton(T("Cancel"), func() { f.onDone(nil) })
+	f.onModeChanged()
+	return container.NewVBox(heading(title),
+		form, help, f.formErr, container.NewHBox(f.save, f.cancel))
+}
+
+func indexOf(values []string, v string) int {
+	for i, x := range values {
+		if x == v {
+			return i
+		}
+	}
+	return 0
+}
+
+// onModeChanged enables only the fields the chosen token mode uses.
+func (f *accountForm) onModeChanged() {
+	if f.tokenURL == nil {
+		return
+	}
+	if f.mode() == storage.TokenURL {
+		f.tokenURL.Enable()
+		f.secret.Disable()
+	} else {
+		f.tokenURL.Disable()
+		f.secret.Enable()
+	}
+}
+
+func (f *accountForm) mode() string { return modeValues[max(f.tokenMode.SelectedIndex(), 0)] }
+
+func (f *accountForm) onSave() {
+	for _, l := range f.errs {
+		showError(l, "")
+	}
+	showError(f.formErr, "")
+	a := storage.Account{}
+	if f.editing != nil {
+		a = *f.editing
+	}
+	a.Name = f.name.Text
+	a.Kind = kindValues[max(f.kind.SelectedIndex(), 0)]
+	a.AppID = f.appID.Text
+	a.TokenMode = f.mode()
+	a.TokenURL = f.tokenURL.Text
+	a.APIBase = f.apiBase.Text
+	if a.TokenMode != storage.TokenURL {
+		a.TokenURL = ""
+	}
+
+	var err error
+	if f.editing == nil {
+		a, err = f.ws.AddAccount(context.Background(), a, f.secret.Text)
+	} else {
+		err = f.ws.UpdateAccount(context.Background(), a, f.secret.Text)
+	}
+	if err != nil {
+		var ve *storage.ValidationError
+		if errors.As(err, &ve) {
+			if l, ok := f.errs[ve.Field]; ok {
+				showError(l, Bilingual(ve.ZH, ve.EN))
+				return
+			}
+		}
+		if errors.Is(err, storage.ErrDuplicate) {
+			showError(f.errs["name"], T("An account with this name already exists."))
+			return
+		}
+		showError(f.formErr, errorText(err)) // the form keeps everything typed
+		return
+	}
+	f.secret.SetText("")
+	f.onDone(&a)
+}

@@ -1,0 +1,229 @@
+// Package workspace joins storage and the WeChat client for the window and the
+// command line alike: it opens the data folder, keeps secrets in the secret store,
+// and hands out one api.Client per account (the demo account's talks to the
+// in-process fake WeChat server). It has no Fyne code, so the CLI can use it.
+package workspace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"kfdesk/api"
+	"kfdesk/api/wechattest"
+	"kfdesk/storage"
+)
+
+// Demo account constants. The secret only opens the in-process fake server.
+const (
+	DemoName   = "演示账号 Demo"
+	DemoAppID  = "wxd0e5c0de00000001"
+	demoSecret = "kfdesk-demo-secret"
+)
+
+// Setting keys.
+const (
+	SettingCurrentAccount = "current_account"
+	SettingLanguage       = "language" // "", "zh" or "en"
+)
+
+// Workspace is an open data folder.
+type Workspace struct {
+	DB      *storage.DB
+	Secrets storage.SecretStore
+	// SecretsNote explains a fallback to the file store (empty when the OS store is used).
+	SecretsNote string
+	Dir         string
+
+	mu      sync.Mutex
+	demo    *wechattest.Server
+	clients map[int64]*api.Client
+}
+
+// Open opens (creating when needed) the data folder dir; "" means the default.
+func Open(dir string) (*Workspace, error) {
+	if dir == "" {
+		d, err := storage.DefaultDataDir()
+		if err != nil {
+			return nil, err
+		}
+		dir = d
+	}
+	db, err := storage.Open(filepath.Join(dir, storage.DBFileName))
+	if err != nil {
+		return nil, err
+	}
+	sec, note := storage.OpenSecrets(dir)
+	return &Workspace{DB: db, Secrets: sec, SecretsNote: note, Dir: dir, clients: map[int64]*api.Client{}}, nil
+}
+
+// Close stops the demo server and closes the database.
+func (w *Workspace) Close() error {
+	w.mu.Lock()
+	if w.demo != nil {
+		w.demo.Close()
+		w.demo = nil
+	}
+	w.mu.Unlock()
+	return w.DB.Close()
+}
+
+func secretKey(a storage.Account) string { return "account-" + strconv.FormatInt(a.ID, 10) }
+
+// AddAccount stores the account and its secret (AppSecret, or the token in static mode).
+func (w *Workspace) AddAccount(ctx context.Context, a storage.Account, secret string) (storage.Account, error) {
+	if secret == "" && a.TokenMode != storage.TokenURL {
+		return a, &storage.ValidationError{Field: "secret", ZH: "请填写 AppSecret。", EN: "Enter the AppSecret."}
+	}
+	a, err := w.DB.AddAccount(ctx, a)
+	if err != nil {
+		return a, err
+	}
+	if secret != "" {
+		if err := w.Secrets.Set(secretKey(a), secret); err != nil {
+			_ = w.DB.DeleteAccount(ctx, a.Name)
+			return a, fmt.Errorf("save secret in %s: %w", w.Secrets.Where(), err)
+		}
+	}
+	return a, nil
+}
+
+// UpdateAccount saves changed settings; an empty secret keeps the stored one.
+func (w *Workspace) UpdateAccount(ctx context.Context, a storage.Account, secret string) error {
+	if err := w.DB.UpdateAccount(ctx, a); err != nil {
+		return err
+	}
+	if secret != "" {
+		if err := w.Secrets.Set(secretKey(a), secret); err != nil {
+			return fmt.Errorf("save secret in %s: %w", w.Secrets.Where(), err)
+		}
+	}
+	// Settings (and maybe the secret) changed: forget the client and its cached tokens.
+	w.mu.Lock()
+	delete(w.clients, a.ID)
+	w.mu.Unlock()
+	for _, m := range []api.TokenMode{api.TokenStable, api.TokenClassic, api.TokenURL} {
+		_ = w.DB.DeleteToken(ctx, tokenKey(a, m))
+	}
+	return nil
+}
+
+// RemoveAccount deletes the account, its tokens and its secret.
+func (w *Workspace) RemoveAccount(ctx context.Context, name string) error {
+	a, err := w.DB.Account(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := w.DB.DeleteAccount(ctx, name); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	delete(w.clients, a.ID)
+	w.mu.Unlock()
+	if err := w.Secrets.Delete(secretKey(a)); err != nil && !errors.Is(err, storage.ErrSecretNotFound) {
+		return fmt.Errorf("remove secret from %s: %w", w.Secrets.Where(), err)
+	}
+	if cur, _, _ := w.DB.Setting(ctx, SettingCurrentAccount); cur == name {
+		_ = w.DB.SetSetting(ctx, SettingCurrentAccount, "")
+	}
+	return nil
+}
+
+// EnsureDemo returns the built-in demo account, creating it when missing.
+func (w *Workspace) EnsureDemo(ctx context.Context) (storage.Account, error) {
+	accs, err := w.DB.Accounts(ctx)
+	if err != nil {
+		return storage.Account{}, err
+	}
+	for _, a := range accs {
+		if a.Demo {
+			return a, nil
+		}
+	}
+	return w.DB.AddAccount(ctx, storage.Account{
+		Name: DemoName, Kind: storage.KindOA, AppID: DemoAppID, TokenMode: storage.TokenStable, Demo: true,
+	})
+}
+
+// CurrentAccount returns the account the operator last chose, the only one there is,
+// or ErrNoAccount.
+func (w *Workspace) CurrentAccount(ctx context.Context, name string) (storage.Account, error) {
+	if name != "" {
+		return w.DB.Account(ctx, name)
+	}
+	if cur, ok, _ := w.DB.Setting(ctx, SettingCurrentAccount); ok && cur != "" {
+		if a, err := w.DB.Account(ctx, cur); err == nil {
+			return a, nil
+		}
+	}
+	accs, err := w.DB.Accounts(ctx)
+	if err != nil {
+		return storage.Account{}, err
+	}
+	if len(accs) == 0 {
+		return storage.Account{}, ErrNoAccount
+	}
+	return accs[0], nil
+}
+
+// ErrNoAccount: nothing is configured yet.
+var ErrNoAccount = errors.New("no account is configured yet (add one, or run `kfdesk demo`) / 还没有配置账号（请添加账号，或运行 kfdesk demo 使用演示账号）")
+
+func tokenKey(a storage.Account, m api.TokenMode) string {
+	return a.AppID + ":" + string(m)
+}
+
+// Client returns the WeChat client of an account, creating it on first use.
+func (w *Workspace) Client(ctx context.Context, a storage.Account) (*api.Client, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c, ok := w.clients[a.ID]; ok {
+		return c, nil
+	}
+	mode := api.TokenMode(a.TokenMode)
+	cfg := api.TokenConfig{Mode: mode, AppID: a.AppID, URL: a.TokenURL, Store: w.DB, StoreKey: tokenKey(a, mode)}
+	base := a.APIBase
+	if a.Demo {
+		if w.demo == nil {
+			w.demo = wechattest.NewServer(DemoConfig())
+		}
+		base = w.demo.URL
+		cfg.Secret = demoSecret
+		cfg.Store = nil // the demo server's tokens die with the process
+	} else if mode != api.TokenURL {
+		s, err := w.Secrets.Get(secretKey(a))
+		if err != nil {
+			return nil, fmt.Errorf("read the secret of %q from %s: %w", a.Name, w.Secrets.Where(), err)
+		}
+		cfg.Secret = s
+	}
+	c, err := api.New(api.Options{BaseURL: base, Tokens: cfg})
+	if err != nil {
+		return nil, err
+	}
+	w.clients[a.ID] = c
+	return c, nil
+}
+
+// DemoConfig is the fake server's configuration for the demo account: the sample
+// data set (followers, KF accounts, two months of conversations) ending now.
+func DemoConfig() wechattest.Config {
+	return wechattest.Config{AppID: DemoAppID, Secret: demoSecret, Kind: wechattest.OfficialAccount,
+		WeChatID: "kfdesk_demo", Sample: true, Seed: 20261123}
+}
+
+// TestConnection checks that the account's credentials work: it obtains a token
+// (bypassing nothing but the memory cache) and makes one cheap authenticated call.
+func (w *Workspace) TestConnection(ctx context.Context, a storage.Account) error {
+	c, err := w.Client(ctx, a)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return c.Ping(ctx)
+}
