@@ -68,6 +68,7 @@ func New(opts Options) (*Client, error) {
 	}
 	// Retries are the client's own business (token refresh); resty must not replay sends.
 	rc.SetRetryCount(0).SetHeader("User-Agent", "kfdesk").SetRedirectPolicy(resty.NoRedirectPolicy())
+	rc.SetPreRequestHook(func(_ *resty.Client, req *http.Request) error { wrapProgress(req); return nil })
 	c := &Client{http: rc, baseURL: base, timeout: timeout}
 	c.tokens = opts.TokenSource
 	if c.tokens == nil {
@@ -88,14 +89,15 @@ func (c *Client) BaseURL() string { return c.baseURL }
 
 // call describes one API request. JSON bodies are encoded once, so a retry sends the same bytes.
 type call struct {
-	method  string
-	path    string
-	query   url.Values
-	body    any     // JSON body, or nil
-	upload  *upload // multipart body, or nil
-	out     any     // where to decode the answer, or nil
-	noAuth  bool    // token endpoints themselves
-	fullURL string  // absolute URL instead of baseURL+path (external token server)
+	method   string
+	path     string
+	query    url.Values
+	body     any      // JSON body, or nil
+	upload   *upload  // multipart body, or nil
+	out      any      // where to decode the answer, or nil
+	noAuth   bool     // token endpoints themselves
+	fullURL  string   // absolute URL instead of baseURL+path (external token server)
+	progress Progress // upload progress, or nil
 }
 
 // upload is a multipart file part; open is called again for a retry.
@@ -143,7 +145,7 @@ func (c *Client) send(ctx context.Context, cl call, token string) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	r := c.http.R().SetContext(ctx).SetDoNotParseResponse(false)
+	r := c.http.R().SetContext(withProgress(ctx, cl.progress)).SetDoNotParseResponse(false)
 	q := url.Values{}
 	for k, v := range cl.query {
 		q[k] = v
