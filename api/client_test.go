@@ -380,3 +380,29 @@ func TestInvalidBaseURL(t *testing.T) {
 		t.Fatal("want error")
 	}
 }
+
+// A cached token the server already considers expired (the PC clock runs behind):
+// 42001 → one refresh → the call succeeds.
+func TestExpiredTokenIsRefreshedOnce(t *testing.T) {
+	_, f := setup(t)
+	ctx := context.Background()
+	skewed := wechattest.NewFakeClock(f.clock.Now())
+	c, err := New(Options{BaseURL: f.srv.URL, Tokens: TokenConfig{AppID: testAppID, Secret: testSecret, Store: f.store, Now: skewed.Now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(3 * time.Hour) // the server's time moves on, the client's does not
+	if err := c.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	reqs := f.srv.Requests("/cgi-bin/get_api_domain_ip")
+	if len(reqs) != 3 || reqs[1].Query.Get("access_token") == reqs[2].Query.Get("access_token") {
+		t.Fatalf("%d calls; want the 42001 call retried once with a new token", len(reqs))
+	}
+	if f.srv.TokenFetches() != 2 {
+		t.Fatalf("token fetched %d times, want 2", f.srv.TokenFetches())
+	}
+}

@@ -5,6 +5,7 @@ package ui
 
 import (
 	"context"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -46,7 +47,25 @@ type MainWindow struct {
 
 	settings *settingsScreen
 	welcome  *welcomeScreen
+
+	tasks sync.WaitGroup // background work started by goBackground
 }
+
+// goBackground runs work off the UI thread, then done on it (through fyne.Do).
+// Progress updates from inside work use fyne.Do themselves. Tests call waitIdle:
+// Fyne's test driver runs fyne.Do callbacks on the calling goroutine, so waiting for
+// the WaitGroup is what orders those widget updates before the test reads them.
+func (m *MainWindow) goBackground(work func(), done func()) {
+	m.tasks.Add(1)
+	go func() {
+		defer m.tasks.Done()
+		work()
+		fyne.Do(done)
+	}()
+}
+
+// waitIdle blocks until all background work has finished and updated the widgets.
+func (m *MainWindow) waitIdle() { m.tasks.Wait() }
 
 // NewMainWindow builds the window for an open workspace. It does not show it.
 func NewMainWindow(a fyne.App, ws *workspace.Workspace) *MainWindow {

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -35,6 +34,8 @@ func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Works
 	m := NewMainWindow(a, ws)
 	m.Window().Resize(fyne.NewSize(1100, 720))
 	t.Cleanup(m.Window().Close)
+	t.Cleanup(m.waitIdle) // runs first: no goroutine may touch widgets after the test
+
 	return m, ws
 }
 
@@ -86,21 +87,6 @@ func assertShows(t *testing.T, c fyne.Canvas, want ...string) {
 			t.Fatalf("screen lacks %q; it shows:\n%s", w, got)
 		}
 	}
-}
-
-// eventually polls cond on the UI thread until it holds (work runs in goroutines).
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		ok := false
-		fyne.DoAndWait(func() { ok = cond() })
-		if ok {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
 }
 
 func TestFirstRunOffersDemoAccount(t *testing.T) {
@@ -247,14 +233,17 @@ func TestTestConnectionShowsSuccessAndExplainedError(t *testing.T) {
 	addAccountFor(t, m, srv, "right-secret")
 	c := m.Window().Canvas()
 	test.Tap(findButton(t, c, "测试连接"))
-	eventually(t, "success line", func() bool { return strings.HasPrefix(m.settings.testResult.Text, "✓") })
+	m.waitIdle()
+	if got := m.settings.testResult.Text; !strings.HasPrefix(got, "✓") {
+		t.Fatalf("result = %q", got)
+	}
 
 	m2, _ := newTestWindow(t, "zh")
 	addAccountFor(t, m2, srv, "wrong-secret")
 	test.Tap(findButton(t, m2.Window().Canvas(), "测试连接"))
-	eventually(t, "error line", func() bool { return strings.HasPrefix(m2.settings.testResult.Text, "✗") })
+	m2.waitIdle()
 	got := m2.settings.testResult.Text
-	if !strings.Contains(got, "微信错误") || strings.Contains(got, "wrong-secret") {
+	if !strings.HasPrefix(got, "✗") || !strings.Contains(got, "微信错误") || strings.Contains(got, "wrong-secret") {
 		t.Fatalf("result = %q", got)
 	}
 }

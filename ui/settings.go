@@ -169,19 +169,19 @@ func (s *settingsScreen) onTest() {
 	s.test.Disable()
 	s.testResult.SetText(T("Testing the connection to WeChat…"))
 	result, button := s.testResult, s.test
-	go func() {
+	var err error
+	s.m.goBackground(func() {
 		ctx, cancel := context.WithTimeout(s.m.ctx, 40*time.Second)
 		defer cancel()
-		err := s.m.ws.TestConnection(ctx, a)
-		fyne.Do(func() {
-			button.Enable()
-			if err != nil {
-				result.SetText("✗ " + errorText(err))
-				return
-			}
-			result.SetText("✓ " + T("Connected: the AppID and AppSecret work and WeChat answered."))
-		})
-	}()
+		err = s.m.ws.TestConnection(ctx, a)
+	}, func() {
+		button.Enable()
+		if err != nil {
+			result.SetText("✗ " + errorText(err))
+			return
+		}
+		result.SetText("✓ " + T("Connected: the AppID and AppSecret work and WeChat answered."))
+	})
 }
 
 func (s *settingsScreen) onLanguage(code string) {
