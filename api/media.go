@@ -73,12 +73,18 @@ func CheckMedia(typ, filename string, data []byte, miniProgram bool) *MediaProbl
 		return &MediaProblem{zh: "文件是空的。", en: "The file is empty."}
 	}
 	if len(data) > lim.MaxBytes {
-		return &MediaProblem{TooLarge: true,
-			zh: fmt.Sprintf("文件太大：%s，%s最多 %s。", SizeText(len(data)), mediaNameZH[typ], SizeText(lim.MaxBytes)),
-			en: fmt.Sprintf("The file is too large: %s; %s may be at most %s.", SizeText(len(data)), mediaNameEN[typ], SizeText(lim.MaxBytes)),
-		}
+		return MediaTooLarge(typ, len(data))
 	}
 	return nil
+}
+
+// MediaTooLarge is the problem of a file of size bytes over typ's limit.
+func MediaTooLarge(typ string, size int) *MediaProblem {
+	lim := MediaLimits[typ]
+	return &MediaProblem{TooLarge: true,
+		zh: fmt.Sprintf("文件太大：%s，%s最多 %s。", SizeText(size), mediaNameZH[typ], SizeText(lim.MaxBytes)),
+		en: fmt.Sprintf("The file is too large: %s; %s may be at most %s.", SizeText(size), mediaNameEN[typ], SizeText(lim.MaxBytes)),
+	}
 }
 
 var (

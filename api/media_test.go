@@ -14,7 +14,9 @@ func TestCheckMediaLimits(t *testing.T) {
 	jpg := jpegOf(t, 16, 16, 80)
 	mp4 := append([]byte{0, 0, 0, 0x18}, []byte("ftypmp42")...)
 	amr := []byte("#!AMR\n....")
-	big := func(head []byte, n int) []byte { return append(append([]byte{}, head...), make([]byte, n-len(head))...) }
+	big := func(head []byte, n int) []byte {
+		return append(append([]byte{}, head...), make([]byte, n-len(head))...)
+	}
 	cases := []struct {
 		name, typ, file string
 		data            []byte

@@ -39,7 +39,11 @@ func ParseGlobal(args []string) (Global, []string, error) {
 		name, val, hasVal := strings.Cut(a, "=")
 		switch name {
 		case "--json", "-json":
-			g.JSON = true
+			if hasVal { // --json=FILE belongs to the command (send)
+				rest = append(rest, a)
+			} else {
+				g.JSON = true
+			}
 		case "-h", "--help", "-help", "help":
 			g.Help = true
 		case "--data-dir", "-data-dir", "--account", "-account":

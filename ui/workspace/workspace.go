@@ -38,6 +38,9 @@ type Workspace struct {
 	// SecretsNote explains a fallback to the file store (empty when the OS store is used).
 	SecretsNote string
 	Dir         string
+	// SeenCustomers lists customers from the chat records for the composer's
+	// recipient list; nil lists followers and pasted openids only.
+	SeenCustomers SeenCustomersFunc
 
 	mu      sync.Mutex
 	demo    *wechattest.Server

@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"kfdesk/api"
+	"kfdesk/ui/workspace"
+)
+
+func init() {
+	register("send", "send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --json FILE|-)   (a customer-service message)", send)
+	register("typing", "typing --to OPENID [--cancel]   (show or hide \"typing…\" in the customer's chat)", typing)
+	register("media upload", "media upload --type image|voice|video|thumb [--shrink] FILE   (prints the media_id, valid 3 days; --shrink re-encodes a picture that is too large or not JPG as JPEG)", mediaUpload)
+}
+
+func send(e *Env, args []string) error {
+	fs := flags("send")
+	to := fs.String("to", "", "")
+	as := fs.String("as", "", "")
+	text := fs.String("text", "", "")
+	jsonFile := fs.String("json", "", "")
+	textSet := false
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "text" {
+			textSet = true
+		}
+	})
+	// "--json FILE" reaches us as the global --json plus a positional FILE.
+	if *jsonFile == "" && len(pos) == 1 && e.G.JSON {
+		*jsonFile, pos = pos[0], nil
+	}
+	if len(pos) != 0 || textSet == (*jsonFile != "") {
+		return fmt.Errorf("%w: send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --json FILE|-)", ErrUsage)
+	}
+	var m *api.Message
+	if textSet {
+		m = &api.Message{MsgType: api.TypeText, Text: &api.Text{Content: *text}}
+	} else {
+		b, err := readInput(e, *jsonFile)
+		if err != nil {
+			return err
+		}
+		if m, err = api.ParseMessage(b); err != nil {
+			return err
+		}
+	}
+	if *to != "" {
+		m.ToUser = *to
+	}
+	if *as != "" {
+		m.CustomService = &api.CustomService{KFAccount: *as}
+	}
+	a, err := e.account()
+	if err != nil {
+		return err
+	}
+	entry, err := e.WS.Send(e.Ctx, a, m)
+	var verr api.ValidationErrors
+	if errors.As(err, &verr) {
+		for _, fe := range verr {
+			fmt.Fprintf(e.Stderr, "  %s: %s / %s\n", fe.Field, fe.ZH(), fe.EN())
+		}
+		return fmt.Errorf("the message was not sent: fix the fields above / 消息未发送，请修正以上内容")
+	}
+	if err != nil {
+		return err
+	}
+	if e.G.JSON {
+		return e.printJSON(map[string]any{"errcode": 0, "touser": entry.ToUser, "msgtype": entry.MsgType, "log_id": entry.ID})
+	}
+	fmt.Fprintf(e.Stderr, "sent %s to %s / 已发送\n", m.MsgType, m.ToUser)
+	return nil
+}
+
+// readInput reads a file, or standard input for "-".
+func readInput(e *Env, name string) ([]byte, error) {
+	if name == "-" {
+		return io.ReadAll(e.Stdin)
+	}
+	return os.ReadFile(name)
+}
+
+func typing(e *Env, args []string) error {
+	fs := flags("typing")
+	to := fs.String("to", "", "")
+	cancel := fs.Bool("cancel", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 || strings.TrimSpace(*to) == "" {
+		return fmt.Errorf("%w: typing --to OPENID [--cancel]", ErrUsage)
+	}
+	a, err := e.account()
+	if err != nil {
+		return err
+	}
+	return e.WS.Typing(e.Ctx, a, *to, !*cancel)
+}
+
+func mediaUpload(e *Env, args []string) error {
+	fs := flags("media upload")
+	typ := fs.String("type", "", "")
+	shrink := fs.Bool("shrink", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if _, ok := api.MediaLimits[*typ]; !ok || len(pos) != 1 {
+		return fmt.Errorf("%w: media upload --type image|voice|video|thumb FILE", ErrUsage)
+	}
+	a, err := e.account()
+	if err != nil {
+		return err
+	}
+	name := pos[0]
+	data, err := workspace.ReadMediaFile(name, *typ, workspace.MiniProgram(a))
+	var p *api.MediaProblem
+	if errors.As(err, &p) && *shrink && data != nil && (*typ == api.MediaImage || *typ == api.MediaThumb) {
+		if data, err = workspace.ShrinkImage(data, api.MediaLimits[*typ].MaxBytes); err == nil {
+			name = strings.TrimSuffix(name, filepath.Ext(name)) + ".jpg"
+			fmt.Fprintf(e.Stderr, "re-encoded as JPEG, %s / 已压缩为 JPEG\n", api.SizeText(len(data)))
+		}
+	}
+	if err != nil {
+		return err
+	}
+	m, err := e.WS.UploadMedia(e.Ctx, a, *typ, name, data, nil)
+	if err != nil {
+		return err
+	}
+	if e.G.JSON {
+		return e.printJSON(map[string]string{"media_id": m.MediaID})
+	}
+	fmt.Fprintln(e.Stdout, m.MediaID)
+	return nil
+}

@@ -1,0 +1,107 @@
+package workspace
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"kfdesk/storage"
+)
+
+// The reply window WeChat applies after a customer's message (since 2023-06-12):
+// at most 5 messages within 48 hours. WeChat has no API to ask; it is estimated
+// from the chat records.
+const (
+	ReplyWindow = 48 * time.Hour
+	ReplyLimit  = 5
+	recentLimit = 500
+)
+
+// SeenCustomer is a customer found in the chat records.
+type SeenCustomer struct {
+	OpenID       string
+	LastMessage  time.Time // the customer's last message to the account; zero if none
+	LastActivity time.Time
+	RepliesSince int // KF messages sent after LastMessage
+}
+
+// SeenCustomersFunc lists the customers of an account seen in its chat records,
+// most recent first.
+type SeenCustomersFunc func(ctx context.Context, accountID int64, limit int) ([]SeenCustomer, error)
+
+// Recipient is one person the composer can send to.
+type Recipient struct {
+	OpenID   string
+	Note     string // the operator's own name for them
+	Follower bool   // in the cached follower list
+	Seen     bool   // in the chat records
+	SeenCustomer
+}
+
+// WindowOpen estimates whether a message can reach the recipient now: their last
+// message is less than 48 h old and fewer than 5 replies followed it. Without chat
+// records nothing is known, which is reported as closed.
+func (r Recipient) WindowOpen(now time.Time) bool {
+	return r.Seen && !r.LastMessage.IsZero() && now.Sub(r.LastMessage) < ReplyWindow && r.RepliesSince < ReplyLimit
+}
+
+// WindowLeft is the time left of an open window.
+func (r Recipient) WindowLeft(now time.Time) time.Duration {
+	if !r.WindowOpen(now) {
+		return 0
+	}
+	return r.LastMessage.Add(ReplyWindow).Sub(now)
+}
+
+// Recipients lists who the composer can send to: customers seen in chat records
+// (most recent first, with their window), then the cached followers (newest
+// follower first), each once, with the operator's notes.
+func (w *Workspace) Recipients(ctx context.Context, a storage.Account) ([]Recipient, error) {
+	notes, err := w.DB.Notes(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	fol, err := w.DB.Followers(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	following := make(map[string]bool, len(fol.OpenIDs))
+	for _, id := range fol.OpenIDs {
+		following[id] = true
+	}
+	var out []Recipient
+	seen := map[string]bool{}
+	if w.SeenCustomers != nil {
+		cs, err := w.SeenCustomers(ctx, a.ID, recentLimit)
+		if err != nil {
+			return nil, err
+		}
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].LastActivity.After(cs[j].LastActivity) })
+		for _, c := range cs {
+			if seen[c.OpenID] {
+				continue
+			}
+			seen[c.OpenID] = true
+			out = append(out, Recipient{OpenID: c.OpenID, Note: notes[c.OpenID], Follower: following[c.OpenID], Seen: true, SeenCustomer: c})
+		}
+	}
+	for i := len(fol.OpenIDs) - 1; i >= 0; i-- {
+		id := fol.OpenIDs[i]
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, Recipient{OpenID: id, Note: notes[id], Follower: true})
+		}
+	}
+	// Notes on people in neither list (a pasted openid) keep them findable.
+	var rest []string
+	for id := range notes {
+		if !seen[id] {
+			rest = append(rest, id)
+		}
+	}
+	sort.Strings(rest)
+	for _, id := range rest {
+		out = append(out, Recipient{OpenID: id, Note: notes[id]})
+	}
+	return out, nil
+}
