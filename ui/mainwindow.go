@@ -45,8 +45,10 @@ type MainWindow struct {
 	content       *fyne.Container
 	status        *widget.Label
 
-	settings *settingsScreen
-	welcome  *welcomeScreen
+	settings          *settingsScreen
+	welcome           *welcomeScreen
+	composer          *composerScreen // the composer last built
+	composerRecipient string          // set by OpenComposerFor while the composer is built
 
 	tasks sync.WaitGroup // background work started by goBackground
 }
@@ -192,7 +194,7 @@ func (m *MainWindow) showPage(p Page) {
 	case m.account.Name == "":
 		obj = m.welcome.buildUI()
 	case p == PageComposer:
-		obj = newComingScreen(T("Composer"), T("Send customer-service messages of every type, with files uploaded for you.")).buildUI()
+		obj = newComposerScreen(m).buildUI()
 	case p == PageKF:
 		obj = newComingScreen(T("KF accounts"), T("List, add, edit and delete customer-service accounts, invite workers and set avatars.")).buildUI()
 	case p == PageRecords:

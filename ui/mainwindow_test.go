@@ -95,11 +95,12 @@ func TestFirstRunOffersDemoAccount(t *testing.T) {
 	assertShows(t, c, "欢迎使用 KF Desk 客服工作台", "使用演示账号")
 
 	test.Tap(findButton(t, c, "使用演示账号"))
+	m.waitIdle() // the composer loads the KF accounts for "send as"
 
 	if !m.Account().Demo || m.accountSelect.Selected != workspace.DemoName {
 		t.Fatalf("demo account not selected: %+v", m.Account())
 	}
-	assertShows(t, c, "演示数据：不会真的发送到微信", "即将推出。")
+	assertShows(t, c, "演示数据：不会真的发送到微信", "预览：客户看到的样子")
 	accs, _ := ws.DB.Accounts(context.Background())
 	if len(accs) != 1 || !accs[0].Demo {
 		t.Fatalf("accounts = %+v", accs)
@@ -112,16 +113,18 @@ func TestNavigationShowsEachPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.SelectAccount(workspace.DemoName)
+	m.waitIdle()
 	c := m.Window().Canvas()
 	pages := []struct{ button, shows string }{
 		{"KF accounts", "invite workers"},
 		{"Chat records", "search them offline"},
 		{"Settings", "Test connection"},
-		{"Composer", "Send customer-service messages"},
+		{"Composer", "Preview: what the customer sees"},
 	}
 	for _, p := range pages {
 		b := findButton(t, c, p.button)
 		test.Tap(b)
+		m.waitIdle()
 		assertShows(t, c, p.shows)
 		if b.Importance != widget.HighImportance {
 			t.Errorf("%s: the current page is not highlighted", p.button)
@@ -188,6 +191,7 @@ func TestAddAccountRejectsDuplicateName(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.SelectAccount(workspace.DemoName)
+	m.waitIdle()
 	f := openAddForm(t, m)
 	test.Type(f.name, workspace.DemoName)
 	test.Type(f.appID, "wx0123456789abcdef")
@@ -254,6 +258,7 @@ func TestRemoveAccountAsksFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.SelectAccount(workspace.DemoName)
+	m.waitIdle()
 	c := m.Window().Canvas()
 	test.Tap(findButton(t, c, "Settings"))
 	test.Tap(findButton(t, c, "Remove"))
