@@ -47,7 +47,7 @@ type composerScreen struct {
 	recipientInfo  *widget.Label
 	note           *widget.Entry
 	typeSelect     *widget.Select
-	sendAs         *widget.Select
+	sendAs         *sendAsSelect
 	sendAsNames    []string
 	formBox        *fyne.Container
 	preview        *fyne.Container
@@ -68,9 +68,13 @@ type composerScreen struct {
 	draftMu    sync.Mutex
 	draftTimer *time.Timer
 	draftBody  string // latest snapshot, written by the timer
+	ready      bool   // built: from now on changes are the operator's and saved
 }
 
 func newComposerScreen(m *MainWindow) *composerScreen {
+	if m.composer != nil {
+		m.composer.flushDraft() // the new screen must read the latest draft
+	}
 	return &composerScreen{m: m, a: m.account, mp: workspace.MiniProgram(m.account)}
 }
 
@@ -107,8 +111,13 @@ func (s *composerScreen) buildUI() fyne.CanvasObject {
 		labels = append(labels, T(typeLabels[t]))
 	}
 	s.typeSelect = widget.NewSelect(labels, nil)
-	s.sendAs = widget.NewSelect([]string{T("(default)")}, nil)
-	s.sendAs.SetSelectedIndex(0)
+	s.sendAs = newSendAsSelect(s.loadSendAs)
+	s.sendAsNames = nil
+	if kf := s.msg.KFAccount(); kf != "" {
+		s.sendAsNames = []string{kf} // the draft's choice, until the list is loaded
+	}
+	s.sendAs.SetOptions(append([]string{T("(default)")}, s.sendAsNames...))
+	s.sendAs.SetSelectedIndex(len(s.sendAsNames))
 	s.sendAs.OnChanged = func(string) { s.onSendAs() }
 
 	s.formBox = container.NewVBox()
@@ -136,7 +145,6 @@ func (s *composerScreen) buildUI() fyne.CanvasObject {
 	if !s.mp {
 		grid.Add(widget.NewLabel(T("Send as")))
 		grid.Add(container.NewVBox(s.sendAs, s.errLabels["customservice.kf_account"]))
-		s.loadSendAs()
 	}
 	buttons := container.NewHBox(s.send, s.typing, s.cancelTyping, layout.NewSpacer(), logButton)
 	tplRow := container.NewHBox(saveTpl, container.NewGridWrap(fyne.NewSize(220, s.templateSelect.MinSize().Height), s.templateSelect))
@@ -154,6 +162,7 @@ func (s *composerScreen) buildUI() fyne.CanvasObject {
 	s.typeSelect.OnChanged = func(string) { s.onTypeChosen() }
 	s.typeSelect.SetSelectedIndex(max(0, slices.Index(api.MsgTypes(s.mp), s.msg.MsgType)))
 	s.setRecipient(s.msg.ToUser, true)
+	s.ready = true
 	return split
 }
 
@@ -181,6 +190,9 @@ func (s *composerScreen) loadDraft() {
 // changed is called after every edit: preview now, draft after a pause.
 func (s *composerScreen) changed() {
 	s.renderPreview()
+	if !s.ready {
+		return
+	}
 	b, err := json.Marshal(composerDraft{Message: s.msg, Files: s.files})
 	if err != nil {
 		return
@@ -269,27 +281,62 @@ func (s *composerScreen) onSaveNote() {
 	s.status.SetText(T("Note saved."))
 }
 
-// loadSendAs fetches the account's KF accounts for "send as" (a network call).
+// loadSendAs fetches the account's KF accounts for "send as" (a network call),
+// the first time the operator opens the list, then opens it.
 func (s *composerScreen) loadSendAs() {
 	var names []string
 	var err error
+	s.status.SetText(T("Loading the KF accounts…"))
 	s.m.goBackground(func() {
 		ctx, cancel := context.WithTimeout(s.m.ctx, 30*time.Second)
 		defer cancel()
 		names, err = s.m.ws.SendAsAccounts(ctx, s.a)
 	}, func() {
 		if err != nil {
+			s.sendAs.loaded = false // try again next time
 			s.status.SetText(T("Could not load the KF accounts for \"Send as\": %s", errorText(err)))
+			return
 		}
-		s.sendAsNames = names
+		s.status.SetText("")
 		cur := s.msg.KFAccount()
 		if cur != "" && slices.Index(names, cur) < 0 {
 			names = append(names, cur) // keep the draft's choice visible even if it is gone
-			s.sendAsNames = names
 		}
+		s.sendAsNames = names
 		s.sendAs.SetOptions(append([]string{T("(default)")}, names...))
 		s.sendAs.SetSelectedIndex(slices.Index(names, cur) + 1)
+		s.sendAs.open()
 	})
+}
+
+// sendAsSelect loads its options when first opened: the KF list is a network
+// call, made when the operator wants it rather than every time the page shows.
+type sendAsSelect struct {
+	widget.Select
+	load   func()
+	loaded bool
+}
+
+func newSendAsSelect(load func()) *sendAsSelect {
+	s := &sendAsSelect{load: load}
+	s.ExtendBaseWidget(s)
+	return s
+}
+
+func (s *sendAsSelect) Tapped(e *fyne.PointEvent) {
+	if !s.loaded {
+		s.loaded = true
+		s.load()
+		return
+	}
+	s.Select.Tapped(e)
+}
+
+// open shows the option list (after loading), if the select is on screen.
+func (s *sendAsSelect) open() {
+	if fyne.CurrentApp().Driver().CanvasForObject(s) != nil {
+		s.Select.Tapped(&fyne.PointEvent{})
+	}
 }
 
 func (s *composerScreen) onSendAs() {

@@ -95,7 +95,7 @@ func TestFirstRunOffersDemoAccount(t *testing.T) {
 	assertShows(t, c, "欢迎使用 KF Desk 客服工作台", "使用演示账号")
 
 	test.Tap(findButton(t, c, "使用演示账号"))
-	m.waitIdle() // the composer loads the KF accounts for "send as"
+	m.waitIdle()
 
 	if !m.Account().Demo || m.accountSelect.Selected != workspace.DemoName {
 		t.Fatalf("demo account not selected: %+v", m.Account())
