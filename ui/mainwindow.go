@@ -46,6 +46,7 @@ type MainWindow struct {
 
 	settings *settingsScreen
 	welcome  *welcomeScreen
+	kf       *kfScreen
 }
 
 // NewMainWindow builds the window for an open workspace. It does not show it.
@@ -175,7 +176,8 @@ func (m *MainWindow) showPage(p Page) {
 	case p == PageComposer:
 		obj = newComingScreen(T("Composer"), T("Send customer-service messages of every type, with files uploaded for you.")).buildUI()
 	case p == PageKF:
-		obj = newComingScreen(T("KF accounts"), T("List, add, edit and delete customer-service accounts, invite workers and set avatars.")).buildUI()
+		m.kf = newKFScreen(m)
+		obj = m.kf.buildUI()
 	case p == PageRecords:
 		obj = newComingScreen(T("Chat records"), T("Download chat records, search them offline and export them to Excel.")).buildUI()
 	}

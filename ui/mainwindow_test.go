@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -35,6 +34,7 @@ func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Works
 	m := NewMainWindow(a, ws)
 	m.Window().Resize(fyne.NewSize(1100, 720))
 	t.Cleanup(m.Window().Close)
+	ownUIThread(t)
 	return m, ws
 }
 
@@ -88,19 +88,11 @@ func assertShows(t *testing.T, c fyne.Canvas, want ...string) {
 	}
 }
 
-// eventually polls cond on the UI thread until it holds (work runs in goroutines).
+// eventually checks cond on the UI thread (the test goroutine), letting the results
+// of background work in between, until it holds.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		ok := false
-		fyne.DoAndWait(func() { ok = cond() })
-		if ok {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s", what)
+	currentUI.waitFor(t, what, cond)
 }
 
 func TestFirstRunOffersDemoAccount(t *testing.T) {
@@ -128,7 +120,7 @@ func TestNavigationShowsEachPage(t *testing.T) {
 	m.SelectAccount(workspace.DemoName)
 	c := m.Window().Canvas()
 	pages := []struct{ button, shows string }{
-		{"KF accounts", "invite workers"},
+		{"KF accounts", "Add KF account"},
 		{"Chat records", "search them offline"},
 		{"Settings", "Test connection"},
 		{"Composer", "Send customer-service messages"},

@@ -12,6 +12,7 @@ import (
 	_ "image/gif" // decoders for image.Decode
 	"image/jpeg"
 	_ "image/png"
+	"io"
 
 	_ "golang.org/x/image/bmp"
 	"golang.org/x/image/draw"
@@ -37,11 +38,27 @@ var qualities = []int{92, 85, 75, 60, 45, 30}
 // to Size×Size, encoded within api.MaxKFAvatarSize.
 func Prepare(data []byte) ([]byte, error) { return prepare(data, api.MaxKFAvatarSize) }
 
+// Read reads a picked file, refusing one over MaxInput (a video picked by mistake).
+func Read(r io.Reader) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxInput+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxInput {
+		return nil, tooLarge()
+	}
+	return data, nil
+}
+
+func tooLarge() error {
+	return &api.InputError{Field: "image",
+		ZH: fmt.Sprintf("图片文件太大（超过 %d MB），请换一张。", MaxInput>>20),
+		EN: fmt.Sprintf("The picture file is too large (over %d MB); pick another.", MaxInput>>20)}
+}
+
 func prepare(data []byte, limit int) ([]byte, error) {
 	if len(data) > MaxInput {
-		return nil, &api.InputError{Field: "image",
-			ZH: fmt.Sprintf("图片文件太大（超过 %d MB），请换一张。", MaxInput>>20),
-			EN: fmt.Sprintf("The picture file is too large (over %d MB); pick another.", MaxInput>>20)}
+		return nil, tooLarge()
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
@@ -56,7 +73,7 @@ func prepare(data []byte, limit int) ([]byte, error) {
 	if err != nil {
 		return nil, notAnImage()
 	}
-	square := scaleSquare(src)
+	square := scaleSquare(src, Size)
 	if format == "jpeg" {
 		square = orient(square, exifOrientation(data))
 	}
@@ -81,15 +98,25 @@ func notAnImage() error {
 		EN: "This file is not a picture KF Desk can read. Pick a JPG, PNG, GIF, BMP or WebP (export iPhone HEIC photos as JPG first)."}
 }
 
-// scaleSquare takes the centred square of src and scales it to Size×Size on a
+// Thumbnail decodes an avatar (any supported format) into a side×side square for
+// display; done off the UI thread, it keeps full-size avatars out of the list.
+func Thumbnail(data []byte, side int) (image.Image, error) {
+	src, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, notAnImage()
+	}
+	return scaleSquare(src, side), nil
+}
+
+// scaleSquare takes the centred square of src and scales it to side×side on a
 // white background (JPEG has no transparency; black would show instead).
-func scaleSquare(src image.Image) *image.RGBA {
+func scaleSquare(src image.Image, side int) *image.RGBA {
 	b := src.Bounds()
-	side := min(b.Dx(), b.Dy())
-	x0 := b.Min.X + (b.Dx()-side)/2
-	y0 := b.Min.Y + (b.Dy()-side)/2
-	crop := image.Rect(x0, y0, x0+side, y0+side)
-	dst := image.NewRGBA(image.Rect(0, 0, Size, Size))
+	edge := min(b.Dx(), b.Dy())
+	x0 := b.Min.X + (b.Dx()-edge)/2
+	y0 := b.Min.Y + (b.Dy()-edge)/2
+	crop := image.Rect(x0, y0, x0+edge, y0+edge)
+	dst := image.NewRGBA(image.Rect(0, 0, side, side))
 	draw.Draw(dst, dst.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
 	draw.CatmullRom.Scale(dst, dst.Bounds(), src, crop, draw.Over, nil)
 	return dst

@@ -240,3 +240,28 @@ func TestQualityStepsDownToFitTheLimit(t *testing.T) {
 		t.Fatal("an impossible limit was met")
 	}
 }
+
+func TestThumbnail(t *testing.T) {
+	var in bytes.Buffer
+	if err := png.Encode(&in, halves(300, 100)); err != nil {
+		t.Fatal(err)
+	}
+	img, err := Thumbnail(in.Bytes(), 48)
+	if err != nil || img.Bounds().Dx() != 48 || img.Bounds().Dy() != 48 {
+		t.Fatalf("%v %v", img.Bounds(), err)
+	}
+	near(t, img, 5, 24, red)
+	near(t, img, 43, 24, blue)
+	if _, err := Thumbnail([]byte("<html>"), 48); err == nil {
+		t.Fatal("an HTML page became a thumbnail")
+	}
+}
+
+func TestReadRefusesHugeFiles(t *testing.T) {
+	if _, err := Read(bytes.NewReader(make([]byte, MaxInput+1))); err == nil {
+		t.Fatal("a file over the limit was read")
+	}
+	if b, err := Read(bytes.NewReader([]byte("abc"))); err != nil || string(b) != "abc" {
+		t.Fatalf("%q %v", b, err)
+	}
+}

@@ -229,7 +229,12 @@ func kfAvatar(e *Env, args []string) error {
 	if len(pos) != 2 {
 		return fmt.Errorf("%w: kf avatar ACCOUNT FILE", ErrUsage)
 	}
-	data, err := readLimited(pos[1], kfavatar.MaxInput)
+	file, err := os.Open(pos[1])
+	if err != nil {
+		return err
+	}
+	data, err := kfavatar.Read(file)
+	file.Close()
 	if err != nil {
 		return err
 	}
@@ -250,23 +255,6 @@ func kfAvatar(e *Env, args []string) error {
 	}
 	fmt.Fprintf(e.Stderr, "avatar of %s set (%d×%d JPG, %d KB)\n", account, kfavatar.Size, kfavatar.Size, (len(jpg)+1023)/1024)
 	return nil
-}
-
-// readLimited reads a file, refusing one larger than limit (a wrong pick, e.g. a video).
-func readLimited(path string, limit int) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > limit {
-		return nil, fmt.Errorf("%s is larger than %d MB / 文件超过 %d MB", path, limit>>20, limit>>20)
-	}
-	return data, nil
 }
 
 func (e *Env) kfClient() (storage.Account, *api.Client, error) {
