@@ -214,7 +214,7 @@ func (s *kfScreen) showRow(k api.KFAccount, r *kfRow) {
 		r.state.Importance = widget.SuccessImportance
 	} else {
 		r.state.SetText(T("Offline"))
-		r.state.Importance = widget.LowImportance
+		r.state.Importance = widget.MediumImportance // Low is too pale to read in the light theme
 	}
 	r.state.Refresh()
 	img, load := thumbs.lookup(k.HeadImgURL)
