@@ -34,8 +34,7 @@ func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Works
 	m := NewMainWindow(a, ws)
 	m.Window().Resize(fyne.NewSize(1100, 720))
 	t.Cleanup(m.Window().Close)
-	t.Cleanup(m.waitIdle) // runs first: no goroutine may touch widgets after the test
-
+	ownUIThread(t)
 	return m, ws
 }
 
@@ -89,6 +88,19 @@ func assertShows(t *testing.T, c fyne.Canvas, want ...string) {
 	}
 }
 
+// eventually checks cond on the UI thread (the test goroutine), letting the results
+// of background work in between, until it holds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	currentUI.waitFor(t, what, cond)
+}
+
+// waitIdle lets background work finish and reach the widgets.
+func waitIdle(t *testing.T, m *MainWindow) {
+	t.Helper()
+	eventually(t, "background work", func() bool { return m.pending.Load() == 0 })
+}
+
 func TestFirstRunOffersDemoAccount(t *testing.T) {
 	m, ws := newTestWindow(t, "zh")
 	c := m.Window().Canvas()
@@ -114,7 +126,7 @@ func TestNavigationShowsEachPage(t *testing.T) {
 	m.SelectAccount(workspace.DemoName)
 	c := m.Window().Canvas()
 	pages := []struct{ button, shows string }{
-		{"KF accounts", "invite workers"},
+		{"KF accounts", "Add KF account"},
 		{"Chat records", "search them offline"},
 		{"Settings", "Test connection"},
 		{"Composer", "Send customer-service messages"},
@@ -233,7 +245,7 @@ func TestTestConnectionShowsSuccessAndExplainedError(t *testing.T) {
 	addAccountFor(t, m, srv, "right-secret")
 	c := m.Window().Canvas()
 	test.Tap(findButton(t, c, "测试连接"))
-	m.waitIdle()
+	waitIdle(t, m)
 	if got := m.settings.testResult.Text; !strings.HasPrefix(got, "✓") {
 		t.Fatalf("result = %q", got)
 	}
@@ -241,7 +253,7 @@ func TestTestConnectionShowsSuccessAndExplainedError(t *testing.T) {
 	m2, _ := newTestWindow(t, "zh")
 	addAccountFor(t, m2, srv, "wrong-secret")
 	test.Tap(findButton(t, m2.Window().Canvas(), "测试连接"))
-	m2.waitIdle()
+	waitIdle(t, m2)
 	got := m2.settings.testResult.Text
 	if !strings.HasPrefix(got, "✗") || !strings.Contains(got, "微信错误") || strings.Contains(got, "wrong-secret") {
 		t.Fatalf("result = %q", got)
