@@ -272,24 +272,3 @@ func (c *Client) Typing(ctx context.Context, openid string, on bool) error {
 	}{openid, cmd}
 	return c.do(ctx, call{method: http.MethodPost, path: "/cgi-bin/message/custom/typing", body: body})
 }
-
-// KFAccountNames lists the kf_account names of cgi-bin/customservice/getkflist,
-// for the composer's "send as" choice. It decodes only what it needs, so it is
-// indifferent to kf_id being a string or a number.
-func (c *Client) KFAccountNames(ctx context.Context) ([]string, error) {
-	var out struct {
-		KFList []struct {
-			Account string `json:"kf_account"`
-		} `json:"kf_list"`
-	}
-	if err := c.do(ctx, call{method: http.MethodGet, path: "/cgi-bin/customservice/getkflist", out: &out}); err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(out.KFList))
-	for _, k := range out.KFList {
-		if k.Account != "" {
-			names = append(names, k.Account)
-		}
-	}
-	return names, nil
-}

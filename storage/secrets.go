@@ -29,42 +29,50 @@ const keyringService = "kfdesk"
 
 // OpenSecrets uses the OS credential store when it works, else a file in dataDir that
 // only the user can read; fallbackReason then says so (Chinese and English).
-// KFDESK_SECRETS=file forces the file (tests, CI, portable installs).
+// KFDESK_SECRETS=file forces the file (tests, CI, portable installs): tests must never
+// touch a real keyring.
 func OpenSecrets(dataDir string) (store SecretStore, fallbackReason string) {
+	return openSecrets(dataDir, probeKeyring, 2*time.Second)
+}
+
+func openSecrets(dataDir string, probe func() error, timeout time.Duration) (SecretStore, string) {
 	file := &fileSecrets{path: filepath.Join(dataDir, "secrets.json")}
 	if os.Getenv("KFDESK_SECRETS") == "file" {
 		return file, ""
 	}
-	if err := probeKeyring(2 * time.Second); err != nil {
-		return file, fmt.Sprintf("系统密钥库不可用（%v），密钥保存在只有您能读取的文件 %s 中。 / The system credential store is unavailable (%v); secrets are kept in %s, readable only by you.",
+	if err := withTimeout(probe, timeout); err != nil {
+		return file, fmt.Sprintf("系统密钥库不可用（%v），密钥保存在只有您能读取的文件 %s 中。 / The system credential store is unavailable (%v); secrets are kept in the file %s, readable only by you.",
 			err, file.path, err, file.path)
 	}
 	return keyringSecrets{}, ""
 }
 
-// probeKeyring writes, reads and deletes a probe entry. It runs in a goroutine with a
-// timeout because a Secret Service that never answers would otherwise hang start-up.
-func probeKeyring(timeout time.Duration) error {
+// withTimeout runs probe in a goroutine: a Secret Service that never answers (a D-Bus
+// session with no keyring daemon) would otherwise hang start-up. The goroutine is
+// abandoned then; it ends whenever D-Bus gives up.
+func withTimeout(probe func() error, timeout time.Duration) error {
 	done := make(chan error, 1)
-	go func() {
-		const k = "probe"
-		if err := keyring.Set(keyringService, k, "ok"); err != nil {
-			done <- err
-			return
-		}
-		v, err := keyring.Get(keyringService, k)
-		_ = keyring.Delete(keyringService, k)
-		if err == nil && v != "ok" {
-			err = errors.New("read back a different value")
-		}
-		done <- err
-	}()
+	go func() { done <- probe() }()
 	select {
 	case err := <-done:
 		return err
 	case <-time.After(timeout):
-		return errors.New("no answer")
+		return fmt.Errorf("no answer within %v", timeout)
 	}
+}
+
+// probeKeyring writes, reads back and deletes a probe entry.
+func probeKeyring() error {
+	const k = "probe"
+	if err := keyring.Set(keyringService, k, "ok"); err != nil {
+		return err
+	}
+	v, err := keyring.Get(keyringService, k)
+	_ = keyring.Delete(keyringService, k)
+	if err == nil && v != "ok" {
+		err = errors.New("read back a different value")
+	}
+	return err
 }
 
 type keyringSecrets struct{}
@@ -97,13 +105,18 @@ func (keyringSecrets) Where() string {
 	return "Secret Service (GNOME Keyring / KWallet)"
 }
 
-// fileSecrets is a JSON map in a 0600 file, written atomically (temp file + rename).
+// fileSecrets is a JSON map in a 0600 file, written atomically (temp file + rename) so
+// a crash never leaves half a file. The mutex covers this process only; two processes
+// saving secrets at the same instant could lose one update (rare: secrets change when
+// someone edits an account).
 type fileSecrets struct {
 	path string
 	mu   sync.Mutex
 }
 
-func (f *fileSecrets) Where() string { return f.path }
+func (f *fileSecrets) Where() string {
+	return "file " + f.path + " (readable only by you / 仅您可读)"
+}
 
 func (f *fileSecrets) load() (map[string]string, error) {
 	m := map[string]string{}

@@ -39,9 +39,9 @@ func composerFor(t *testing.T, kind wechattest.Kind) (*MainWindow, *composerScre
 	}
 	srv.UserMessage(customer, time.Time{})
 	m.SelectAccount("shop")
-	m.waitIdle()
+	waitIdle(t, m)
 	m.showPage(PageComposer)
-	m.waitIdle()
+	waitIdle(t, m)
 	if m.composer == nil {
 		t.Fatal("no composer")
 	}
@@ -75,9 +75,10 @@ func lastSent(t *testing.T, srv *wechattest.Server) string {
 	return string(s[len(s)-1].Body)
 }
 
-func tapSend(m *MainWindow, s *composerScreen) {
+func tapSend(t *testing.T, m *MainWindow, s *composerScreen) {
+	t.Helper()
 	test.Tap(s.send)
-	m.waitIdle()
+	waitIdle(t, m)
 }
 
 func writeJPEG(t *testing.T, w, h, q int) string {
@@ -103,7 +104,7 @@ func TestComposerFillsAndSendsSeveralTypes(t *testing.T) {
 	test.Type(s.to, customer)
 	test.Type(s.entries["text.content"], "您好，明前龙井还有货")
 	assertShows(t, c, "您好，明前龙井还有货", "30 / 2048 字节") // the preview bubble and the byte count
-	tapSend(m, s)
+	tapSend(t, m, s)
 	if want := `{"touser":"` + customer + `","msgtype":"text","text":{"content":"您好，明前龙井还有货"}}`; lastSent(t, srv) != want {
 		t.Fatalf("text body %s", lastSent(t, srv))
 	}
@@ -119,12 +120,12 @@ func TestComposerFillsAndSendsSeveralTypes(t *testing.T) {
 	chooseType(t, s, api.TypeImage)
 	photo := writeJPEG(t, 120, 90, 80)
 	s.useFile("image.media_id", photo)
-	m.waitIdle()
+	waitIdle(t, m)
 	id := s.entries["image.media_id"].Text
 	if item, ok := srv.Media(id); !ok || item.Type != "image" {
 		t.Fatalf("upload: %q %v", id, ok)
 	}
-	tapSend(m, s)
+	tapSend(t, m, s)
 	if want := `{"touser":"` + customer + `","msgtype":"image","image":{"media_id":"` + id + `"}}`; lastSent(t, srv) != want {
 		t.Fatalf("image body %s", lastSent(t, srv))
 	}
@@ -140,7 +141,7 @@ func TestComposerFillsAndSendsSeveralTypes(t *testing.T) {
 	test.Type(s.entries["msgmenu.list.2.content"], "一般")
 	s.entries["msgmenu.list.2.id"].SetText("101")
 	sent := len(srv.Sent())
-	tapSend(m, s)
+	tapSend(t, m, s)
 	if len(srv.Sent()) != sent {
 		t.Fatal("a menu with a duplicate id was sent")
 	}
@@ -149,7 +150,7 @@ func TestComposerFillsAndSendsSeveralTypes(t *testing.T) {
 	}
 	s.entries["msgmenu.list.2.id"].SetText("103")
 	s.msg.MsgMenu.List[1], s.msg.MsgMenu.List[2] = s.msg.MsgMenu.List[2], s.msg.MsgMenu.List[1] // as "move down" does
-	tapSend(m, s)
+	tapSend(t, m, s)
 	want := `{"touser":"` + customer + `","msgtype":"msgmenu","msgmenu":{"head_content":"您对本次服务满意吗？","list":[{"id":"101","content":"满意"},{"id":"103","content":"一般"},{"id":"102","content":"不满意"}],"tail_content":""}}`
 	if lastSent(t, srv) != want {
 		t.Fatalf("menu body %s", lastSent(t, srv))
@@ -160,17 +161,17 @@ func TestComposerFillsAndSendsSeveralTypes(t *testing.T) {
 	clip := filepath.Join(t.TempDir(), "tea.mp4")
 	_ = os.WriteFile(clip, append([]byte{0, 0, 0, 0x18}, []byte("ftypmp42 tea ceremony")...), 0o600)
 	s.useFile("video.media_id", clip)
-	m.waitIdle()
+	waitIdle(t, m)
 	s.useFile("video.thumb_media_id", writeJPEG(t, 400, 400, 95))
 	assertShows(t, c, "压缩图片？")
 	test.Tap(findButton(t, c, "Yes"))
-	m.waitIdle()
+	waitIdle(t, m)
 	thumb := s.entries["video.thumb_media_id"].Text
 	if item, ok := srv.Media(thumb); !ok || item.Type != "thumb" || len(item.Data) > 64<<10 {
 		t.Fatalf("thumb %q %v", thumb, ok)
 	}
 	test.Type(s.entries["video.title"], "三步泡好龙井")
-	tapSend(m, s)
+	tapSend(t, m, s)
 	var got struct {
 		Video api.Video `json:"video"`
 	}
@@ -192,7 +193,7 @@ func TestComposerFillsAndSendsSeveralTypes(t *testing.T) {
 
 func TestComposerShowsErrorsAtTheFields(t *testing.T) {
 	m, s, srv := composerFor(t, wechattest.OfficialAccount)
-	tapSend(m, s)
+	tapSend(t, m, s)
 	if !s.errLabels["touser"].Visible() || !s.errLabels["text.content"].Visible() {
 		t.Fatal("errors not shown at the recipient and the text")
 	}
@@ -201,7 +202,7 @@ func TestComposerShowsErrorsAtTheFields(t *testing.T) {
 	test.Type(s.to, customer)
 	test.Type(s.entries["news.articles.0.title"], "秋季上新")
 	test.Type(s.entries["news.articles.0.url"], "shop.example.com")
-	tapSend(m, s)
+	tapSend(t, m, s)
 	if l := s.errLabels["news.articles.0.url"]; !l.Visible() || !strings.Contains(l.Text, "http") {
 		t.Fatalf("url error %q", l.Text)
 	}
@@ -217,7 +218,7 @@ func TestComposerFailedSendKeepsDraft(t *testing.T) {
 	srv.FailNth("/cgi-bin/message/custom/send", 1, wechattest.Errcode(-1, ""))
 	test.Type(s.to, customer)
 	test.Type(s.entries["text.content"], "退款已经处理好了")
-	tapSend(m, s)
+	tapSend(t, m, s)
 	assertShows(t, m.Window().Canvas(), "微信错误 -1：微信系统繁忙，请稍后重试。", "未发送。消息已保存为草稿，不会丢失。")
 	if s.entries["text.content"].Text != "退款已经处理好了" {
 		t.Fatal("the form lost the text")
@@ -234,12 +235,12 @@ func TestComposerFailedSendKeepsDraft(t *testing.T) {
 	// Coming back (or after a crash) the draft is restored.
 	m.showPage(PageSettings)
 	m.showPage(PageComposer)
-	m.waitIdle()
+	waitIdle(t, m)
 	s2 := m.composer
 	if s2 == s || s2.to.Text != customer || s2.entries["text.content"].Text != "退款已经处理好了" {
 		t.Fatalf("draft not restored: %q %q", s2.to.Text, s2.entries["text.content"].Text)
 	}
-	tapSend(m, s2)
+	tapSend(t, m, s2)
 	if !strings.Contains(lastSent(t, srv), "退款已经处理好了") {
 		t.Fatal("retry not sent")
 	}
@@ -268,11 +269,11 @@ func TestComposerWindowErrorsAreExplained(t *testing.T) {
 	srv.AddFollower("oQuiet0000000000000000000001") // follows, never wrote
 	test.Type(s.to, "oQuiet0000000000000000000001")
 	test.Type(s.entries["text.content"], "在吗")
-	tapSend(m, s)
+	tapSend(t, m, s)
 	assertShows(t, c, "微信错误 45015")
 	srv.RemoveFollower(customer)
 	s.to.SetText(customer)
-	tapSend(m, s)
+	tapSend(t, m, s)
 	assertShows(t, c, "微信错误 43004")
 }
 
@@ -286,24 +287,24 @@ func TestComposerSendAsAndTyping(t *testing.T) {
 	}
 	s = m.composer
 	test.Tap(s.sendAs) // the list is loaded when first opened
-	m.waitIdle()
+	waitIdle(t, m)
 	if len(s.sendAs.Options) != 2 {
 		t.Fatalf("send-as options %v", s.sendAs.Options)
 	}
 	s.sendAs.SetSelectedIndex(1)
 	test.Type(s.to, customer)
 	test.Tap(s.typing)
-	m.waitIdle()
+	waitIdle(t, m)
 	if !srv.Typing(customer) {
 		t.Fatalf("typing not shown: %s", s.status.Text)
 	}
 	test.Type(s.entries["text.content"], "小美为您服务")
-	tapSend(m, s)
+	tapSend(t, m, s)
 	if !strings.HasSuffix(lastSent(t, srv), `"customservice":{"kf_account":"xiaomei@kfdesk_demo"}}`) {
 		t.Fatalf("body %s", lastSent(t, srv))
 	}
 	test.Tap(s.cancelTyping)
-	m.waitIdle()
+	waitIdle(t, m)
 	if srv.Typing(customer) {
 		t.Fatal("typing still shown")
 	}
@@ -322,9 +323,9 @@ func TestMiniProgramComposerOffersFourTypes(t *testing.T) {
 	test.Type(s.entries["miniprogrampage.title"], "首页")
 	test.Type(s.entries["miniprogrampage.pagepath"], "pages/index/index")
 	s.useFile("miniprogrampage.thumb_media_id", writeJPEG(t, 52, 41, 80))
-	m.waitIdle()
+	waitIdle(t, m)
 	id := s.entries["miniprogrampage.thumb_media_id"].Text
-	tapSend(m, s)
+	tapSend(t, m, s)
 	if want := `{"touser":"` + customer + `","msgtype":"miniprogrampage","miniprogrampage":{"title":"首页","pagepath":"pages/index/index","thumb_media_id":"` + id + `"}}`; lastSent(t, srv) != want {
 		t.Fatalf("body %s", lastSent(t, srv))
 	}
@@ -336,7 +337,7 @@ func TestTemplatesAndOpenComposerFor(t *testing.T) {
 	s.saveTemplate("致谢")
 	s.entries["text.content"].SetText("")
 	m.OpenComposerFor("oReply0000000000000000000001")
-	m.waitIdle()
+	waitIdle(t, m)
 	s = m.composer
 	if s.to.Text != "oReply0000000000000000000001" {
 		t.Fatalf("recipient %q", s.to.Text)
@@ -360,13 +361,13 @@ func TestRecipientPickerWithChatRecordWindow(t *testing.T) {
 	}
 	_ = ws.DB.SetNote(ctx, a.ID, customer, "老顾客 王姐")
 	m.SelectAccount(a.Name)
-	m.waitIdle()
+	waitIdle(t, m)
 	m.showPage(PageComposer)
-	m.waitIdle()
+	waitIdle(t, m)
 	s := m.composer
 	s.onChooseRecipient()
 	test.Tap(findButton(t, m.Window().Canvas(), "更新粉丝列表"))
-	m.waitIdle()
+	waitIdle(t, m)
 	if len(s.picker.shown) < 30 {
 		t.Fatalf("%d recipients after the follower sync", len(s.picker.shown))
 	}

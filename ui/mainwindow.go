@@ -5,7 +5,7 @@ package ui
 
 import (
 	"context"
-	"sync"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -47,27 +47,26 @@ type MainWindow struct {
 
 	settings          *settingsScreen
 	welcome           *welcomeScreen
+	kf                *kfScreen
 	composer          *composerScreen // the composer last built
 	composerRecipient string          // set by OpenComposerFor while the composer is built
 
-	tasks sync.WaitGroup // background work started by goBackground
+	pending atomic.Int32 // background work started by goBackground, not yet done
 }
 
 // goBackground runs work off the UI thread, then done on it (through fyne.Do).
-// Progress updates from inside work use fyne.Do themselves. Tests call waitIdle:
-// Fyne's test driver runs fyne.Do callbacks on the calling goroutine, so waiting for
-// the WaitGroup is what orders those widget updates before the test reads them.
+// Progress updates from inside work use fyne.Do themselves. The pending count lets
+// tests wait until every result has reached the widgets.
 func (m *MainWindow) goBackground(work func(), done func()) {
-	m.tasks.Add(1)
+	m.pending.Add(1)
 	go func() {
-		defer m.tasks.Done()
 		work()
-		fyne.Do(done)
+		fyne.Do(func() {
+			defer m.pending.Add(-1)
+			done()
+		})
 	}()
 }
-
-// waitIdle blocks until all background work has finished and updated the widgets.
-func (m *MainWindow) waitIdle() { m.tasks.Wait() }
 
 // NewMainWindow builds the window for an open workspace. It does not show it.
 func NewMainWindow(a fyne.App, ws *workspace.Workspace) *MainWindow {
@@ -196,7 +195,8 @@ func (m *MainWindow) showPage(p Page) {
 	case p == PageComposer:
 		obj = newComposerScreen(m).buildUI()
 	case p == PageKF:
-		obj = newComingScreen(T("KF accounts"), T("List, add, edit and delete customer-service accounts, invite workers and set avatars.")).buildUI()
+		m.kf = newKFScreen(m)
+		obj = m.kf.buildUI()
 	case p == PageRecords:
 		obj = newComingScreen(T("Chat records"), T("Download chat records, search them offline and export them to Excel.")).buildUI()
 	}

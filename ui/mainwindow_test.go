@@ -34,8 +34,7 @@ func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Works
 	m := NewMainWindow(a, ws)
 	m.Window().Resize(fyne.NewSize(1100, 720))
 	t.Cleanup(m.Window().Close)
-	t.Cleanup(m.waitIdle) // runs first: no goroutine may touch widgets after the test
-
+	ownUIThread(t)
 	return m, ws
 }
 
@@ -89,13 +88,26 @@ func assertShows(t *testing.T, c fyne.Canvas, want ...string) {
 	}
 }
 
+// eventually checks cond on the UI thread (the test goroutine), letting the results
+// of background work in between, until it holds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	currentUI.waitFor(t, what, cond)
+}
+
+// waitIdle lets background work finish and reach the widgets.
+func waitIdle(t *testing.T, m *MainWindow) {
+	t.Helper()
+	eventually(t, "background work", func() bool { return m.pending.Load() == 0 })
+}
+
 func TestFirstRunOffersDemoAccount(t *testing.T) {
 	m, ws := newTestWindow(t, "zh")
 	c := m.Window().Canvas()
 	assertShows(t, c, "欢迎使用 KF Desk 客服工作台", "使用演示账号")
 
 	test.Tap(findButton(t, c, "使用演示账号"))
-	m.waitIdle()
+	waitIdle(t, m)
 
 	if !m.Account().Demo || m.accountSelect.Selected != workspace.DemoName {
 		t.Fatalf("demo account not selected: %+v", m.Account())
@@ -113,10 +125,10 @@ func TestNavigationShowsEachPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.SelectAccount(workspace.DemoName)
-	m.waitIdle()
+	waitIdle(t, m)
 	c := m.Window().Canvas()
 	pages := []struct{ button, shows string }{
-		{"KF accounts", "invite workers"},
+		{"KF accounts", "Add KF account"},
 		{"Chat records", "search them offline"},
 		{"Settings", "Test connection"},
 		{"Composer", "Preview: what the customer sees"},
@@ -124,7 +136,7 @@ func TestNavigationShowsEachPage(t *testing.T) {
 	for _, p := range pages {
 		b := findButton(t, c, p.button)
 		test.Tap(b)
-		m.waitIdle()
+		waitIdle(t, m)
 		assertShows(t, c, p.shows)
 		if b.Importance != widget.HighImportance {
 			t.Errorf("%s: the current page is not highlighted", p.button)
@@ -191,7 +203,7 @@ func TestAddAccountRejectsDuplicateName(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.SelectAccount(workspace.DemoName)
-	m.waitIdle()
+	waitIdle(t, m)
 	f := openAddForm(t, m)
 	test.Type(f.name, workspace.DemoName)
 	test.Type(f.appID, "wx0123456789abcdef")
@@ -237,7 +249,7 @@ func TestTestConnectionShowsSuccessAndExplainedError(t *testing.T) {
 	addAccountFor(t, m, srv, "right-secret")
 	c := m.Window().Canvas()
 	test.Tap(findButton(t, c, "测试连接"))
-	m.waitIdle()
+	waitIdle(t, m)
 	if got := m.settings.testResult.Text; !strings.HasPrefix(got, "✓") {
 		t.Fatalf("result = %q", got)
 	}
@@ -245,7 +257,7 @@ func TestTestConnectionShowsSuccessAndExplainedError(t *testing.T) {
 	m2, _ := newTestWindow(t, "zh")
 	addAccountFor(t, m2, srv, "wrong-secret")
 	test.Tap(findButton(t, m2.Window().Canvas(), "测试连接"))
-	m2.waitIdle()
+	waitIdle(t, m2)
 	got := m2.settings.testResult.Text
 	if !strings.HasPrefix(got, "✗") || !strings.Contains(got, "微信错误") || strings.Contains(got, "wrong-secret") {
 		t.Fatalf("result = %q", got)
@@ -258,7 +270,7 @@ func TestRemoveAccountAsksFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.SelectAccount(workspace.DemoName)
-	m.waitIdle()
+	waitIdle(t, m)
 	c := m.Window().Canvas()
 	test.Tap(findButton(t, c, "Settings"))
 	test.Tap(findButton(t, c, "Remove"))

@@ -60,6 +60,7 @@ func showError(l *widget.Label, text string) {
 func errorText(err error) string {
 	var ae *api.Error
 	var ve *storage.ValidationError
+	var ie *api.InputError
 	switch {
 	case err == nil:
 		return ""
@@ -67,6 +68,8 @@ func errorText(err error) string {
 		return Bilingual(ae.ZH(), ae.EN())
 	case errors.As(err, &ve):
 		return Bilingual(ve.ZH, ve.EN)
+	case errors.As(err, &ie):
+		return Bilingual(ie.ZH, ie.EN)
 	}
 	return err.Error()
 }

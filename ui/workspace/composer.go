@@ -86,7 +86,15 @@ func (w *Workspace) SendAsAccounts(ctx context.Context, a storage.Account) ([]st
 	if err != nil {
 		return nil, err
 	}
-	return c.KFAccountNames(ctx)
+	list, err := c.KFList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(list))
+	for _, k := range list {
+		names = append(names, k.Account)
+	}
+	return names, nil
 }
 
 // mediaMargin: a cached media_id is not reused in its last hour, so it cannot
