@@ -122,7 +122,7 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 			return err
 		}
 		defer ins.Close()
-		exists, err := tx.PrepareContext(ctx, `SELECT 1 FROM records WHERE account_id = ? AND rkey = ? AND occ = ?`)
+		exists, err := tx.PrepareContext(ctx, `SELECT 1 FROM records WHERE account_id = ? AND time = ? AND rkey = ? AND occ = ?`)
 		if err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 					break
 				}
 				var one int
-				switch err := exists.QueryRowContext(ctx, accountID, r.key, r.occ).Scan(&one); {
+				switch err := exists.QueryRowContext(ctx, accountID, r.Time, r.key, r.occ).Scan(&one); {
 				case err == nil: // stored by an earlier sync
 				case errors.Is(err, sql.ErrNoRows): // the id is taken by another record of that second
 					id = idOfTime(r.Time) | ((id + 1) & (1<<idShift - 1))

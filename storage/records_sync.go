@@ -134,15 +134,33 @@ func (s *RecordSync) syncDay(ctx context.Context, day time.Time, p *SyncProgress
 	occ := map[[16]byte]int{}
 	var lastSecond, inSecond int64 = -1, 0
 	next, total := int64(1), 0 // next: the first cursor position not seen yet
+	// The next page is fetched while this one is stored: network and SQLite overlap.
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type answer struct {
+		page *api.MsgListPage
+		err  error
+	}
+	fetchAsync := func(msgid int64) <-chan answer {
+		ch := make(chan answer, 1)
+		go func() {
+			page, err := s.fetch(fctx, start, end, msgid, size)
+			ch <- answer{page, err}
+		}()
+		return ch
+	}
+	pending := fetchAsync(1)
 	for msgid := int64(1); ; {
+		a := <-pending
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		page, err := s.fetch(ctx, start, end, msgid, size)
+		page, err := a.page, a.err
 		if err != nil {
 			return err
 		}
-		if len(page.Records) == size && page.Next <= msgid {
+		last := len(page.Records) < size
+		if !last && page.Next <= msgid {
 			return &api.Error{Kind: api.KindMalformed, Endpoint: "/customservice/msgrecord/getmsglist",
 				Err: fmt.Errorf("full page but msgid did not advance (%d after %d)", page.Next, msgid)}
 		}
@@ -166,7 +184,9 @@ func (s *RecordSync) syncDay(ctx context.Context, day time.Time, p *SyncProgress
 		}
 		next = max(next, msgid+int64(len(page.Records)))
 		total += len(recs)
-		last := len(page.Records) < size
+		if !last {
+			pending = fetchAsync(page.Next)
+		}
 		complete := last && startedAt.Unix() > end
 		added, err := s.DB.storePage(ctx, s.AccountID, day, recs, last, complete, total, s.now())
 		if err != nil {

@@ -9,14 +9,14 @@ CREATE TABLE records (
 	opercode   INTEGER NOT NULL, -- raw, as WeChat sent it
 	worker     TEXT    NOT NULL,
 	text       TEXT    NOT NULL,
-	rkey       BLOB    NOT NULL, -- hash of (time, openid, opercode, worker, text)
+	rkey       BLOB    NOT NULL, -- 16 bytes of SHA-256 of (time, openid, opercode, worker, text)
 	occ        INTEGER NOT NULL  -- 0 for the first such record in its day window, 1 for an identical second one, …
 );
 -- A record's identity: re-syncing a day adds nothing, genuinely identical records are all kept.
-CREATE UNIQUE INDEX records_identity ON records(account_id, rkey, occ);
+-- time first: a sync inserts in time order, so this index grows at its end instead of at random hashes.
+CREATE UNIQUE INDEX records_identity ON records(account_id, time, rkey, occ);
 CREATE INDEX records_account ON records(account_id);
-CREATE INDEX records_openid ON records(account_id, openid);
-CREATE INDEX records_openid_op ON records(account_id, openid, opercode);
+CREATE INDEX records_openid ON records(account_id, openid, opercode);
 CREATE INDEX records_worker ON records(account_id, worker);
 
 -- Substring search of 3+ characters (a trigram MATCH of fewer characters silently finds nothing).
