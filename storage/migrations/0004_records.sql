@@ -41,3 +41,7 @@ CREATE TABLE record_days (
 	synced_at  INTEGER NOT NULL,
 	PRIMARY KEY (account_id, day)
 );
+
+-- Fewer, larger segment merges while a month of records streams in page by page.
+INSERT INTO records_fts(records_fts, rank) VALUES ('automerge', 8);
+INSERT INTO records_grams(records_grams, rank) VALUES ('automerge', 8);
