@@ -6,7 +6,7 @@ GO      ?= go
 VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 LDFLAGS := -X kfdesk/ui.Version=$(VERSION)
 
-.PHONY: run build test race windows screenshot clean deps
+.PHONY: run build test race bench windows screenshot clean deps
 
 build: deps
 	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o kfdesk .
@@ -27,6 +27,13 @@ test:
 race:
 	@bash .ci/deps.sh test
 	$(GO) test -race -tags $(TAGS) -count=1 ./...
+
+# Chat-record archive benchmarks (docs/BENCHMARKS.md): sync, search and export of
+# 1,000,000 records from the fake server on loopback. Quick run: make bench RECORDS=100000
+RECORDS ?= 1000000
+bench:
+	@bash .ci/deps.sh test
+	$(GO) test -tags $(TAGS) -run '^$$' -bench Archive -benchtime 1x -timeout 30m ./storage/ -records $(RECORDS)
 
 windows:
 	@bash .ci/deps.sh windows

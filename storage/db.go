@@ -48,7 +48,9 @@ func Open(path string) (*DB, error) {
 	// One writer: SQLite serialises writes anyway; one connection makes them queue in
 	// Go instead of failing with "database is locked", and BEGIN IMMEDIATE takes the
 	// write lock up front so a read-then-write transaction cannot deadlock on upgrade.
-	w, err := sql.Open("sqlite3", dsn("&_txlock=immediate"))
+	// A 64 MB page cache: archiving a month of chat records touches many index pages
+	// per transaction, and the 2 MB default makes each insert a page read.
+	w, err := sql.Open("sqlite3", dsn("&_txlock=immediate&_cache_size=-65536"))
 	if err != nil {
 		return nil, err
 	}

@@ -95,46 +95,46 @@ func TestMigrationRunner(t *testing.T) {
 		}
 		return v
 	}
-	// 0003 arrives before 0002 (two branches merged in that order): both get applied,
+	// 9003 arrives before 9002 (two branches merged in that order): both get applied,
 	// and neither twice (a second CREATE TABLE would fail).
 	if err := db.migrate(ctx, withMigrations(t, map[string]string{
-		"0003_kf.sql": "CREATE TABLE kf (id INTEGER PRIMARY KEY); INSERT INTO kf VALUES (1);",
+		"9003_kf.sql": "CREATE TABLE t_kf (id INTEGER PRIMARY KEY); INSERT INTO t_kf VALUES (1);",
 	})); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.migrate(ctx, withMigrations(t, map[string]string{
-		"0002_composer.sql": "CREATE TABLE drafts (id INTEGER PRIMARY KEY);",
-		"0003_kf.sql":       "CREATE TABLE kf (id INTEGER PRIMARY KEY); INSERT INTO kf VALUES (1);",
+		"9002_composer.sql": "CREATE TABLE t_drafts (id INTEGER PRIMARY KEY);",
+		"9003_kf.sql":       "CREATE TABLE t_kf (id INTEGER PRIMARY KEY); INSERT INTO t_kf VALUES (1);",
 	})); err != nil {
 		t.Fatal(err)
 	}
-	if v := version(); v != 3 {
+	if v := version(); v != 9003 {
 		t.Fatalf("version %d", v)
 	}
-	if _, err := db.Reader().Exec("SELECT count(*) FROM drafts"); err != nil {
-		t.Fatalf("0002 not applied: %v", err)
+	if _, err := db.Reader().Exec("SELECT count(*) FROM t_drafts"); err != nil {
+		t.Fatalf("9002 not applied: %v", err)
 	}
 
 	// A broken migration is rolled back as a whole and not recorded.
 	err := db.migrate(ctx, withMigrations(t, map[string]string{
-		"0002_composer.sql": "CREATE TABLE drafts (id INTEGER PRIMARY KEY);",
-		"0003_kf.sql":       "CREATE TABLE kf (id INTEGER PRIMARY KEY); INSERT INTO kf VALUES (1);",
-		"0004_records.sql":  "CREATE TABLE records (id INTEGER); THIS IS NOT SQL;",
+		"9002_composer.sql": "CREATE TABLE t_drafts (id INTEGER PRIMARY KEY);",
+		"9003_kf.sql":       "CREATE TABLE t_kf (id INTEGER PRIMARY KEY); INSERT INTO t_kf VALUES (1);",
+		"9004_records.sql":  "CREATE TABLE t_records (id INTEGER); THIS IS NOT SQL;",
 	}))
-	if err == nil || !strings.Contains(err.Error(), "0004_records.sql") {
+	if err == nil || !strings.Contains(err.Error(), "9004_records.sql") {
 		t.Fatalf("err = %v", err)
 	}
-	if v := version(); v != 3 {
+	if v := version(); v != 9003 {
 		t.Fatalf("version %d after a failed migration", v)
 	}
-	if _, err := db.Reader().Exec("SELECT count(*) FROM records"); err == nil {
+	if _, err := db.Reader().Exec("SELECT count(*) FROM t_records"); err == nil {
 		t.Fatal("half of the failed migration was kept")
 	}
 }
 
 func TestMigrationNamesChecked(t *testing.T) {
 	for name, extra := range map[string]map[string]string{
-		"same number": {"0002_a.sql": "", "02_b.sql": ""},
+		"same number": {"9002_a.sql": "", "9002_b.sql": ""},
 		"no number":   {"composer.sql": ""},
 		"zero":        {"0000_x.sql": ""},
 	} {

@@ -1,0 +1,184 @@
+package storage
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"kfdesk/api"
+	"kfdesk/api/wechattest"
+)
+
+// searchEnv syncs n generated records over the last days days into a fresh archive.
+func searchEnv(t *testing.T, n int64, days int) (*syncEnv, []Record) {
+	t.Helper()
+	e := newSyncEnv(t)
+	from := e.today.AddDate(0, 0, 1-days).Unix()
+	e.srv.SetRecordSource(genSource(n, from, e.clock.Now().Unix()-from))
+	if _, err := e.syncer().Incremental(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var all []Record
+	if err := e.db.eachRecord(context.Background(), e.acct, RecordFilter{}, 0, false, 0, func(r Record) error {
+		all = append(all, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(all)) != n {
+		t.Fatalf("%d records archived, want %d", len(all), n)
+	}
+	return e, all
+}
+
+// bruteForce filters in Go what the archive should find, newest first.
+func bruteForce(all []Record, f RecordFilter) []int64 {
+	var ids []int64
+	q := strings.ToLower(strings.TrimSpace(f.Text))
+	for _, r := range all {
+		if q != "" && !strings.Contains(strings.ToLower(r.Text), q) ||
+			f.OpenID != "" && r.OpenID != f.OpenID || f.Worker != "" && r.Worker != f.Worker ||
+			len(f.OperCodes) > 0 && !slices.Contains(f.OperCodes, r.OperCode) ||
+			!f.From.IsZero() && r.Time.Before(BeijingDay(f.From)) || !f.To.IsZero() && !r.Time.Before(BeijingDay(f.To).AddDate(0, 0, 1)) {
+			continue
+		}
+		ids = append(ids, r.ID)
+	}
+	slices.Sort(ids)
+	slices.Reverse(ids)
+	return ids
+}
+
+func TestSearchMatchesBruteForce(t *testing.T) {
+	e, all := searchEnv(t, 20000, 5)
+	ctx := context.Background()
+	someone := all[len(all)/2].OpenID
+	yesterday := e.today.AddDate(0, 0, -1)
+	filters := []RecordFilter{
+		{Text: "好"}, {Text: "茶"}, {Text: "满意"}, {Text: "退款"}, {Text: "不满意"}, {Text: "退款发货"}, {Text: "红包雨活动"},
+		{Text: "refund"}, {Text: "REFUND PLEASE"}, {Text: "iphone"}, {Text: "Ok"}, {Text: "o"}, {Text: "#1"}, {Text: "，"},
+		{Text: "=SUM"}, {Text: "😊"}, {Text: "¥12"}, {Text: "100%"}, {Text: `"`},
+		{}, {OpenID: someone}, {OpenID: someone, Text: "满意"}, {Worker: "小王@teashop", Text: "满意"},
+		{OperCodes: api.DirectionOperCodes(api.DirIn), Text: "退款"}, {OperCodes: []int{1004}},
+		{From: yesterday, To: yesterday, Text: "发货"}, {From: yesterday, Text: "ok", Worker: "amy@teashop"},
+		{To: e.today.AddDate(0, 0, -3)},
+	}
+	for _, f := range filters {
+		want := bruteForce(all, f)
+		var got []int64
+		var cur RecordCursor
+		pages := 0
+		for {
+			p, err := e.db.SearchRecords(ctx, e.acct, f, cur, 500)
+			if err != nil {
+				t.Fatalf("%+v: %v", f, err)
+			}
+			for _, r := range p.Records {
+				got = append(got, r.ID)
+			}
+			pages++
+			if !p.More {
+				break
+			}
+			cur = p.Next
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v: %d results, brute force %d", f, len(got), len(want))
+		}
+		if n, err := e.db.CountRecords(ctx, e.acct, f); err != nil || n != len(want) {
+			t.Errorf("%+v: count %d, want %d (%v)", f, n, len(want), err)
+		}
+		if f.Text == "满意" && f.OpenID == "" && f.Worker == "" && len(want) < 1000 {
+			t.Fatalf("the generated data should match 满意 often, got %d", len(want))
+		}
+	}
+	// A trigram MATCH of 2 characters would silently find nothing: make sure the plan avoids it.
+	if p, _ := planText("满意"); p != textGrams {
+		t.Fatal("2 characters must not use the trigram index")
+	}
+}
+
+func TestConversationWorkersAndOtherAccounts(t *testing.T) {
+	e, all := searchEnv(t, 3000, 2)
+	ctx := context.Background()
+	someone := all[100].OpenID
+	var want []int64
+	for _, r := range all {
+		if r.OpenID == someone {
+			want = append(want, r.ID)
+		}
+	}
+	var got []int64
+	var cur RecordCursor
+	for {
+		p, err := e.db.Conversation(ctx, e.acct, someone, cur, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Records {
+			got = append(got, r.ID)
+		}
+		if !p.More {
+			break
+		}
+		cur = p.Next
+	}
+	if !slices.Equal(got, want) || len(want) == 0 {
+		t.Fatalf("conversation %v, want %v", got, want)
+	}
+	ws, err := e.db.RecordWorkers(ctx, e.acct)
+	if err != nil || !slices.Equal(ws, slices.Sorted(slices.Values(genWorkers))) {
+		t.Fatalf("workers %v %v", ws, err)
+	}
+	// Another account sees none of it.
+	other, _ := e.db.AddAccount(ctx, Account{Name: "other", Kind: KindOA, AppID: "wxabcdef0123456789"})
+	if p, _ := e.db.SearchRecords(ctx, other.ID, RecordFilter{Text: "满意"}, 0, 10); len(p.Records) != 0 {
+		t.Fatal("records leaked across accounts")
+	}
+}
+
+func TestRecentCustomers(t *testing.T) {
+	e := newSyncEnv(t)
+	ctx := context.Background()
+	at := func(s int64) int64 { return e.at(1, s) }
+	e.srv.AddRecords(
+		// alice wrote, got two answers, then the session closed.
+		wechattest.Record{OpenID: "alice", OperCode: 1001, Time: at(10), Worker: "kf"},
+		wechattest.Record{OpenID: "alice", OperCode: 2003, Text: "在吗", Time: at(11)},
+		wechattest.Record{OpenID: "alice", OperCode: 2002, Text: "在", Time: at(12), Worker: "kf"},
+		wechattest.Record{OpenID: "alice", OperCode: 2002, Text: "请讲", Time: at(13), Worker: "kf"},
+		wechattest.Record{OpenID: "alice", OperCode: 1004, Time: at(500), Worker: "kf"},
+		// bob only ever got a KF message.
+		wechattest.Record{OpenID: "bob", OperCode: 2002, Text: "您好", Time: at(100), Worker: "kf"},
+		// carol wrote through the OA (2001) most recently; an older answer does not count.
+		wechattest.Record{OpenID: "carol", OperCode: 2002, Text: "hi", Time: at(20), Worker: "kf"},
+		wechattest.Record{OpenID: "carol", OperCode: 2001, Text: "hello", Time: at(300)},
+	)
+	if _, err := e.syncer().Incremental(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.db.RecentCustomers(ctx, e.acct, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := func(s int64) time.Time { return time.Unix(at(s), 0) }
+	want := []Customer{
+		{OpenID: "alice", LastMessage: u(11), LastActivity: u(500), RepliesSince: 2},
+		{OpenID: "carol", LastMessage: u(300), LastActivity: u(300), RepliesSince: 0},
+		{OpenID: "bob", LastActivity: u(100), RepliesSince: 1},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%+v", got)
+	}
+	for i := range want {
+		if g := got[i]; g.OpenID != want[i].OpenID || !g.LastMessage.Equal(want[i].LastMessage) ||
+			!g.LastActivity.Equal(want[i].LastActivity) || g.RepliesSince != want[i].RepliesSince {
+			t.Errorf("customer %d = %+v, want %+v", i, g, want[i])
+		}
+	}
+	if got, _ := e.db.RecentCustomers(ctx, e.acct, 1); len(got) != 1 || got[0].OpenID != "alice" {
+		t.Fatalf("limit 1: %+v", got)
+	}
+}

@@ -1,0 +1,224 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"kfdesk/api"
+	"kfdesk/storage"
+	"kfdesk/ui/workspace"
+)
+
+func init() {
+	register("records sync", "records sync [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--force]   (default: every day of the last 30 not yet complete)", recordsSync)
+	register("records search", "records search [QUERY] [--openid ID] [--worker KF] [--direction in|out|event] [--from D] [--to D] [--limit N]", recordsSearch)
+	register("records export", "records export --out FILE.csv [QUERY] [same filters as search]", recordsExport)
+}
+
+func recordsSync(e *Env, args []string) error {
+	fs := flags("records sync")
+	from := fs.String("from", "", "")
+	to := fs.String("to", "", "")
+	force := fs.Bool("force", false, "")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return fmt.Errorf("%w: records sync takes no arguments, only --from/--to", ErrUsage)
+	}
+	a, err := e.account()
+	if err != nil {
+		return err
+	}
+	c, err := e.WS.Client(e.Ctx, a)
+	if err != nil {
+		return err
+	}
+	s := &storage.RecordSync{DB: e.WS.DB, AccountID: a.ID, Fetcher: c, Force: *force,
+		Progress: func(p storage.SyncProgress) {
+			day := ""
+			if !p.Day.IsZero() {
+				day = p.Day.Format("2006-01-02")
+			}
+			fmt.Fprintf(e.Stderr, "\rday %d/%d %s  pages %d  records %d  new %d   ", p.DaysDone, p.Days, day, p.Pages, p.Records, p.Added)
+		}}
+	var p storage.SyncProgress
+	if *from == "" && *to == "" {
+		p, err = s.Incremental(e.Ctx)
+	} else {
+		f, t, perr := dayRange(*from, *to, true)
+		if perr != nil {
+			return perr
+		}
+		p, err = s.Range(e.Ctx, f, t)
+	}
+	fmt.Fprintln(e.Stderr)
+	if err != nil {
+		return fmt.Errorf("sync stopped on %s after %d new records; run it again to resume / 同步在 %s 中断（已保存 %d 条），再次运行即可继续: %w",
+			p.Day.Format("2006-01-02"), p.Added, p.Day.Format("2006-01-02"), p.Added, err)
+	}
+	last := "none"
+	if d, ok, _ := e.WS.DB.LastCompleteDay(e.Ctx, a.ID); ok {
+		last = d.Format("2006-01-02")
+	}
+	fmt.Fprintf(e.Stderr, "synced %d days (%d already complete): %d records, %d new; last complete day %s\n",
+		p.DaysDone, p.Skipped, p.Records, p.Added, last)
+	return nil
+}
+
+// dayRange parses --from/--to; an empty end is today (sync) or open (search).
+func dayRange(from, to string, defaultToday bool) (f, t time.Time, err error) {
+	if from != "" {
+		if f, err = storage.ParseDay(from); err != nil {
+			return
+		}
+	}
+	if to != "" {
+		if t, err = storage.ParseDay(to); err != nil {
+			return
+		}
+	} else if defaultToday {
+		t = storage.BeijingDay(nowFunc())
+	}
+	if from == "" && defaultToday {
+		f = t
+	}
+	return
+}
+
+// nowFunc is the clock for default dates (tests move it).
+var nowFunc = time.Now
+
+// filterFlags reads the filter flags shared by search and export.
+type filterFlags struct {
+	openid, worker, direction, from, to *string
+}
+
+func addFilterFlags(fs *flag.FlagSet) filterFlags {
+	return filterFlags{fs.String("openid", "", ""), fs.String("worker", "", ""), fs.String("direction", "", ""),
+		fs.String("from", "", ""), fs.String("to", "", "")}
+}
+
+func (ff filterFlags) filter(pos []string) (storage.RecordFilter, error) {
+	f := storage.RecordFilter{Text: strings.Join(pos, " "), OpenID: *ff.openid, Worker: *ff.worker}
+	var err error
+	if f.From, f.To, err = dayRange(*ff.from, *ff.to, false); err != nil {
+		return f, err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
+		return f, fmt.Errorf("%w: --from is after --to / 开始日期晚于结束日期", ErrUsage)
+	}
+	if d := *ff.direction; d != "" {
+		f.OperCodes = api.DirectionOperCodes(api.Direction(d))
+		if f.OperCodes == nil {
+			return f, fmt.Errorf("%w: --direction is in, out or event / 方向只能是 in、out 或 event", ErrUsage)
+		}
+	}
+	return f, nil
+}
+
+type recordJSON struct {
+	Time     string `json:"time"`
+	OpenID   string `json:"openid"`
+	Worker   string `json:"worker"`
+	OperCode int    `json:"opercode"`
+	Text     string `json:"text"`
+}
+
+func recordsSearch(e *Env, args []string) error {
+	fs := flags("records search")
+	ff := addFilterFlags(fs)
+	limit := fs.Int("limit", 50, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	f, err := ff.filter(pos)
+	if err != nil {
+		return err
+	}
+	if *limit < 1 {
+		return fmt.Errorf("%w: --limit must be at least 1", ErrUsage)
+	}
+	a, err := e.account()
+	if err != nil {
+		return err
+	}
+	var recs []storage.Record
+	for cur := storage.RecordCursor(0); len(recs) < *limit; {
+		p, err := e.WS.DB.SearchRecords(e.Ctx, a.ID, f, cur, min(*limit-len(recs), 1000))
+		if err != nil {
+			return err
+		}
+		recs = append(recs, p.Records...)
+		if !p.More {
+			break
+		}
+		cur = p.Next
+	}
+	if e.G.JSON {
+		for _, r := range recs {
+			if err := e.printJSON(recordJSON{r.Time.Format("2006-01-02T15:04:05-07:00"), r.OpenID, r.Worker, r.OperCode, r.Text}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(recs) == 0 {
+		fmt.Fprintln(e.Stderr, "no records found / 没有找到记录 (run `kfdesk records sync` first?)")
+		return nil
+	}
+	zh := e.zh()
+	t := newTable(e.Stdout)
+	for _, r := range recs {
+		text := strings.Join(strings.Fields(r.Text), " ")
+		if text == "" {
+			text = api.OperCodeName(r.OperCode, zh)
+		}
+		fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%s\n", r.Time.Format("2006-01-02 15:04:05"), r.OpenID, r.Worker, r.OperCode, text)
+	}
+	return t.Flush()
+}
+
+func recordsExport(e *Env, args []string) error {
+	fs := flags("records export")
+	ff := addFilterFlags(fs)
+	out := fs.String("out", "", "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		return fmt.Errorf("%w: records export --out FILE.csv", ErrUsage)
+	}
+	f, err := ff.filter(pos)
+	if err != nil {
+		return err
+	}
+	a, err := e.account()
+	if err != nil {
+		return err
+	}
+	n, err := e.WS.DB.ExportRecordsFile(e.Ctx, *out, a.ID, f, storage.ExportOptions{ZH: e.zh(),
+		Progress: func(done, total int) { fmt.Fprintf(e.Stderr, "\rexported %d/%d", done, total) }})
+	fmt.Fprintln(e.Stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stderr, "wrote %d records to %s\n", n, *out)
+	return nil
+}
+
+// zh: the chosen UI language, else the system's.
+func (e *Env) zh() bool {
+	if l, ok, _ := e.WS.DB.Setting(e.Ctx, workspace.SettingLanguage); ok && l != "" {
+		return l == "zh"
+	}
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := e.Getenv(k); v != "" {
+			return strings.HasPrefix(v, "zh")
+		}
+	}
+	return false
+}

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"kfdesk/storage"
+)
+
+func TestRecordsSyncSearchExport(t *testing.T) {
+	h := newHarness(t)
+	if err := h.run("", "demo"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run("", "records", "sync"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.stderr.String(), "synced 31 days") || strings.Contains(h.stderr.String(), " 0 new") {
+		t.Fatalf("sync said %q", h.stderr.String())
+	}
+	// Again: complete days are skipped, today adds nothing new.
+	if err := h.run("", "records", "sync"); err != nil || !strings.Contains(h.stderr.String(), "30 already complete") ||
+		!strings.Contains(h.stderr.String(), " 0 new") {
+		t.Fatalf("second sync: %v %q", err, h.stderr.String())
+	}
+
+	if err := h.run("", "--json", "records", "search", "满意", "--direction", "in", "--limit", "3"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(h.stdout.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("want 3 JSON lines, got %q", h.stdout.String())
+	}
+	for _, l := range lines {
+		var r recordJSON
+		if err := json.Unmarshal([]byte(l), &r); err != nil || !strings.Contains(r.Text, "满意") || r.OperCode != 2003 || r.OpenID == "" || r.Time == "" {
+			t.Fatalf("%q: %+v %v", l, r, err)
+		}
+	}
+	if err := h.run("", "records", "search", "--worker", "nobody@x"); err != nil || h.stdout.Len() != 0 {
+		t.Fatalf("no match: %v %q", err, h.stdout.String())
+	}
+
+	out := filepath.Join(t.TempDir(), "out.csv")
+	if err := h.run("", "records", "export", "--out", out, "退款"); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil || !strings.HasPrefix(string(b), "\uFEFF") || !strings.Contains(string(b), "退款") || strings.Count(string(b), "\r\n") < 3 {
+		t.Fatalf("csv %v %q", err, b)
+	}
+	for _, bad := range [][]string{
+		{"records", "sync", "--from", "2026-13-40"},
+		{"records", "sync", "--from", "2026-11-20", "--to", "2026-11-10"},
+		{"records", "search", "--direction", "sideways"},
+		{"records", "export"},
+	} {
+		err := h.run("", bad...)
+		var ve *storage.ValidationError
+		if err == nil || !errors.Is(err, ErrUsage) && !errors.As(err, &ve) {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+}
