@@ -9,6 +9,7 @@ data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 export KFDESK_SECRETS=file LANG=zh_CN.UTF-8 FYNE_THEME=light
 ./kfdesk --data-dir "$data" demo 2>/dev/null
+./kfdesk --data-dir "$data" records sync --from "$(date -d '-3 days' +%F)" 2>/dev/null # for the reply-window estimate
 openid=oDemom1xYpCJKZFofBDv2ixoF5hI # a demo follower who wrote recently
 draft='{"message":{"touser":"'$openid'","msgtype":"msgmenu","msgmenu":{"head_content":"您好，请问您对本次服务满意吗？","list":[{"id":"101","content":"满意"},{"id":"102","content":"一般"},{"id":"103","content":"不满意"}],"tail_content":"感谢您的反馈，祝您生活愉快！"},"customservice":{"kf_account":"xiaomei@kfdesk_demo"}}}'
 sqlite3 "$data/kfdesk.db" "INSERT INTO drafts(account_id, body, updated_at) VALUES (1, '$draft', 0);

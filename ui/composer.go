@@ -39,9 +39,10 @@ type composerScreen struct {
 	a  storage.Account
 	mp bool // Mini Program account
 
-	msg        *api.Message
-	files      map[string]string
-	recipients []workspace.Recipient
+	msg         *api.Message
+	files       map[string]string
+	recipients  []workspace.Recipient
+	haveRecords bool // chat records were downloaded, so a missing customer means no message
 
 	to             *widget.Entry
 	recipientInfo  *widget.Label
@@ -266,6 +267,8 @@ func (s *composerScreen) loadRecipients() {
 		s.m.setStatus(errorText(err))
 	}
 	s.recipients = rs
+	n, _ := s.m.ws.DB.RecordCount(s.m.ctx, s.a.ID)
+	s.haveRecords = n > 0
 }
 
 func (s *composerScreen) onSaveNote() {

@@ -163,7 +163,7 @@ func (s *composerScreen) windowState(r workspace.Recipient, now time.Time) strin
 		return T("reply window used up: 5 replies sent since their last message")
 	case r.Seen && !r.LastMessage.IsZero():
 		return T("reply window closed: no message from them in the last 48 hours")
-	case s.m.ws.SeenCustomers == nil:
+	case !s.haveRecords:
 		return T("reply window unknown (no chat records)")
 	}
 	return T("no message from them in the chat records")

@@ -251,3 +251,30 @@ func TestRecipientsMergeRecordsFollowersAndNotes(t *testing.T) {
 		t.Fatalf("%+v %+v", rs[2], rs[4])
 	}
 }
+
+// The window estimate from real chat records synced from the server.
+func TestRecipientsFromSyncedChatRecords(t *testing.T) {
+	ws, a, srv := shop(t, wechattest.OfficialAccount)
+	ctx := context.Background()
+	now := time.Now()
+	srv.AddRecords(
+		wechattest.Record{OpenID: "oRecent", OperCode: 2003, Text: "在吗", Time: now.Add(-2 * time.Hour).Unix()},
+		wechattest.Record{OpenID: "oRecent", OperCode: 2002, Text: "在的", Time: now.Add(-2*time.Hour + time.Minute).Unix(), Worker: "a@shop"},
+		wechattest.Record{OpenID: "oOld", OperCode: 2003, Text: "你好", Time: now.Add(-50 * time.Hour).Unix()},
+	)
+	c, _ := ws.Client(ctx, a)
+	s := &storage.RecordSync{DB: ws.DB, AccountID: a.ID, Fetcher: c}
+	if _, err := s.Range(ctx, now.Add(-72*time.Hour), now); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := ws.Recipients(ctx, a)
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("%+v %v", rs, err)
+	}
+	if rs[0].OpenID != "oRecent" || !rs[0].WindowOpen(now) || rs[0].RepliesSince != 1 {
+		t.Fatalf("recent: %+v", rs[0])
+	}
+	if rs[1].OpenID != "oOld" || rs[1].WindowOpen(now) {
+		t.Fatalf("old: %+v", rs[1])
+	}
+}

@@ -17,16 +17,11 @@ const (
 	recentLimit = 500
 )
 
-// SeenCustomer is a customer found in the chat records.
-type SeenCustomer struct {
-	OpenID       string
-	LastMessage  time.Time // the customer's last message to the account; zero if none
-	LastActivity time.Time
-	RepliesSince int // KF messages sent after LastMessage
-}
+// SeenCustomer is a customer found in the chat records (last message, replies since).
+type SeenCustomer = storage.Customer
 
 // SeenCustomersFunc lists the customers of an account seen in its chat records,
-// most recent first.
+// most recent first (storage.DB.RecentCustomers).
 type SeenCustomersFunc func(ctx context.Context, accountID int64, limit int) ([]SeenCustomer, error)
 
 // Recipient is one person the composer can send to.
@@ -71,20 +66,23 @@ func (w *Workspace) Recipients(ctx context.Context, a storage.Account) ([]Recipi
 	}
 	var out []Recipient
 	seen := map[string]bool{}
-	if w.SeenCustomers != nil {
-		cs, err := w.SeenCustomers(ctx, a.ID, recentLimit)
-		if err != nil {
-			return nil, err
-		}
-		sort.SliceStable(cs, func(i, j int) bool { return cs[i].LastActivity.After(cs[j].LastActivity) })
-		for _, c := range cs {
-			if seen[c.OpenID] {
-				continue
-			}
-			seen[c.OpenID] = true
-			out = append(out, Recipient{OpenID: c.OpenID, Note: notes[c.OpenID], Follower: following[c.OpenID], Seen: true, SeenCustomer: c})
-		}
+	seenIn := w.SeenCustomers
+	if seenIn == nil {
+		seenIn = w.DB.RecentCustomers
 	}
+	cs, err := seenIn(ctx, a.ID, recentLimit)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].LastActivity.After(cs[j].LastActivity) })
+	for _, c := range cs {
+		if seen[c.OpenID] {
+			continue
+		}
+		seen[c.OpenID] = true
+		out = append(out, Recipient{OpenID: c.OpenID, Note: notes[c.OpenID], Follower: following[c.OpenID], Seen: true, SeenCustomer: c})
+	}
+
 	for i := len(fol.OpenIDs) - 1; i >= 0; i-- {
 		id := fol.OpenIDs[i]
 		if !seen[id] {

@@ -38,8 +38,8 @@ type Workspace struct {
 	// SecretsNote explains a fallback to the file store (empty when the OS store is used).
 	SecretsNote string
 	Dir         string
-	// SeenCustomers lists customers from the chat records for the composer's
-	// recipient list; nil lists followers and pasted openids only.
+	// SeenCustomers replaces where the composer's recipient list finds customers
+	// seen in chat records; nil = the archive (DB.RecentCustomers).
 	SeenCustomers SeenCustomersFunc
 
 	mu      sync.Mutex
