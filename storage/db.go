@@ -181,6 +181,12 @@ func (db *DB) migrate(ctx context.Context) error {
 			continue
 		}
 		err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+			// Another process (the window and a scheduled sync starting together) may
+			// have applied it while we waited for the write lock.
+			var done int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = ?", m.version).Scan(&done); err != nil || done > 0 {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return err
 			}
