@@ -40,11 +40,24 @@ windows:
 release-windows:
 	@bash .ci/deps.sh windows
 	rm -f "KF Desk.exe"
-	@# The tool is built for this machine first (go tool -n prints its cached path); only the app gets mingw's CC.
+	@# The tool is built for this machine first (go tool -n prints its cached path); only the app gets
+	@# mingw's CC. The tool bumps Build in FyneApp.toml on every run: the committed file is put back.
+	cp FyneApp.toml .FyneApp.toml.keep
 	fyne=$$($(GO) tool -n fyne) && GOFLAGS="$(GOFLAGS) -ldflags=-X=kfdesk/ui.Version=$(VERSION)" \
-		CC=x86_64-w64-mingw32-gcc GOARCH=amd64 $$fyne package -os windows --release --tags $(TAGS)
+		CC=x86_64-w64-mingw32-gcc GOARCH=amd64 $$fyne package -os windows --release --tags $(TAGS); \
+		status=$$?; mv -f .FyneApp.toml.keep FyneApp.toml; exit $$status
 	mkdir -p dist && mv -f "KF Desk.exe" dist/kfdesk.exe
 	@ls -la dist/kfdesk.exe
+
+# The macOS release (universal "KF Desk.app", ad-hoc signed, zipped in dist/). Run it on a Mac.
+release-macos:
+	bash .ci/release-macos.sh
+
+# Runs dist/kfdesk.exe under Wine + Xvfb on the demo account and takes a screenshot
+# (dist/wine-smoke.png). Needs wine64 (700 MB, so not part of .ci/run).
+smoke-windows:
+	@bash .ci/deps.sh smoke-windows
+	bash .ci/smoke-windows.sh
 
 # A screenshot of the real window under Xvfb (docs/screenshot.png), in Chinese, on the demo account.
 screenshot: build
