@@ -32,6 +32,11 @@ kf demo >/dev/null
 kf --json account list | tee "$out/accounts.json" | grep -q '"demo":true' ||
 	{ echo "FAIL: the demo account is not listed" >&2; cat "$out/accounts.json" >&2; exit 1; }
 
+# Wine keeps its server (and desktop) running for a while, bound to the display it started
+# on; a window on Xvfb then fails with "Failed to create helper window". Start afresh.
+"$wineserver" -k 2>/dev/null || true
+"$wineserver" -w 2>/dev/null || true
+
 echo "2. window, second window, backup while open"
 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
 	set -euo pipefail
