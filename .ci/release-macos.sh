@@ -31,9 +31,11 @@ lipo -create -output "$work/kfdesk" "$work/kfdesk-arm64" "$work/kfdesk-amd64"
 # It also bumps Build in FyneApp.toml on every run: keep the file as committed.
 rm -rf "KF Desk.app" "dist/KF Desk.app"
 cp FyneApp.toml "$work/FyneApp.toml"
-go tool fyne package -os darwin --release --category business --executable "$work/kfdesk"
+go tool fyne package -os darwin --release --executable "$work/kfdesk"
 cp "$work/FyneApp.toml" FyneApp.toml
+# The tool writes macOS 10.11 and an empty category; set what is true.
 plutil -replace LSMinimumSystemVersion -string "$MACOSX_DEPLOYMENT_TARGET" "KF Desk.app/Contents/Info.plist"
+plutil -replace LSApplicationCategoryType -string public.app-category.business "KF Desk.app/Contents/Info.plist"
 mkdir -p dist
 mv "KF Desk.app" dist/
 
