@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// Backup writes a consistent copy of the database to dest, replacing dest only once
-// the copy is complete and checked. VACUUM INTO reads one snapshot, so the window and
+// Backup writes a consistent copy of the database to dest, without the cached access
+// tokens, replacing dest only once the copy is complete and checked. VACUUM INTO reads one snapshot, so the window and
 // a running sync can keep writing meanwhile; the copy is also compacted. progress (may
 // be nil) is called from another goroutine with the bytes written so far and the
 // expected total. Cancelling ctx stops the copy and leaves dest untouched.
@@ -68,6 +68,9 @@ func (db *DB) Backup(ctx context.Context, dest string, progress func(done, total
 		}
 		return fmt.Errorf("back up to %s: %w", dest, err)
 	}
+	if err := dropTokens(ctx, tmp); err != nil {
+		return fmt.Errorf("back up to %s: %w", dest, err)
+	}
 	if err := quickCheck(ctx, tmp); err != nil {
 		return fmt.Errorf("the backup %s failed its check: %w", dest, err)
 	}
@@ -75,6 +78,22 @@ func (db *DB) Backup(ctx context.Context, dest string, progress func(done, total
 		progress(total, total)
 	}
 	return os.Rename(tmp, dest)
+}
+
+// dropTokens removes the cached access tokens from a copy: they are secrets, and a
+// backup file may be handed to someone. secure_delete overwrites them on disk too.
+// (They are fetched again on first use after a restore.)
+func dropTokens(ctx context.Context, path string) error {
+	c, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?_journal_mode=DELETE&_secure_delete=on")
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetMaxOpenConns(1)
+	if _, err := c.ExecContext(ctx, "DELETE FROM tokens"); err != nil {
+		return err
+	}
+	return c.Close()
 }
 
 // quickCheck opens a database file read-only and runs SQLite's quick_check on it.

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"kfdesk/api"
 )
 
 func fillSettings(t *testing.T, db *DB, n int) {
@@ -31,6 +34,10 @@ func TestBackupIsACompleteCheckedCopy(t *testing.T) {
 	if err := os.WriteFile(dest, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	const token = "ACCESS-TOKEN-must-not-leave-this-computer"
+	if err := db.SaveToken(context.Background(), "wx:stable", api.Token{Value: token, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	var lastDone, lastTotal int64
 	err := db.Backup(context.Background(), dest, func(done, total int64) { lastDone, lastTotal = done, total })
 	if err != nil {
@@ -51,6 +58,20 @@ func TestBackupIsACompleteCheckedCopy(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(dest + ".partial-*"); len(left) != 0 {
 		t.Fatalf("temporary files left: %v", left)
+	}
+	// The access token is neither in the copy's tables nor anywhere in its bytes.
+	if tok, err := copyDB.LoadToken(context.Background(), "wx:stable"); err != nil || tok.Value != "" {
+		t.Fatalf("backup holds the token %q (%v)", tok.Value, err)
+	}
+	raw, err := os.ReadFile(dest)
+	if err != nil || bytes.Contains(raw, []byte(token)) {
+		t.Fatalf("the backup file contains the access token (%v)", err)
+	}
+	if v, ok, _ := db.Setting(context.Background(), "k0001"); !ok || v == "" {
+		t.Fatal("original lost data")
+	}
+	if tok, err := db.LoadToken(context.Background(), "wx:stable"); err != nil || tok.Value != token {
+		t.Fatalf("the original lost its token: %v", err)
 	}
 }
 
