@@ -24,7 +24,7 @@ var pageNames = map[Page]string{
 }
 
 // restoreWindowState sizes the window and picks the page as they were last time,
-// and saves the size when the window closes.
+// and saves the size when the window closes or the app quits.
 func (m *MainWindow) restoreWindowState() {
 	size := defaultWindowSize
 	if s, ok, _ := m.ws.DB.Setting(m.ctx, settingWindowSize); ok {
@@ -42,7 +42,9 @@ func (m *MainWindow) restoreWindowState() {
 			}
 		}
 	}
+	// Closing the window runs OnClosed; quitting (Cmd+Q, logging off, SIGTERM) only OnStopped.
 	m.win.SetOnClosed(m.saveWindowSize)
+	m.app.Lifecycle().SetOnStopped(m.saveWindowSize)
 }
 
 func (m *MainWindow) saveWindowSize() {
