@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"kfdesk/assets"
+	"kfdesk/storage"
 	"kfdesk/ui"
 	"kfdesk/ui/cli"
 	"kfdesk/ui/workspace"
@@ -46,6 +47,7 @@ func run(args []string) int {
 		runWindow(ws, g.Account)
 		return 0
 	}
+	cli.AttachConsole()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	env := &cli.Env{Ctx: ctx, WS: ws, G: g, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
@@ -63,6 +65,17 @@ func runWindow(ws *workspace.Workspace, account string) {
 	a := app.NewWithID(appID)
 	a.SetIcon(assets.Icon)
 	a.Settings().SetTheme(ui.NewTheme(theme.DefaultTheme()))
+	// One window per data folder; command-line runs share the database through SQLite's locks.
+	lock, err := storage.LockDataDir(ws.Dir)
+	switch {
+	case errors.Is(err, storage.ErrAlreadyOpen):
+		ui.NewAlreadyOpenWindow(a, ws.Dir).ShowAndRun()
+		return
+	case err != nil: // e.g. a file system without locks: go on, the database is still safe
+		fmt.Fprintln(os.Stderr, "kfdesk: warning:", err)
+	default:
+		defer lock.Release()
+	}
 	w := ui.NewMainWindow(a, ws)
 	if account != "" {
 		w.SelectAccount(account)

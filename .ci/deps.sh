@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, only those missing, so `make` works on a
-# fresh Debian/Ubuntu machine with no manual step. Usage: .ci/deps.sh build|test|windows|screenshot
+# fresh Debian/Ubuntu machine with no manual step. Usage: .ci/deps.sh build|test|windows|screenshot|smoke-windows
 set -euo pipefail
 
 build=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
@@ -9,6 +9,7 @@ declare -A extra=(
 	[test]=""
 	[windows]="gcc-mingw-w64-x86-64"
 	[screenshot]="xvfb xauth xdotool imagemagick"
+	[smoke-windows]="gcc-mingw-w64-x86-64 wine64 xvfb xauth xdotool imagemagick"
 )
 want=("${build[@]}")
 for t in "$@"; do

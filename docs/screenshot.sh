@@ -8,7 +8,8 @@ shift || true
 data=$(mktemp -d)
 trap 'rm -rf "$data"' EXIT
 export KFDESK_SECRETS=file LANG=zh_CN.UTF-8 FYNE_THEME=light
-./kfdesk --data-dir "$data" demo 2>/dev/null
+# KFDESK_SHOT_FIRST_RUN=1: no account, as on a new computer.
+[ -n "${KFDESK_SHOT_FIRST_RUN:-}" ] || ./kfdesk --data-dir "$data" demo 2>/dev/null
 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
 	./kfdesk --data-dir "$0" & P=$!
 	xdotool search --sync --name "KF Desk" >/dev/null

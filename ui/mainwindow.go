@@ -48,6 +48,7 @@ type MainWindow struct {
 	settings          *settingsScreen
 	welcome           *welcomeScreen
 	kf                *kfScreen
+	desktop           *desktopMenu
 	composer          *composerScreen // the composer last built
 	composerRecipient string          // set by OpenComposerFor while the composer is built
 
@@ -78,7 +79,7 @@ func NewMainWindow(a fyne.App, ws *workspace.Workspace) *MainWindow {
 	}
 	m.win = a.NewWindow("KF Desk 客服工作台")
 	m.win.SetIcon(assets.Icon)
-	m.win.Resize(fyne.NewSize(1100, 720))
+	m.restoreWindowState()
 	m.buildUI()
 	return m
 }
@@ -119,7 +120,8 @@ func (m *MainWindow) buildUI() {
 	title := heading("KF Desk 客服工作台")
 	// Wide enough for a Chinese account name; the Select itself would shrink to its placeholder.
 	selectBox := container.NewGridWrap(fyne.NewSize(260, m.accountSelect.MinSize().Height), m.accountSelect)
-	top := container.NewHBox(title, widget.NewLabel(T("Account:")), selectBox, m.demoBadge)
+	m.desktop = newDesktopMenu(m)
+	top := container.NewBorder(nil, nil, container.NewHBox(title, widget.NewLabel(T("Account:")), selectBox, m.demoBadge), m.desktop.buildUI())
 	m.content = container.NewStack()
 	m.settings = newSettingsScreen(m)
 	m.welcome = newWelcomeScreen(m)
@@ -167,7 +169,10 @@ func (m *MainWindow) onAccountChosen(name string) {
 	m.showPage(m.page)
 }
 
-func (m *MainWindow) onNavigate(p Page) { m.showPage(p) }
+func (m *MainWindow) onNavigate(p Page) {
+	m.rememberPage(p)
+	m.showPage(p)
+}
 
 // showPage puts a page in the content area. With no account yet, every page but
 // Settings shows the welcome screen that offers the demo account.
