@@ -10,8 +10,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"time"
 
-	_ "github.com/mattn/go-sqlite3"
+	"github.com/mattn/go-sqlite3"
 )
 
 // DBFileName is the database's name inside the data folder.
@@ -64,11 +65,27 @@ func Open(path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(4)
 	db := &DB{path: path, w: w, r: r}
-	if err := db.init(context.Background()); err != nil {
+	// Switching a new file to WAL, and WAL recovery or clean-up by another process's
+	// last connection, can answer SQLITE_BUSY at once without waiting for busy_timeout.
+	// It passes within milliseconds, so try again for a while.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err = db.init(context.Background())
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
 func (db *DB) init(ctx context.Context) error {

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestMain(m *testing.M) {
@@ -188,6 +189,30 @@ func TestConcurrentWritersDoNotLock(t *testing.T) {
 	if v, _, _ := db.Setting(ctx, "counter"); v != "200" {
 		t.Fatalf("counter = %s, want 200", v)
 	}
+}
+
+// Switching a file to WAL while another connection writes to it answers SQLITE_BUSY at
+// once, without waiting for busy_timeout; Open must wait that out.
+func TestOpenWaitsWhileAnotherConnectionWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), DBFileName)
+	other, err := sql.Open("sqlite3", "file:"+path) // a fresh file, still in rollback-journal mode
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec("CREATE TABLE other(x)"); err != nil {
+		t.Fatal(err)
+	}
+	go func() { time.Sleep(300 * time.Millisecond); _ = tx.Commit() }()
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
 }
 
 // The window and the CLI may open a fresh data folder at the same moment.
