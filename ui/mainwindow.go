@@ -30,10 +30,11 @@ const (
 // MainWindow is KF Desk's one window: the account switcher on top, navigation on the
 // left, the chosen page on the right.
 type MainWindow struct {
-	app fyne.App
-	win fyne.Window
-	ws  *workspace.Workspace
-	ctx context.Context
+	app  fyne.App
+	win  fyne.Window
+	ws   *workspace.Workspace
+	ctx  context.Context
+	stop context.CancelFunc // ends ctx when the window closes: background work stops
 
 	accounts []storage.Account
 	account  storage.Account // the current one; zero when there is none
@@ -48,6 +49,9 @@ type MainWindow struct {
 	settings *settingsScreen
 	welcome  *welcomeScreen
 	kf       *kfScreen
+	records  *recordsScreen // the chat-record browser while it is shown
+	syncer   *recordSyncer  // the chat-record sync, which outlives page changes
+	replyTo  string         // the customer "Reply" in the chat records chose (OpenComposerFor)
 
 	pending atomic.Int32 // background work started by goBackground, not yet done
 }
@@ -68,7 +72,9 @@ func (m *MainWindow) goBackground(work func(), done func()) {
 
 // NewMainWindow builds the window for an open workspace. It does not show it.
 func NewMainWindow(a fyne.App, ws *workspace.Workspace) *MainWindow {
-	m := &MainWindow{app: a, ws: ws, ctx: context.Background()}
+	m := &MainWindow{app: a, ws: ws}
+	m.ctx, m.stop = context.WithCancel(context.Background())
+	m.syncer = newRecordSyncer(m)
 	if code, _, err := ws.DB.Setting(m.ctx, workspace.SettingLanguage); err == nil {
 		SetLanguage(code)
 	} else {
@@ -76,6 +82,7 @@ func NewMainWindow(a fyne.App, ws *workspace.Workspace) *MainWindow {
 	}
 	m.win = a.NewWindow("KF Desk 客服工作台")
 	m.win.SetIcon(assets.Icon)
+	m.win.SetOnClosed(m.stop)
 	m.win.Resize(fyne.NewSize(1100, 720))
 	m.buildUI()
 	return m
@@ -123,7 +130,8 @@ func (m *MainWindow) buildUI() {
 	m.welcome = newWelcomeScreen(m)
 
 	body := container.NewBorder(nil, nil, container.NewPadded(nav), nil, m.content)
-	m.win.SetContent(container.NewBorder(container.NewVBox(top, widget.NewSeparator()), m.status, nil, nil, body))
+	bottom := container.NewBorder(nil, nil, nil, m.syncer.statusBar(), m.status)
+	m.win.SetContent(container.NewBorder(container.NewVBox(top, widget.NewSeparator()), bottom, nil, nil, body))
 	m.reloadAccounts("")
 }
 
@@ -163,6 +171,7 @@ func (m *MainWindow) onAccountChosen(name string) {
 		}
 	}
 	m.showPage(m.page)
+	m.autoSyncAccount(m.account)
 }
 
 func (m *MainWindow) onNavigate(p Page) { m.showPage(p) }
@@ -196,10 +205,22 @@ func (m *MainWindow) showPage(p Page) {
 		m.kf = newKFScreen(m)
 		obj = m.kf.buildUI()
 	case p == PageRecords:
-		obj = newComingScreen(T("Chat records"), T("Download chat records, search them offline and export them to Excel.")).buildUI()
+		m.records = newRecordsScreen(m)
+		obj = m.records.buildUI()
+	}
+	if p != PageRecords {
+		m.records = nil
 	}
 	m.content.Objects = []fyne.CanvasObject{obj}
 	m.content.Refresh()
+}
+
+// OpenComposerFor shows the composer to reply to openid (from the chat records).
+// Stand-in until the composer (issue 3) is merged, which defines its own: the
+// customer waits in m.replyTo.
+func (m *MainWindow) OpenComposerFor(openid string) {
+	m.replyTo = openid
+	m.showPage(PageComposer)
 }
 
 // setStatus shows a line at the bottom of the window.

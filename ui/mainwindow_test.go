@@ -35,6 +35,10 @@ func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Works
 	m.Window().Resize(fyne.NewSize(1100, 720))
 	t.Cleanup(m.Window().Close)
 	ownUIThread(t)
+	t.Cleanup(func() { // no background work of this test may outlive it and touch the next one's widgets
+		m.stop()
+		waitIdle(t, m)
+	})
 	return m, ws
 }
 
@@ -127,7 +131,7 @@ func TestNavigationShowsEachPage(t *testing.T) {
 	c := m.Window().Canvas()
 	pages := []struct{ button, shows string }{
 		{"KF accounts", "Add KF account"},
-		{"Chat records", "search them offline"},
+		{"Chat records", "Never synced: press Sync"},
 		{"Settings", "Test connection"},
 		{"Composer", "Send customer-service messages"},
 	}
