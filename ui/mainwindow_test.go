@@ -94,13 +94,13 @@ func assertShows(t *testing.T, c fyne.Canvas, want ...string) {
 
 // eventually checks cond on the UI thread (the test goroutine), letting the results
 // of background work in between, until it holds.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	currentUI.waitFor(t, what, cond)
 }
 
 // waitIdle lets background work finish and reach the widgets.
-func waitIdle(t *testing.T, m *MainWindow) {
+func waitIdle(t testing.TB, m *MainWindow) {
 	t.Helper()
 	eventually(t, "background work", func() bool { return m.pending.Load() == 0 })
 }

@@ -172,7 +172,7 @@ func lastSyncText(ctx context.Context, db *storage.DB, accountID int64) string {
 	if !ok {
 		return T("Never synced: press Sync to download the chat records.")
 	}
-	text := T("Last synced %s", at.Format("2006-01-02 15:04"))
+	text := T("Last synced %s", at.In(storage.Beijing).Format("2006-01-02 15:04"))
 	if day, ok, _ := db.LastCompleteDay(ctx, accountID); ok {
 		text += T(" · complete up to %s", day.Format("2006-01-02"))
 	}

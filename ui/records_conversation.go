@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -104,6 +105,11 @@ func (v *conversationView) load() {
 		v.showWindow()
 		v.render()
 		v.scrollToSelected()
+		// Once more after the window has laid the panel out at its real size.
+		v.s.m.goBackground(func() {}, func() {
+			v.scroll.Refresh()
+			v.scrollToSelected()
+		})
 	})
 }
 
@@ -180,17 +186,20 @@ func (v *conversationView) render() {
 		objs = append(objs, container.NewCenter(v.later))
 		v.later.Show()
 	}
+	objs = append(objs, layout.NewSpacer(), canvas.NewRectangle(color.Transparent)) // room below the last bubble
+	objs[len(objs)-1].(*canvas.Rectangle).SetMinSize(fyne.NewSize(1, 3*theme.Padding()))
 	v.box.Objects = objs
 	v.box.Refresh()
 	v.scroll.Refresh()
 }
 
-// scrollToSelected brings the selected message into view, a little below the top.
+// scrollToSelected brings the selected message into view, a third down the panel
+// so the messages just before it show too.
 func (v *conversationView) scrollToSelected() {
 	if v.selectedRow == nil {
 		return
 	}
-	y := v.selectedRow.Position().Y - 3*theme.Padding()
+	y := v.selectedRow.Position().Y - v.scroll.Size().Height/3
 	v.scroll.ScrollToOffset(fyne.NewPos(0, max(y, 0)))
 }
 
@@ -204,7 +213,7 @@ func chatRow(r storage.Record, selected bool) fyne.CanvasObject {
 	if dir == api.DirEvent || dir == api.DirOther {
 		t := api.OperCodeName(r.OperCode, Chinese()) + " · " + when
 		if r.Worker != "" {
-			t = api.OperCodeName(r.OperCode, Chinese()) + " · " + r.Worker + " · " + when
+			t = api.OperCodeName(r.OperCode, Chinese()) + " · " + workerName(r.Worker) + " · " + when
 		}
 		line := canvas.NewText(t, theme.Color(theme.ColorNamePlaceHolder))
 		line.TextSize = theme.CaptionTextSize()
@@ -217,7 +226,7 @@ func chatRow(r storage.Record, selected bool) fyne.CanvasObject {
 	right := dir == api.DirOut
 	meta := when
 	if right {
-		meta = r.Worker + " · " + when
+		meta = workerName(r.Worker) + " · " + when
 	}
 	metaText := canvas.NewText(meta, theme.Color(theme.ColorNamePlaceHolder))
 	metaText.TextSize = theme.CaptionTextSize()

@@ -103,13 +103,21 @@ type recordRow struct {
 	widget.BaseWidget
 	when, dir, customer, worker *canvas.Text
 	text                        *widget.RichText
+	shown                       rowKey // what the row shows now: refreshing it again costs nothing
+}
+
+// rowKey identifies what a row shows. Truncating rich text shapes it, the costly
+// part of drawing a row, so a row is only rebuilt when this changes.
+type rowKey struct {
+	id              int64
+	customer, q     string
+	zh, placeholder bool
 }
 
 func newRecordRow() *recordRow {
 	small := theme.CaptionTextSize()
-	r := &recordRow{when: canvas.NewText("", theme.Color(theme.ColorNameForeground)), dir: canvas.NewText("", color.Black),
-		customer: canvas.NewText("", theme.Color(theme.ColorNameForeground)), worker: canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder)),
-		text: widget.NewRichText()}
+	r := &recordRow{when: canvas.NewText("", color.Black), dir: canvas.NewText("", color.Black),
+		customer: canvas.NewText("", color.Black), worker: canvas.NewText("", color.Black), text: widget.NewRichText()}
 	for _, t := range []*canvas.Text{r.when, r.dir, r.customer, r.worker} {
 		t.TextSize = small
 	}
@@ -131,8 +139,8 @@ type recordRowRenderer struct {
 // Column x positions of the first line; the text below takes the whole width.
 const (
 	rowDirX      = 140
-	rowCustomerX = 210
-	rowWorkerX   = 470
+	rowCustomerX = 205
+	rowWorkerX   = 330
 )
 
 func (rr *recordRowRenderer) Layout(size fyne.Size) {
@@ -167,11 +175,18 @@ func (rr *recordRowRenderer) Destroy()                     {}
 
 // show fills the row with a record; q is the search text to highlight.
 func (r *recordRow) show(rec storage.Record, customer, q string) {
+	key := rowKey{id: rec.ID, customer: customer, q: q, zh: Chinese()}
+	if r.shown == key {
+		return
+	}
+	r.shown = key
+	fg := theme.Color(theme.ColorNameForeground)
+	r.when.Color, r.customer.Color, r.worker.Color = fg, fg, theme.Color(theme.ColorNamePlaceHolder)
 	r.when.Text = rec.Time.In(storage.Beijing).Format("2006-01-02 15:04:05")
 	r.dir.Text, r.dir.Color = directionText(rec.OperCode)
 	r.customer.Text = customer
-	r.worker.Text = rec.Worker
-	text := oneLine(rec.Text)
+	r.worker.Text = workerName(rec.Worker)
+	text := oneLine(cutRunes(rec.Text, rowTextRunes))
 	if text == "" {
 		r.text.Segments = []widget.RichTextSegment{&widget.TextSegment{Text: api.OperCodeName(rec.OperCode, Chinese()),
 			Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder, TextStyle: fyne.TextStyle{Italic: true}}}}
@@ -183,10 +198,37 @@ func (r *recordRow) show(rec storage.Record, customer, q string) {
 
 // showLoading is the placeholder of a row whose page is still being read.
 func (r *recordRow) showLoading() {
+	if r.shown.placeholder {
+		return
+	}
+	r.shown = rowKey{placeholder: true}
 	r.when.Text, r.dir.Text, r.customer.Text, r.worker.Text = "…", "", "", ""
 	r.text.Segments = []widget.RichTextSegment{&widget.TextSegment{Text: T("Loading…"),
 		Style: widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePlaceHolder}}}
 	r.Refresh()
+}
+
+// workerName drops the "@OA-WeChat-ID" every worker of the account shares.
+func workerName(w string) string {
+	if i := strings.LastIndexByte(w, '@'); i > 0 {
+		return w[:i]
+	}
+	return w
+}
+
+// rowTextRunes is more than a row can show at any window width; the rest is not shaped at all.
+const rowTextRunes = 300
+
+// cutRunes keeps the first n runes of s.
+func cutRunes(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
 }
 
 // directionText names who acted, in a colour per direction.
