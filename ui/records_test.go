@@ -400,3 +400,33 @@ func TestHighlightSegments(t *testing.T) {
 		t.Fatal("no query: one plain segment")
 	}
 }
+
+func TestConversationLoadsEarlierAndLater(t *testing.T) {
+	srv := recordServer(t, 2800) // 400 records per customer: more than one window each side
+	m, s := recordsWindow(t, "en", srv, true)
+	s.list.ScrollTo(1400) // its page loads first; a row still loading cannot be opened
+	waitIdle(t, m)
+	s.list.Select(1400)
+	waitIdle(t, m)
+	v := s.conv
+	if v == nil {
+		t.Fatal("no conversation")
+	}
+	if !v.moreBefore || !v.moreAfter || len(v.recs) != 2*conversationWindow {
+		t.Fatalf("first window: %d records, more %v/%v", len(v.recs), v.moreBefore, v.moreAfter)
+	}
+	first, last := v.recs[0].ID, v.recs[len(v.recs)-1].ID
+	test.Tap(v.earlier)
+	waitIdle(t, m)
+	test.Tap(v.later)
+	waitIdle(t, m)
+	all, _ := m.ws.DB.CountRecords(context.Background(), s.account.ID, storage.RecordFilter{OpenID: v.openid})
+	if len(v.recs) != all || v.moreBefore || v.moreAfter || v.recs[0].ID >= first || v.recs[len(v.recs)-1].ID <= last {
+		t.Fatalf("after Earlier and Later: %d records, more %v/%v", len(v.recs), v.moreBefore, v.moreAfter)
+	}
+	for i := 1; i < len(v.recs); i++ {
+		if v.recs[i].ID <= v.recs[i-1].ID {
+			t.Fatal("conversation out of order")
+		}
+	}
+}
