@@ -66,10 +66,13 @@ smoke-windows:
 	@bash .ci/deps.sh smoke-windows
 	bash .ci/smoke-windows.sh
 
-# A screenshot of the real window under Xvfb (docs/screenshot.png), in Chinese, on the demo account.
+# Screenshots of the real window under Xvfb, in Chinese, on the demo account (README's and the chat records').
+# Chat records (55,155) → wait for the demo's first sync → search → select the first row.
 screenshot: build
 	@bash .ci/deps.sh screenshot
-	bash docs/screenshot.sh
+	bash docs/screenshot.sh docs/screenshot.png 55,155 wait:4 600,113 paste:退款 wait:1 300,250 wait:1
+	bash docs/screenshot.sh docs/records.png 55,155 wait:4 600,113 type:ship wait:1 300,250 wait:1
+	bash docs/screenshot.sh docs/conversation.png 55,155 wait:4 300,400 wait:1
 
 clean:
 	rm -rf kfdesk kfdesk.exe dist

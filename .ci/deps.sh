@@ -8,7 +8,7 @@ declare -A extra=(
 	[build]=""
 	[test]=""
 	[windows]="gcc-mingw-w64-x86-64"
-	[screenshot]="xvfb xauth xdotool imagemagick"
+	[screenshot]="xvfb xauth xdotool xclip imagemagick"
 	[smoke-windows]="gcc-mingw-w64-x86-64 wine64 xvfb xauth xdotool imagemagick"
 )
 want=("${build[@]}")

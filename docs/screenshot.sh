@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Takes screenshots of the real window under Xvfb, in Chinese, on the demo account.
-# Usage: docs/screenshot.sh [OUT.png [X,Y ...]]  — each X,Y is clicked (with a pause) before the shot.
+# Usage: docs/screenshot.sh [OUT.png [STEP ...]] — each step runs (with a pause) before the shot:
+#   X,Y clicks there; type:TEXT types (ASCII) TEXT; paste:TEXT pastes TEXT (any script, through
+#   the clipboard: xdotool cannot type Chinese); wait:S waits S more seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-docs/screenshot.png}
@@ -14,7 +16,15 @@ xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
 	./kfdesk --data-dir "$0" & P=$!
 	xdotool search --sync --name "KF Desk" >/dev/null
 	sleep 2
-	for xy in "${@:2}"; do xdotool mousemove "${xy%,*}" "${xy#*,}" click 1; sleep 1.5; done
+	for step in "${@:2}"; do
+		case "$step" in
+		type:*) xdotool type --delay 80 "${step#type:}" ;;
+		paste:*) printf %s "${step#paste:}" | xclip -selection clipboard 2>/dev/null; xdotool key ctrl+v ;;
+		wait:*) sleep "${step#wait:}" ;;
+		*) xdotool mousemove "${step%,*}" "${step#*,}" click 1 ;;
+		esac
+		sleep 1.5
+	done
 	import -window root "$1"
 	kill $P; wait $P 2>/dev/null || true' "$data" "$out" "$@"
 echo "wrote $out"

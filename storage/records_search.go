@@ -13,6 +13,7 @@ import (
 type RecordFilter struct {
 	Text      string    // substring, case-insensitive for Latin letters
 	OpenID    string    // one customer
+	OpenIDs   []string  // any of these customers (e.g. those whose note matches); with OpenID, both apply
 	Worker    string    // one KF account, e.g. kf1@teashop
 	OperCodes []int     // any of these opercodes (see api.DirectionOperCodes)
 	From, To  time.Time // Beijing days, inclusive
@@ -60,7 +61,8 @@ func planText(q string) (textPlan, string) {
 // customer filter the customer's records drive it and the text is checked per row.
 func recordQuery(accountID int64, f RecordFilter, cursor RecordCursor, asc bool, limit int, cols string) (string, []any) {
 	plan, match := planText(f.Text)
-	if f.OpenID != "" && plan != textNone {
+	oneCustomer := f.OpenID != "" || len(f.OpenIDs) > 0
+	if oneCustomer && plan != textNone {
 		// One customer has few records: scanning them beats walking a common word's index.
 		plan, match = textScan, "%"+escapeLike(strings.TrimSpace(f.Text))+"%"
 	}
@@ -79,7 +81,7 @@ func recordQuery(accountID int64, f RecordFilter, cursor RecordCursor, asc bool,
 		idCol = "g.rowid"
 	default:
 		from = "records r"
-		if f.OpenID != "" {
+		if oneCustomer {
 			// Without the hint SQLite walks all records by id to save a sort of one customer's few.
 			from = "records r INDEXED BY records_openid"
 		}
@@ -90,6 +92,12 @@ func recordQuery(accountID int64, f RecordFilter, cursor RecordCursor, asc bool,
 	}
 	if f.OpenID != "" {
 		where, args = append(where, "r.openid = ?"), append(args, f.OpenID)
+	}
+	if len(f.OpenIDs) > 0 {
+		where = append(where, "r.openid IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.OpenIDs)), ",")+")")
+		for _, o := range f.OpenIDs {
+			args = append(args, o)
+		}
 	}
 	if f.Worker != "" {
 		where, args = append(where, "r.worker = ?"), append(args, f.Worker)
@@ -255,17 +263,7 @@ func (db *DB) RecentCustomers(ctx context.Context, accountID int64, limit int) (
 		return nil, err
 	}
 	for i := range out {
-		c := &out[i]
-		var lastID sql.NullInt64
-		if err := db.r.QueryRowContext(ctx, `SELECT max(id) FROM records WHERE account_id = ? AND openid = ? AND opercode IN (2001, 2003)`,
-			accountID, c.OpenID).Scan(&lastID); err != nil {
-			return nil, err
-		}
-		if lastID.Valid {
-			c.LastMessage = time.Unix(lastID.Int64>>idShift, 0)
-		}
-		if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM records WHERE account_id = ? AND openid = ? AND opercode = 2002 AND id > ?`,
-			accountID, c.OpenID, lastID.Int64).Scan(&c.RepliesSince); err != nil {
+		if err := db.replyWindow(ctx, accountID, &out[i]); err != nil {
 			return nil, err
 		}
 	}

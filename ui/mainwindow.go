@@ -30,10 +30,11 @@ const (
 // MainWindow is KF Desk's one window: the account switcher on top, navigation on the
 // left, the chosen page on the right.
 type MainWindow struct {
-	app fyne.App
-	win fyne.Window
-	ws  *workspace.Workspace
-	ctx context.Context
+	app  fyne.App
+	win  fyne.Window
+	ws   *workspace.Workspace
+	ctx  context.Context
+	stop context.CancelFunc // ends ctx when the window closes: background work stops
 
 	accounts []storage.Account
 	account  storage.Account // the current one; zero when there is none
@@ -51,6 +52,8 @@ type MainWindow struct {
 	desktop           *desktopMenu
 	composer          *composerScreen // the composer last built
 	composerRecipient string          // set by OpenComposerFor while the composer is built
+	records           *recordsScreen  // the chat-record browser while it is shown
+	syncer            *recordSyncer   // the chat-record sync, which outlives page changes
 
 	pending atomic.Int32 // background work started by goBackground, not yet done
 }
@@ -71,7 +74,9 @@ func (m *MainWindow) goBackground(work func(), done func()) {
 
 // NewMainWindow builds the window for an open workspace. It does not show it.
 func NewMainWindow(a fyne.App, ws *workspace.Workspace) *MainWindow {
-	m := &MainWindow{app: a, ws: ws, ctx: context.Background()}
+	m := &MainWindow{app: a, ws: ws}
+	m.ctx, m.stop = context.WithCancel(context.Background())
+	m.syncer = newRecordSyncer(m)
 	if code, _, err := ws.DB.Setting(m.ctx, workspace.SettingLanguage); err == nil {
 		SetLanguage(code)
 	} else {
@@ -127,7 +132,8 @@ func (m *MainWindow) buildUI() {
 	m.welcome = newWelcomeScreen(m)
 
 	body := container.NewBorder(nil, nil, container.NewPadded(nav), nil, m.content)
-	m.win.SetContent(container.NewBorder(container.NewVBox(top, widget.NewSeparator()), m.status, nil, nil, body))
+	bottom := container.NewBorder(nil, nil, nil, m.syncer.statusBar(), m.status)
+	m.win.SetContent(container.NewBorder(container.NewVBox(top, widget.NewSeparator()), bottom, nil, nil, body))
 	m.reloadAccounts("")
 }
 
@@ -167,6 +173,7 @@ func (m *MainWindow) onAccountChosen(name string) {
 		}
 	}
 	m.showPage(m.page)
+	m.autoSyncAccount(m.account)
 }
 
 func (m *MainWindow) onNavigate(p Page) {
@@ -203,7 +210,11 @@ func (m *MainWindow) showPage(p Page) {
 		m.kf = newKFScreen(m)
 		obj = m.kf.buildUI()
 	case p == PageRecords:
-		obj = newComingScreen(T("Chat records"), T("Download chat records, search them offline and export them to Excel.")).buildUI()
+		m.records = newRecordsScreen(m)
+		obj = m.records.buildUI()
+	}
+	if p != PageRecords {
+		m.records = nil
 	}
 	m.content.Objects = []fyne.CanvasObject{obj}
 	m.content.Refresh()

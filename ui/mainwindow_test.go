@@ -35,6 +35,10 @@ func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Works
 	m.Window().Resize(fyne.NewSize(1100, 720))
 	t.Cleanup(m.Window().Close)
 	ownUIThread(t)
+	t.Cleanup(func() { // no background work of this test may outlive it and touch the next one's widgets
+		m.stop()
+		waitIdle(t, m)
+	})
 	return m, ws
 }
 
@@ -90,13 +94,13 @@ func assertShows(t *testing.T, c fyne.Canvas, want ...string) {
 
 // eventually checks cond on the UI thread (the test goroutine), letting the results
 // of background work in between, until it holds.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	currentUI.waitFor(t, what, cond)
 }
 
 // waitIdle lets background work finish and reach the widgets.
-func waitIdle(t *testing.T, m *MainWindow) {
+func waitIdle(t testing.TB, m *MainWindow) {
 	t.Helper()
 	eventually(t, "background work", func() bool { return m.pending.Load() == 0 })
 }
@@ -129,7 +133,7 @@ func TestNavigationShowsEachPage(t *testing.T) {
 	c := m.Window().Canvas()
 	pages := []struct{ button, shows string }{
 		{"KF accounts", "Add KF account"},
-		{"Chat records", "search them offline"},
+		{"Chat records", "Sync…"},
 		{"Settings", "Test connection"},
 		{"Composer", "Preview: what the customer sees"},
 	}

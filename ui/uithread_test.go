@@ -44,7 +44,7 @@ var currentUI *uiThread
 
 // ownUIThread makes the test goroutine the UI thread of the current test app
 // (newTestWindow calls it); eventually lets background results in.
-func ownUIThread(t *testing.T) *uiThread {
+func ownUIThread(t testing.TB) *uiThread {
 	t.Helper()
 	ui := &uiThread{}
 	a := fyne.CurrentApp()
@@ -59,7 +59,7 @@ func ownUIThread(t *testing.T) *uiThread {
 }
 
 // waitFor lets background results in until cond holds on the UI thread.
-func (ui *uiThread) waitFor(t *testing.T, what string, cond func() bool) {
+func (ui *uiThread) waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !cond() {

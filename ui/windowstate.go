@@ -42,8 +42,12 @@ func (m *MainWindow) restoreWindowState() {
 			}
 		}
 	}
-	// Closing the window runs OnClosed; quitting (Cmd+Q, logging off, SIGTERM) only OnStopped.
-	m.win.SetOnClosed(m.saveWindowSize)
+	// Closing the window runs OnClosed (which also stops background work);
+	// quitting (Cmd+Q, logging off, SIGTERM) only OnStopped.
+	m.win.SetOnClosed(func() {
+		m.saveWindowSize()
+		m.stop()
+	})
 	m.app.Lifecycle().SetOnStopped(m.saveWindowSize)
 }
 
