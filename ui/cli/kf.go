@@ -108,11 +108,7 @@ func kfAdd(e *Env, args []string) error {
 	if len(pos) != 1 || *nick == "" {
 		return fmt.Errorf("%w: kf add ACCOUNT --nickname NICK", ErrUsage)
 	}
-	a, c, err := e.kfClient()
-	if err != nil {
-		return err
-	}
-	account, oaID, err := resolveKF(e, a, pos[0])
+	a, c, account, oaID, err := e.kfTarget(pos[0])
 	if err != nil {
 		return err
 	}
@@ -139,11 +135,7 @@ func kfUpdate(e *Env, args []string) error {
 	if len(pos) != 1 || *nick == "" {
 		return fmt.Errorf("%w: kf update ACCOUNT --nickname NICK", ErrUsage)
 	}
-	a, c, err := e.kfClient()
-	if err != nil {
-		return err
-	}
-	account, _, err := resolveKF(e, a, pos[0])
+	_, c, account, _, err := e.kfTarget(pos[0])
 	if err != nil {
 		return err
 	}
@@ -164,11 +156,7 @@ func kfDelete(e *Env, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: kf delete ACCOUNT [--yes]", ErrUsage)
 	}
-	a, c, err := e.kfClient()
-	if err != nil {
-		return err
-	}
-	account, _, err := resolveKF(e, a, pos[0])
+	_, c, account, _, err := e.kfTarget(pos[0])
 	if err != nil {
 		return err
 	}
@@ -206,11 +194,7 @@ func kfInvite(e *Env, args []string) error {
 	if len(pos) != 1 || *wx == "" {
 		return fmt.Errorf("%w: kf invite ACCOUNT --wx WECHAT_ID", ErrUsage)
 	}
-	a, c, err := e.kfClient()
-	if err != nil {
-		return err
-	}
-	account, _, err := resolveKF(e, a, pos[0])
+	_, c, account, _, err := e.kfTarget(pos[0])
 	if err != nil {
 		return err
 	}
@@ -242,11 +226,7 @@ func kfAvatar(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, c, err := e.kfClient()
-	if err != nil {
-		return err
-	}
-	account, _, err := resolveKF(e, a, pos[0])
+	_, c, account, _, err := e.kfTarget(pos[0])
 	if err != nil {
 		return err
 	}
@@ -257,11 +237,15 @@ func kfAvatar(e *Env, args []string) error {
 	return nil
 }
 
-func (e *Env) kfClient() (storage.Account, *api.Client, error) {
-	a, err := e.account()
-	if err != nil {
-		return a, nil, err
+// kfTarget resolves the account, its client and the full KF account named by input
+// (a bare prefix is completed with the OA's WeChat ID, also returned).
+func (e *Env) kfTarget(input string) (a storage.Account, c *api.Client, account, oaID string, err error) {
+	if a, err = e.account(); err != nil {
+		return
 	}
-	c, err := e.WS.Client(e.Ctx, a)
-	return a, c, err
+	if c, err = e.WS.Client(e.Ctx, a); err != nil {
+		return
+	}
+	account, oaID, err = resolveKF(e, a, input)
+	return
 }
