@@ -58,9 +58,10 @@ func planText(q string) (textPlan, string) {
 // recordQuery builds the SELECT for a filter. With a text query the search index
 // drives the loop in rowid (= time) order, so the first page stops early; with a
 // customer filter the customer's records drive it and the text is checked per row.
-func recordQuery(accountID int64, f RecordFilter, cursor RecordCursor, asc bool, limit int, cols string) (string, []any) {
+// While the account's index is still to be built (unindexed), the text is checked per row too.
+func recordQuery(accountID int64, f RecordFilter, cursor RecordCursor, asc bool, limit int, cols string, unindexed bool) (string, []any) {
 	plan, match := planText(f.Text)
-	if f.OpenID != "" && plan != textNone {
+	if (f.OpenID != "" || unindexed) && plan != textNone {
 		// One customer has few records: scanning them beats walking a common word's index.
 		plan, match = textScan, "%"+escapeLike(strings.TrimSpace(f.Text))+"%"
 	}
@@ -171,7 +172,11 @@ func (db *DB) recordPage(ctx context.Context, accountID int64, f RecordFilter, a
 
 // eachRecord streams the matching records to fn (limit 0 = all).
 func (db *DB) eachRecord(ctx context.Context, accountID int64, f RecordFilter, after RecordCursor, asc bool, limit int, fn func(Record) error) error {
-	q, args := recordQuery(accountID, f, after, asc, limit, recordCols)
+	unindexed, err := indexPending(ctx, db.r, accountID)
+	if err != nil {
+		return err
+	}
+	q, args := recordQuery(accountID, f, after, asc, limit, recordCols, unindexed)
 	rows, err := db.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
@@ -192,9 +197,13 @@ func (db *DB) eachRecord(ctx context.Context, accountID int64, f RecordFilter, a
 // CountRecords counts the records matching f. It walks every match, so for a
 // common word over a large archive call it off the UI thread.
 func (db *DB) CountRecords(ctx context.Context, accountID int64, f RecordFilter) (int, error) {
-	q, args := recordQuery(accountID, f, 0, false, 0, "count(*)")
+	unindexed, err := indexPending(ctx, db.r, accountID)
+	if err != nil {
+		return 0, err
+	}
+	q, args := recordQuery(accountID, f, 0, false, 0, "count(*)", unindexed)
 	var n int
-	err := db.r.QueryRowContext(ctx, q, args...).Scan(&n)
+	err = db.r.QueryRowContext(ctx, q, args...).Scan(&n)
 	return n, err
 }
 

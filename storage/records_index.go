@@ -1,0 +1,133 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+)
+
+// The search indexes of a first sync are built once at the end instead of page by
+// page (record_index_pending in migrations/0006): updating FTS5 with every page
+// costs several times more than one pass over the finished table.
+
+// deferIndexIfEmpty marks the account's index as pending when the account has no
+// records yet (or already is pending). It reports whether the index is pending.
+func (db *DB) deferIndexIfEmpty(ctx context.Context, accountID int64, now time.Time) (bool, error) {
+	pending := false
+	err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+		// Checked and written under the write lock: no page can be stored in between.
+		_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO record_index_pending(account_id, since)
+			SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM records WHERE account_id = ?)`, accountID, now.Unix(), accountID)
+		if err != nil {
+			return err
+		}
+		pending, err = indexPending(ctx, tx, accountID)
+		return err
+	})
+	return pending, err
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// indexPending: none of the account's records is in the search indexes yet.
+func indexPending(ctx context.Context, q querier, accountID int64) (bool, error) {
+	var pending bool
+	err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM record_index_pending WHERE account_id = ?)`, accountID).Scan(&pending)
+	return pending, err
+}
+
+// RecordsIndexing tells whether the account's search index is still to be built
+// (a first sync is running or was interrupted). Search stays correct meanwhile
+// but scans the records, so a UI may say "indexing".
+func (db *DB) RecordsIndexing(ctx context.Context, accountID int64) (bool, error) {
+	return indexPending(ctx, db.r, accountID)
+}
+
+// indexChunk is how many records go into the indexes per statement while building.
+const indexChunk = 20000
+
+// buildPendingIndex indexes all records of an account whose index is pending, in
+// one transaction (an interruption leaves it pending and the next sync starts over),
+// calling progress(done, total) after each chunk. Nothing to do if not pending.
+func (db *DB) buildPendingIndex(ctx context.Context, accountID int64, progress func(done, total int)) error {
+	return db.WriteTx(ctx, func(tx *sql.Tx) error {
+		if pending, err := indexPending(ctx, tx, accountID); err != nil || !pending {
+			return err
+		}
+		var total int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM records WHERE account_id = ?`, accountID).Scan(&total); err != nil {
+			return err
+		}
+		progress(0, total)
+		done, after := 0, int64(-1)
+		for done < total {
+			rows, n, last, err := gramsChunk(ctx, tx, accountID, after)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break // cannot happen under the write lock; never loop forever
+			}
+			// rowid order: FTS5 appends to its doclists.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO records_fts(rowid, text)
+				SELECT id, text FROM records WHERE account_id = ? AND id > ? AND id <= ? AND text <> '' ORDER BY id`,
+				accountID, after, last); err != nil {
+				return err
+			}
+			if err := insertGrams(ctx, tx, rows); err != nil {
+				return err
+			}
+			done += n
+			after = last
+			progress(done, total)
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM record_index_pending WHERE account_id = ?`, accountID)
+		return err
+	})
+}
+
+// gramRow is a record's id and its records_grams text.
+type gramRow struct {
+	ID    int64  `json:"i"`
+	Grams string `json:"g"`
+}
+
+// gramsChunk reads the next indexChunk records after id after and returns their
+// grams, how many records it read and the last id.
+func gramsChunk(ctx context.Context, tx *sql.Tx, accountID, after int64) ([]gramRow, int, int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, text FROM records WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?`,
+		accountID, after, indexChunk)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	defer rows.Close()
+	var out []gramRow
+	n, last := 0, after
+	for rows.Next() {
+		var text string
+		if err := rows.Scan(&last, &text); err != nil {
+			return nil, 0, 0, err
+		}
+		n++
+		if g := grams(text); g != "" {
+			out = append(out, gramRow{last, g})
+		}
+	}
+	return out, n, last, rows.Err()
+}
+
+// insertGrams adds rows to records_grams in one statement.
+func insertGrams(ctx context.Context, tx *sql.Tx, rows []gramRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	js, err := json.Marshal(rows)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO records_grams(rowid, grams) SELECT j.value->>'i', j.value->>'g' FROM json_each(?) j`, string(js))
+	return err
+}

@@ -1,0 +1,155 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"kfdesk/api"
+	"kfdesk/api/wechattest"
+)
+
+// searchAll pages through a search and returns the ids, and checks CountRecords agrees.
+func searchAll(t *testing.T, e *syncEnv, f RecordFilter) []int64 {
+	t.Helper()
+	ctx := context.Background()
+	var got []int64
+	var cur RecordCursor
+	for {
+		p, err := e.db.SearchRecords(ctx, e.acct, f, cur, 700)
+		if err != nil {
+			t.Fatalf("%+v: %v", f, err)
+		}
+		for _, r := range p.Records {
+			got = append(got, r.ID)
+		}
+		if !p.More {
+			break
+		}
+		cur = p.Next
+	}
+	if n, err := e.db.CountRecords(ctx, e.acct, f); err != nil || n != len(got) {
+		t.Fatalf("%+v: count %d, search %d (%v)", f, n, len(got), err)
+	}
+	return got
+}
+
+func TestFirstSyncIndexedAtEndAndSearchableWhileInterrupted(t *testing.T) {
+	e := newSyncEnv(t)
+	ctx := context.Background()
+	from := e.today.AddDate(0, 0, -4).Unix()
+	e.srv.SetRecordSource(genSource(30000, from, e.clock.Now().Unix()-from))
+	filters := []RecordFilter{{Text: "茶"}, {Text: "满意"}, {Text: "不满意"}, {Text: "REFUND"}, {Text: "ok"},
+		{Text: "退款", Worker: "小王@teashop"}, {Text: "发货", OperCodes: api.DirectionOperCodes(api.DirIn)}}
+	all := func() []Record {
+		var out []Record
+		if err := e.db.eachRecord(ctx, e.acct, RecordFilter{}, 0, false, 0, func(r Record) error { out = append(out, r); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	check := func(when string) {
+		t.Helper()
+		recs := all()
+		for _, f := range filters {
+			if got, want := searchAll(t, e, f), bruteForce(recs, f); !slices.Equal(got, want) {
+				t.Fatalf("%s, %+v: %d results, brute force %d", when, f, len(got), len(want))
+			}
+		}
+	}
+
+	// Interrupted by quota on the third page: pages stored, index pending, search still right.
+	e.srv.FailNth(listPath, 3, wechattest.Errcode(45009, ""))
+	var phases []SyncPhase
+	s := e.syncer()
+	s.Progress = func(p SyncProgress) { phases = append(phases, p.Phase) }
+	first := e.today.AddDate(0, 0, -4)
+	if _, err := s.Range(ctx, first, e.today); err == nil {
+		t.Fatal("no error on 45009")
+	}
+	if slices.Contains(phases, PhaseIndexing) {
+		t.Fatal("an interrupted sync reported indexing")
+	}
+	if on, err := e.db.RecordsIndexing(ctx, e.acct); err != nil || !on {
+		t.Fatalf("index not pending after an interrupted first sync: %v %v", on, err)
+	}
+	var indexed int
+	if err := e.db.Reader().QueryRow(`SELECT (SELECT count(*) FROM records_fts WHERE records_fts MATCH '"refund" OR "不满意"') +
+		(SELECT count(*) FROM records_grams WHERE records_grams MATCH '"茶" OR "满意"')`).Scan(&indexed); err != nil || indexed != 0 {
+		t.Fatalf("%d rows indexed before the end of the first sync (%v)", indexed, err)
+	}
+	if n, _ := e.db.RecordCount(ctx, e.acct); n == 0 {
+		t.Fatal("nothing stored before the interruption")
+	}
+	check("interrupted")
+
+	// The resumed sync stores the rest and then builds the index, reporting it.
+	var last SyncProgress
+	s = e.syncer()
+	s.Progress = func(p SyncProgress) { last = p }
+	p, err := s.Range(ctx, first, e.today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Phase != PhaseIndexing || p.ToIndex != 30000 || p.Indexed != p.ToIndex || last != p {
+		t.Fatalf("final progress %+v, last report %+v", p, last)
+	}
+	if on, _ := e.db.RecordsIndexing(ctx, e.acct); on {
+		t.Fatal("index still pending after a complete sync")
+	}
+	if n, _ := e.db.RecordCount(ctx, e.acct); n != 30000 {
+		t.Fatalf("%d records after the resumed sync", n)
+	}
+	check("indexed")
+
+	// Later syncs of a non-empty archive index page by page: no pending phase.
+	e.srv.AddRecords(wechattest.Record{OpenID: "oLate", OperCode: 2003, Text: "普洱还有货吗", Time: e.at(0, 50000)})
+	if p, err = e.syncer().Incremental(ctx); err != nil || p.Added != 1 || p.Phase != PhaseFetching {
+		t.Fatalf("incremental %+v %v", p, err)
+	}
+	if got := searchAll(t, e, RecordFilter{Text: "普洱还有货"}); len(got) != 1 {
+		t.Fatalf("new record found %d times", len(got))
+	}
+	check("incremental")
+}
+
+func TestDeletingAnUnindexedAccountKeepsTheIndexSound(t *testing.T) {
+	e := newSyncEnv(t)
+	ctx := context.Background()
+	e.fill(2, 300)
+	if _, err := e.syncer().Incremental(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A second account whose first sync is cancelled before the index is built.
+	other, err := e.db.AddAccount(ctx, Account{Name: "bakery", Kind: KindOA, AppID: "wxabcdef0123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fill(1, 200)
+	cctx, cancel := context.WithCancel(ctx)
+	s := e.syncer()
+	s.AccountID = other.ID
+	s.Progress = func(p SyncProgress) {
+		if p.Pages > 0 && p.DaysDone == p.Days {
+			cancel()
+		}
+	}
+	if _, err := s.Incremental(cctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancel during the index build: %v", err)
+	}
+	if on, _ := e.db.RecordsIndexing(ctx, other.ID); !on {
+		t.Fatal("cancelled build left the index marked done")
+	}
+	if err := e.db.DeleteAccount(ctx, "bakery"); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range []string{"records_fts", "records_grams"} {
+		if _, err := e.db.Writer().Exec(`INSERT INTO ` + table + `(` + table + `, rank) VALUES ('integrity-check', 1)`); err != nil {
+			t.Fatalf("%s after deleting an unindexed account: %v", table, err)
+		}
+	}
+	if got := searchAll(t, e, RecordFilter{Text: "满意"}); len(got) != 300 {
+		t.Fatalf("first account finds %d", len(got))
+	}
+}
