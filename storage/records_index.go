@@ -11,8 +11,15 @@ import (
 // page (record_index_pending in migrations/0006): updating FTS5 with every page
 // costs several times more than one pass over the finished table.
 
+// openidIndexDDL is records_openid of migrations/0004. Inserting into it is the
+// dearest part of storing a record (its keys land at random places, unlike the
+// other indexes'), so a sync into an empty archive drops it and creates it again
+// at the end in one sorted pass. Queries work without it (see useOpenIDIndex).
+const openidIndexDDL = `CREATE INDEX IF NOT EXISTS records_openid ON records(account_id, openid, opercode)`
+
 // deferIndexIfEmpty marks the account's index as pending when the account has no
-// records yet (or already is pending). It reports whether the index is pending.
+// records yet (or already is pending), and drops records_openid when the whole
+// archive is empty. It reports whether the index is pending.
 func (db *DB) deferIndexIfEmpty(ctx context.Context, accountID int64, now time.Time) (bool, error) {
 	pending := false
 	err := db.WriteTx(ctx, func(tx *sql.Tx) error {
@@ -21,6 +28,15 @@ func (db *DB) deferIndexIfEmpty(ctx context.Context, accountID int64, now time.T
 			SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM records WHERE account_id = ?)`, accountID, now.Unix(), accountID)
 		if err != nil {
 			return err
+		}
+		var empty bool
+		if err := tx.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM records)`).Scan(&empty); err != nil {
+			return err
+		}
+		if empty {
+			if _, err := tx.ExecContext(ctx, `DROP INDEX IF EXISTS records_openid`); err != nil {
+				return err
+			}
 		}
 		pending, err = indexPending(ctx, tx, accountID)
 		return err
@@ -39,6 +55,14 @@ func indexPending(ctx context.Context, q querier, accountID int64) (bool, error)
 	return pending, err
 }
 
+// searchState is what a search needs to know besides the filter: whether the
+// account's text indexes are pending and whether records_openid exists now.
+func (db *DB) searchState(ctx context.Context, accountID int64) (unindexed, openidIndex bool, err error) {
+	err = db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM record_index_pending WHERE account_id = ?),
+		EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'records_openid')`, accountID).Scan(&unindexed, &openidIndex)
+	return unindexed, openidIndex, err
+}
+
 // RecordsIndexing tells whether the account's search index is still to be built
 // (a first sync is running or was interrupted). Search stays correct meanwhile
 // but scans the records, so a UI may say "indexing".
@@ -52,7 +76,14 @@ const indexChunk = 20000
 // buildPendingIndex indexes all records of an account whose index is pending, in
 // one transaction (an interruption leaves it pending and the next sync starts over),
 // calling progress(done, total) after each chunk. Nothing to do if not pending.
+// records_openid is created first if a sync into an empty archive dropped it.
 func (db *DB) buildPendingIndex(ctx context.Context, accountID int64, progress func(done, total int)) error {
+	if err := db.WriteTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, openidIndexDDL)
+		return err
+	}); err != nil {
+		return err
+	}
 	return db.WriteTx(ctx, func(tx *sql.Tx) error {
 		if pending, err := indexPending(ctx, tx, accountID); err != nil || !pending {
 			return err

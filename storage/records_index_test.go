@@ -52,7 +52,8 @@ func TestFirstSyncIndexedAtEndAndSearchableWhileInterrupted(t *testing.T) {
 	check := func(when string) {
 		t.Helper()
 		recs := all()
-		for _, f := range filters {
+		fs := append(filters, RecordFilter{OpenID: recs[len(recs)/3].OpenID}, RecordFilter{OpenID: recs[len(recs)/3].OpenID, Text: "满意"})
+		for _, f := range fs {
 			if got, want := searchAll(t, e, f), bruteForce(recs, f); !slices.Equal(got, want) {
 				t.Fatalf("%s, %+v: %d results, brute force %d", when, f, len(got), len(want))
 			}
@@ -82,13 +83,21 @@ func TestFirstSyncIndexedAtEndAndSearchableWhileInterrupted(t *testing.T) {
 	if n, _ := e.db.RecordCount(ctx, e.acct); n == 0 {
 		t.Fatal("nothing stored before the interruption")
 	}
+	if _, openidIndex, _ := e.db.searchState(ctx, e.acct); openidIndex {
+		t.Fatal("records_openid kept during a first sync into an empty archive")
+	}
 	check("interrupted")
+	conv, err := e.db.Conversation(ctx, e.acct, all()[0].OpenID, 0, 1000)
+	if err != nil || len(conv.Records) == 0 {
+		t.Fatalf("conversation while indexing: %d records, %v", len(conv.Records), err)
+	}
 
 	// The resumed sync stores the rest and then builds the index, reporting it.
 	var last SyncProgress
 	s = e.syncer()
 	s.Progress = func(p SyncProgress) { last = p }
-	p, err := s.Range(ctx, first, e.today)
+	var p SyncProgress
+	p, err = s.Range(ctx, first, e.today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +106,9 @@ func TestFirstSyncIndexedAtEndAndSearchableWhileInterrupted(t *testing.T) {
 	}
 	if on, _ := e.db.RecordsIndexing(ctx, e.acct); on {
 		t.Fatal("index still pending after a complete sync")
+	}
+	if _, openidIndex, _ := e.db.searchState(ctx, e.acct); !openidIndex {
+		t.Fatal("records_openid not created again at the end of the sync")
 	}
 	if n, _ := e.db.RecordCount(ctx, e.acct); n != 30000 {
 		t.Fatalf("%d records after the resumed sync", n)

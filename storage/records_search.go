@@ -59,7 +59,8 @@ func planText(q string) (textPlan, string) {
 // drives the loop in rowid (= time) order, so the first page stops early; with a
 // customer filter the customer's records drive it and the text is checked per row.
 // While the account's index is still to be built (unindexed), the text is checked per row too.
-func recordQuery(accountID int64, f RecordFilter, cursor RecordCursor, asc bool, limit int, cols string, unindexed bool) (string, []any) {
+// openidIndex: records_openid exists (a first sync drops it until its end).
+func recordQuery(accountID int64, f RecordFilter, cursor RecordCursor, asc bool, limit int, cols string, unindexed, openidIndex bool) (string, []any) {
 	plan, match := planText(f.Text)
 	if (f.OpenID != "" || unindexed) && plan != textNone {
 		// One customer has few records: scanning them beats walking a common word's index.
@@ -80,7 +81,7 @@ func recordQuery(accountID int64, f RecordFilter, cursor RecordCursor, asc bool,
 		idCol = "g.rowid"
 	default:
 		from = "records r"
-		if f.OpenID != "" {
+		if f.OpenID != "" && openidIndex {
 			// Without the hint SQLite walks all records by id to save a sort of one customer's few.
 			from = "records r INDEXED BY records_openid"
 		}
@@ -172,11 +173,11 @@ func (db *DB) recordPage(ctx context.Context, accountID int64, f RecordFilter, a
 
 // eachRecord streams the matching records to fn (limit 0 = all).
 func (db *DB) eachRecord(ctx context.Context, accountID int64, f RecordFilter, after RecordCursor, asc bool, limit int, fn func(Record) error) error {
-	unindexed, err := indexPending(ctx, db.r, accountID)
+	unindexed, openidIndex, err := db.searchState(ctx, accountID)
 	if err != nil {
 		return err
 	}
-	q, args := recordQuery(accountID, f, after, asc, limit, recordCols, unindexed)
+	q, args := recordQuery(accountID, f, after, asc, limit, recordCols, unindexed, openidIndex)
 	rows, err := db.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
@@ -197,11 +198,11 @@ func (db *DB) eachRecord(ctx context.Context, accountID int64, f RecordFilter, a
 // CountRecords counts the records matching f. It walks every match, so for a
 // common word over a large archive call it off the UI thread.
 func (db *DB) CountRecords(ctx context.Context, accountID int64, f RecordFilter) (int, error) {
-	unindexed, err := indexPending(ctx, db.r, accountID)
+	unindexed, openidIndex, err := db.searchState(ctx, accountID)
 	if err != nil {
 		return 0, err
 	}
-	q, args := recordQuery(accountID, f, 0, false, 0, "count(*)", unindexed)
+	q, args := recordQuery(accountID, f, 0, false, 0, "count(*)", unindexed, openidIndex)
 	var n int
 	err = db.r.QueryRowContext(ctx, q, args...).Scan(&n)
 	return n, err
