@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -93,26 +94,39 @@ func (db *DB) buildPendingIndex(ctx context.Context, accountID int64, progress f
 			return err
 		}
 		progress(0, total)
+		// A reader computes the next chunk's grams (Go) while this one goes into
+		// the indexes (SQLite): the two cores overlap. It sees what this
+		// transaction sees, since nothing else can write while it is open.
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		chunks := db.gramsChunks(cctx, accountID)
 		done, after := 0, int64(-1)
 		for done < total {
-			rows, n, last, err := gramsChunk(ctx, tx, accountID, after)
-			if err != nil {
-				return err
+			var c gramsChunk
+			select {
+			case c = <-chunks:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
-			if n == 0 {
-				break // cannot happen under the write lock; never loop forever
+			if c.err != nil {
+				return c.err
+			}
+			if c.n == 0 { // cannot happen under the write lock; never mark a partial index done
+				return fmt.Errorf("building the search index: only %d of %d records found", done, total)
 			}
 			// rowid order: FTS5 appends to its doclists.
 			if _, err := tx.ExecContext(ctx, `INSERT INTO records_fts(rowid, text)
 				SELECT id, text FROM records WHERE account_id = ? AND id > ? AND id <= ? AND text <> '' ORDER BY id`,
-				accountID, after, last); err != nil {
+				accountID, after, c.last); err != nil {
 				return err
 			}
-			if err := insertGrams(ctx, tx, rows); err != nil {
-				return err
+			if c.grams != "" {
+				if _, err := tx.ExecContext(ctx, insertGramsSQL, c.grams); err != nil {
+					return err
+				}
 			}
-			done += n
-			after = last
+			done += c.n
+			after = c.last
 			progress(done, total)
 		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM record_index_pending WHERE account_id = ?`, accountID)
@@ -126,28 +140,67 @@ type gramRow struct {
 	Grams string `json:"g"`
 }
 
-// gramsChunk reads the next indexChunk records after id after and returns their
-// grams, how many records it read and the last id.
-func gramsChunk(ctx context.Context, tx *sql.Tx, accountID, after int64) ([]gramRow, int, int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, text FROM records WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?`,
+// gramsChunk is indexChunk records in id order: how many, the last id, and the
+// records_grams rows of those with letters or digits as JSON (empty if none).
+type gramsChunk struct {
+	n     int
+	last  int64
+	grams string
+	err   error
+}
+
+// gramsChunks reads an account's records in chunks from the reader pool, one chunk
+// ahead of the consumer, until a chunk comes back empty or ctx ends.
+func (db *DB) gramsChunks(ctx context.Context, accountID int64) <-chan gramsChunk {
+	out := make(chan gramsChunk, 1)
+	go func() {
+		after := int64(-1)
+		for {
+			c := db.readGramsChunk(ctx, accountID, after)
+			select {
+			case out <- c:
+			case <-ctx.Done():
+				return
+			}
+			if c.err != nil || c.n == 0 {
+				return
+			}
+			after = c.last
+		}
+	}()
+	return out
+}
+
+func (db *DB) readGramsChunk(ctx context.Context, accountID, after int64) gramsChunk {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, text FROM records WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?`,
 		accountID, after, indexChunk)
 	if err != nil {
-		return nil, 0, 0, err
+		return gramsChunk{err: err}
 	}
 	defer rows.Close()
+	c := gramsChunk{last: after}
 	var out []gramRow
-	n, last := 0, after
 	for rows.Next() {
 		var text string
-		if err := rows.Scan(&last, &text); err != nil {
-			return nil, 0, 0, err
+		if err := rows.Scan(&c.last, &text); err != nil {
+			return gramsChunk{err: err}
 		}
-		n++
+		c.n++
 		if g := grams(text); g != "" {
-			out = append(out, gramRow{last, g})
+			out = append(out, gramRow{c.last, g})
 		}
 	}
-	return out, n, last, rows.Err()
+	if err := rows.Err(); err != nil {
+		return gramsChunk{err: err}
+	}
+	if len(out) > 0 {
+		js, err := json.Marshal(out)
+		if err != nil {
+			return gramsChunk{err: err}
+		}
+		c.grams = string(js)
+	}
+	return c
 }
 
 // insertGrams adds rows to records_grams in one statement.
@@ -159,6 +212,8 @@ func insertGrams(ctx context.Context, tx *sql.Tx, rows []gramRow) error {
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO records_grams(rowid, grams) SELECT j.value->>'i', j.value->>'g' FROM json_each(?) j`, string(js))
+	_, err = tx.ExecContext(ctx, insertGramsSQL, string(js))
 	return err
 }
+
+const insertGramsSQL = `INSERT INTO records_grams(rowid, grams) SELECT j.value->>'i', j.value->>'g' FROM json_each(?) j`
