@@ -57,9 +57,10 @@ func indexPending(ctx context.Context, q querier, accountID int64) (bool, error)
 }
 
 // searchState is what a search needs to know besides the filter: whether the
-// account's text indexes are pending and whether records_openid exists now.
-func (db *DB) searchState(ctx context.Context, accountID int64) (unindexed, openidIndex bool, err error) {
-	err = db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM record_index_pending WHERE account_id = ?),
+// account's text indexes are pending and whether records_openid exists. Read it
+// in the search's own read transaction, so both describe the snapshot searched.
+func searchState(ctx context.Context, q querier, accountID int64) (unindexed, openidIndex bool, err error) {
+	err = q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM record_index_pending WHERE account_id = ?),
 		EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'records_openid')`, accountID).Scan(&unindexed, &openidIndex)
 	return unindexed, openidIndex, err
 }

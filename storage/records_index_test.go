@@ -83,7 +83,7 @@ func TestFirstSyncIndexedAtEndAndSearchableWhileInterrupted(t *testing.T) {
 	if n, _ := e.db.RecordCount(ctx, e.acct); n == 0 {
 		t.Fatal("nothing stored before the interruption")
 	}
-	if _, openidIndex, _ := e.db.searchState(ctx, e.acct); openidIndex {
+	if _, openidIndex, _ := searchState(ctx, e.db.Reader(), e.acct); openidIndex {
 		t.Fatal("records_openid kept during a first sync into an empty archive")
 	}
 	check("interrupted")
@@ -107,7 +107,7 @@ func TestFirstSyncIndexedAtEndAndSearchableWhileInterrupted(t *testing.T) {
 	if on, _ := e.db.RecordsIndexing(ctx, e.acct); on {
 		t.Fatal("index still pending after a complete sync")
 	}
-	if _, openidIndex, _ := e.db.searchState(ctx, e.acct); !openidIndex {
+	if _, openidIndex, _ := searchState(ctx, e.db.Reader(), e.acct); !openidIndex {
 		t.Fatal("records_openid not created again at the end of the sync")
 	}
 	if n, _ := e.db.RecordCount(ctx, e.acct); n != 30000 {

@@ -173,38 +173,53 @@ func (db *DB) recordPage(ctx context.Context, accountID int64, f RecordFilter, a
 
 // eachRecord streams the matching records to fn (limit 0 = all).
 func (db *DB) eachRecord(ctx context.Context, accountID int64, f RecordFilter, after RecordCursor, asc bool, limit int, fn func(Record) error) error {
-	unindexed, openidIndex, err := db.searchState(ctx, accountID)
-	if err != nil {
-		return err
-	}
-	q, args := recordQuery(accountID, f, after, asc, limit, recordCols, unindexed, openidIndex)
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanRecord(rows)
+	return db.readTx(ctx, func(tx *sql.Tx) error {
+		unindexed, openidIndex, err := searchState(ctx, tx, accountID)
 		if err != nil {
 			return err
 		}
-		if err := fn(r); err != nil {
+		q, args := recordQuery(accountID, f, after, asc, limit, recordCols, unindexed, openidIndex)
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
 			return err
 		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRecord(rows)
+			if err != nil {
+				return err
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// readTx runs fn in one read transaction: every query in it sees one snapshot,
+// even while a sync commits pages or builds the index.
+func (db *DB) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.r.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
-	return rows.Err()
+	defer func() { _ = tx.Rollback() }() // nothing to commit: readers are query-only
+	return fn(tx)
 }
 
 // CountRecords counts the records matching f. It walks every match, so for a
 // common word over a large archive call it off the UI thread.
 func (db *DB) CountRecords(ctx context.Context, accountID int64, f RecordFilter) (int, error) {
-	unindexed, openidIndex, err := db.searchState(ctx, accountID)
-	if err != nil {
-		return 0, err
-	}
-	q, args := recordQuery(accountID, f, 0, false, 0, "count(*)", unindexed, openidIndex)
 	var n int
-	err = db.r.QueryRowContext(ctx, q, args...).Scan(&n)
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		unindexed, openidIndex, err := searchState(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		q, args := recordQuery(accountID, f, 0, false, 0, "count(*)", unindexed, openidIndex)
+		return tx.QueryRowContext(ctx, q, args...).Scan(&n)
+	})
 	return n, err
 }
 
