@@ -2,9 +2,14 @@ package storage
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"io/fs"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"testing/fstest"
 
 	"kfdesk/api"
 	"kfdesk/api/wechattest"
@@ -163,5 +168,82 @@ func TestDeletingAnUnindexedAccountKeepsTheIndexSound(t *testing.T) {
 	}
 	if got := searchAll(t, e, RecordFilter{Text: "满意"}); len(got) != 300 {
 		t.Fatalf("first account finds %d", len(got))
+	}
+	// Deleting an indexed account removes its rows from both indexes.
+	if err := e.db.DeleteAccount(ctx, "茶叶小铺"); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`INSERT INTO records_fts(records_fts, rank) VALUES ('integrity-check', 1)`,
+		`INSERT INTO records_grams(records_grams, rank) VALUES ('integrity-check', 1)`} {
+		if _, err := e.db.Writer().Exec(q); err != nil {
+			t.Fatalf("after deleting an indexed account: %v", err)
+		}
+	}
+	var left int
+	if err := e.db.Reader().QueryRow(`SELECT (SELECT count(*) FROM records_fts WHERE records_fts MATCH '"Refund"') +
+		(SELECT count(*) FROM records_grams WHERE records_grams MATCH '"满意"')`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d index entries left after deleting every account (%v)", left, err)
+	}
+}
+
+func TestMigration0006KeepsEarlierRecordsSearchable(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), DBFileName)
+	// A database as issue 5 first shipped it: migrations up to 0004, records indexed page by page.
+	old := fstest.MapFS{}
+	for _, n := range []string{"0001_init.sql", "0003_kf.sql", "0004_records.sql"} {
+		b, err := fs.ReadFile(migrationFS, "migrations/"+n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old["migrations/"+n] = &fstest.MapFile{Data: b}
+	}
+	conn, err := sql.Open("sqlite3", "file:"+path+"?_journal_mode=WAL&_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetMaxOpenConns(1)
+	db := &DB{path: path, w: conn, r: conn}
+	if err := db.migrate(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	a, err := db.AddAccount(ctx, Account{Name: "茶叶小铺", Kind: KindOA, AppID: "wx0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "对服务不满意 Refund"
+	id := idOfTime(1_790_000_000)
+	for _, q := range []string{`INSERT INTO records(id, account_id, time, openid, opercode, worker, text, rkey, occ) VALUES (?, ?, 1790000000, 'o', 2003, '', ?, x'00', 0)`,
+		`INSERT INTO records_fts(rowid, text) VALUES (?, ?)`, `INSERT INTO records_grams(rowid, grams) VALUES (?, ?)`} {
+		args := []any{id, a.ID, text}
+		switch {
+		case strings.Contains(q, "records_fts"):
+			args = []any{id, text}
+		case strings.Contains(q, "records_grams"):
+			args = []any{id, grams(text)}
+		}
+		if _, err := conn.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close()
+
+	db, err = Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{"不满意", "refund", "满意", "退"} {
+		p, err := db.SearchRecords(ctx, a.ID, RecordFilter{Text: q}, 0, 10)
+		want := 1
+		if q == "退" {
+			want = 0
+		}
+		if err != nil || len(p.Records) != want {
+			t.Fatalf("%q after migrating: %d found, %v", q, len(p.Records), err)
+		}
+	}
+	if _, err := db.Writer().Exec(`INSERT INTO records_fts(records_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -13,8 +13,17 @@ CREATE TABLE record_index_pending (
 	since      INTEGER NOT NULL -- unix seconds
 );
 
--- Telling FTS5 to delete a row it never indexed corrupts the index: skip unindexed accounts.
 DROP TRIGGER records_delete;
+
+-- The trigram index again, with columnsize=0: no per-record size row (only bm25 ranking
+-- needs it, and search orders by time), one b-tree insert less per record indexed.
+DROP TABLE records_fts;
+CREATE VIRTUAL TABLE records_fts USING fts5(text, content='records', content_rowid='id',
+	tokenize='trigram case_sensitive 0', columnsize=0);
+INSERT INTO records_fts(records_fts) VALUES ('rebuild');
+INSERT INTO records_fts(records_fts, rank) VALUES ('automerge', 8);
+
+-- Telling FTS5 to delete a row it never indexed corrupts the index: skip unindexed accounts.
 CREATE TRIGGER records_delete AFTER DELETE ON records
 WHEN NOT EXISTS (SELECT 1 FROM record_index_pending WHERE account_id = old.account_id) BEGIN
 	INSERT INTO records_fts(records_fts, rowid, text) VALUES ('delete', old.id, old.text);
