@@ -127,11 +127,12 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 			return err
 		}
 		defer exists.Close()
-		type newRow struct {
-			ID    int64  `json:"i"`
-			Grams string `json:"g"`
+		// A first sync builds the indexes at the end (records_index.go).
+		deferred, err := indexPending(ctx, tx, accountID)
+		if err != nil {
+			return err
 		}
-		var fresh []newRow
+		var fresh []gramRow
 		for _, r := range recs {
 			id := idOfTime(r.Time) | (r.n & (1<<idShift - 1))
 			for {
@@ -141,7 +142,9 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 				}
 				if n, _ := res.RowsAffected(); n == 1 {
 					added++
-					fresh = append(fresh, newRow{id, grams(r.Text)})
+					if !deferred {
+						fresh = append(fresh, gramRow{id, grams(r.Text)})
+					}
 					break
 				}
 				var one int
@@ -163,8 +166,13 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 				SELECT r.id, r.text FROM json_each(?) j JOIN records r ON r.id = j.value->>'i' WHERE r.text <> ''`, string(ids)); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO records_grams(rowid, grams)
-				SELECT j.value->>'i', j.value->>'g' FROM json_each(?) j WHERE j.value->>'g' <> ''`, string(ids)); err != nil {
+			var nonEmpty []gramRow
+			for _, f := range fresh {
+				if f.Grams != "" {
+					nonEmpty = append(nonEmpty, f)
+				}
+			}
+			if err := insertGrams(ctx, tx, nonEmpty); err != nil {
 				return err
 			}
 		}

@@ -21,9 +21,15 @@ func (db *DB) SearchRecordsAt(ctx context.Context, accountID int64, f RecordFilt
 		return db.SearchRecords(ctx, accountID, f, 0, limit)
 	}
 	// Find the id just before the wanted row with the cheap id-only query, then page on by cursor.
-	q, args := recordQuery(accountID, f, 0, false, 0, "r.id")
 	var prev int64
-	err := db.r.QueryRowContext(ctx, q+" LIMIT 1 OFFSET ?", append(args, offset-1)...).Scan(&prev)
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		unindexed, openidIndex, err := searchState(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		q, args := recordQuery(accountID, f, 0, false, 0, "r.id", unindexed, openidIndex)
+		return tx.QueryRowContext(ctx, q+" LIMIT 1 OFFSET ?", append(args, offset-1)...).Scan(&prev)
+	})
 	if err == sql.ErrNoRows {
 		return RecordPage{}, nil
 	}

@@ -59,10 +59,12 @@ func planText(q string) (textPlan, string) {
 // recordQuery builds the SELECT for a filter. With a text query the search index
 // drives the loop in rowid (= time) order, so the first page stops early; with a
 // customer filter the customer's records drive it and the text is checked per row.
-func recordQuery(accountID int64, f RecordFilter, cursor RecordCursor, asc bool, limit int, cols string) (string, []any) {
+// While the account's index is still to be built (unindexed), the text is checked per row too.
+// openidIndex: records_openid exists (a first sync drops it until its end).
+func recordQuery(accountID int64, f RecordFilter, cursor RecordCursor, asc bool, limit int, cols string, unindexed, openidIndex bool) (string, []any) {
 	plan, match := planText(f.Text)
 	oneCustomer := f.OpenID != "" || len(f.OpenIDs) > 0
-	if oneCustomer && plan != textNone {
+	if (oneCustomer || unindexed) && plan != textNone {
 		// One customer has few records: scanning them beats walking a common word's index.
 		plan, match = textScan, "%"+escapeLike(strings.TrimSpace(f.Text))+"%"
 	}
@@ -81,7 +83,7 @@ func recordQuery(accountID int64, f RecordFilter, cursor RecordCursor, asc bool,
 		idCol = "g.rowid"
 	default:
 		from = "records r"
-		if oneCustomer {
+		if oneCustomer && openidIndex {
 			// Without the hint SQLite walks all records by id to save a sort of one customer's few.
 			from = "records r INDEXED BY records_openid"
 		}
@@ -179,30 +181,53 @@ func (db *DB) recordPage(ctx context.Context, accountID int64, f RecordFilter, a
 
 // eachRecord streams the matching records to fn (limit 0 = all).
 func (db *DB) eachRecord(ctx context.Context, accountID int64, f RecordFilter, after RecordCursor, asc bool, limit int, fn func(Record) error) error {
-	q, args := recordQuery(accountID, f, after, asc, limit, recordCols)
-	rows, err := db.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanRecord(rows)
+	return db.readTx(ctx, func(tx *sql.Tx) error {
+		unindexed, openidIndex, err := searchState(ctx, tx, accountID)
 		if err != nil {
 			return err
 		}
-		if err := fn(r); err != nil {
+		q, args := recordQuery(accountID, f, after, asc, limit, recordCols, unindexed, openidIndex)
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
 			return err
 		}
+		defer rows.Close()
+		for rows.Next() {
+			r, err := scanRecord(rows)
+			if err != nil {
+				return err
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// readTx runs fn in one read transaction: every query in it sees one snapshot,
+// even while a sync commits pages or builds the index.
+func (db *DB) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.r.BeginTx(ctx, nil)
+	if err != nil {
+		return err
 	}
-	return rows.Err()
+	defer func() { _ = tx.Rollback() }() // nothing to commit: readers are query-only
+	return fn(tx)
 }
 
 // CountRecords counts the records matching f. It walks every match, so for a
 // common word over a large archive call it off the UI thread.
 func (db *DB) CountRecords(ctx context.Context, accountID int64, f RecordFilter) (int, error) {
-	q, args := recordQuery(accountID, f, 0, false, 0, "count(*)")
 	var n int
-	err := db.r.QueryRowContext(ctx, q, args...).Scan(&n)
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		unindexed, openidIndex, err := searchState(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		q, args := recordQuery(accountID, f, 0, false, 0, "count(*)", unindexed, openidIndex)
+		return tx.QueryRowContext(ctx, q, args...).Scan(&n)
+	})
 	return n, err
 }
 

@@ -17,7 +17,18 @@ type RecordFetcher interface {
 // Retention is how long WeChat keeps chat records.
 const Retention = 30 * 24 * time.Hour
 
-// SyncProgress is reported after every stored page and at the end.
+// SyncPhase is what a sync is doing.
+type SyncPhase int
+
+const (
+	// PhaseFetching: pages are fetched from WeChat and stored (Days, Pages, Records, Added move).
+	PhaseFetching SyncPhase = iota
+	// PhaseIndexing: every page is stored; the search index of a first sync is being
+	// built in one pass (Indexed of ToIndex records). Search works meanwhile, by a scan.
+	PhaseIndexing
+)
+
+// SyncProgress is reported after every stored page, while the search index is built, and at the end.
 type SyncProgress struct {
 	Days     int       // days this run syncs (complete days already skipped)
 	DaysDone int       // days finished
@@ -26,6 +37,9 @@ type SyncProgress struct {
 	Pages    int       // pages stored
 	Records  int       // records received
 	Added    int       // records new to the archive
+	Phase    SyncPhase // PhaseFetching, then PhaseIndexing when the index is built at the end
+	Indexed  int       // records indexed so far in PhaseIndexing
+	ToIndex  int       // records the index is being built for in PhaseIndexing
 }
 
 // RecordSync copies an account's chat records from WeChat into the archive,
@@ -102,6 +116,10 @@ func (s *RecordSync) Range(ctx context.Context, from, to time.Time) (SyncProgres
 		days = append(days, d)
 	}
 	p.Days = len(days)
+	// A first sync into an empty archive leaves the search index to one pass at the end.
+	if _, err := s.DB.deferIndexIfEmpty(ctx, s.AccountID, s.now()); err != nil {
+		return p, err
+	}
 	s.report(p)
 	for _, d := range days {
 		p.Day = d
@@ -111,7 +129,12 @@ func (s *RecordSync) Range(ctx context.Context, from, to time.Time) (SyncProgres
 		p.DaysDone++
 		s.report(p)
 	}
-	return p, nil
+	// Also finishes the index of an earlier run that was interrupted.
+	err := s.DB.buildPendingIndex(ctx, s.AccountID, func(done, total int) {
+		p.Phase, p.Indexed, p.ToIndex = PhaseIndexing, done, total
+		s.report(p)
+	})
+	return p, err
 }
 
 func (s *RecordSync) report(p SyncProgress) {

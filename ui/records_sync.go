@@ -167,6 +167,10 @@ func progressText(p storage.SyncProgress) string {
 	if p.Days == 0 && p.Pages == 0 {
 		return T("starting…")
 	}
+	if p.Phase == storage.PhaseIndexing {
+		// A first sync stores every page, then builds the search index in one pass.
+		return T("building the search index: %s of %s records", groupDigits(p.Indexed), groupDigits(p.ToIndex))
+	}
 	day := ""
 	if !p.Day.IsZero() {
 		day = " (" + p.Day.Format("2006-01-02") + ")"
@@ -311,7 +315,9 @@ func (d *syncDialog) refresh() {
 		d.status.SetText(T("Syncing %s: %s", y.account.Name, progressText(y.progress)))
 	case y.running:
 		p := y.progress
-		if p.Days > 0 {
+		if p.Phase == storage.PhaseIndexing && p.ToIndex > 0 {
+			d.bar.SetValue(float64(p.Indexed) / float64(p.ToIndex))
+		} else if p.Days > 0 {
 			d.bar.SetValue(float64(p.DaysDone) / float64(p.Days))
 		} else {
 			d.bar.SetValue(0)

@@ -430,3 +430,15 @@ func TestConversationLoadsEarlierAndLater(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressTextNamesTheIndexPhase(t *testing.T) {
+	SetLanguage("en")
+	p := storage.SyncProgress{Days: 3, DaysDone: 3, Pages: 40, Records: 400000, Phase: storage.PhaseIndexing, Indexed: 120000, ToIndex: 400000}
+	if got := progressText(p); !strings.Contains(got, "search index") || !strings.Contains(got, "120,000 of 400,000") {
+		t.Fatalf("progress = %q", got)
+	}
+	p.Phase = storage.PhaseFetching
+	if got := progressText(p); strings.Contains(got, "search index") {
+		t.Fatalf("fetching progress = %q", got)
+	}
+}

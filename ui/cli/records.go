@@ -41,6 +41,10 @@ func recordsSync(e *Env, args []string) error {
 			if !p.Day.IsZero() {
 				day = p.Day.Format("2006-01-02")
 			}
+			if p.Phase == storage.PhaseIndexing {
+				fmt.Fprintf(e.Stderr, "\rbuilding the search index %d/%d / 正在建立搜索索引   ", p.Indexed, p.ToIndex)
+				return
+			}
 			fmt.Fprintf(e.Stderr, "\rday %d/%d %s  pages %d  records %d  new %d   ", p.DaysDone, p.Days, day, p.Pages, p.Records, p.Added)
 		}}
 	var p storage.SyncProgress

@@ -22,6 +22,10 @@ func TestRecordsSyncSearchExport(t *testing.T) {
 	if !strings.Contains(h.stderr.String(), "synced 31 days") || strings.Contains(h.stderr.String(), " 0 new") {
 		t.Fatalf("sync said %q", h.stderr.String())
 	}
+	// A first sync builds the search index at the end and says so.
+	if !strings.Contains(h.stderr.String(), "building the search index") {
+		t.Fatalf("first sync did not report indexing: %q", h.stderr.String())
+	}
 	// Again: complete days are skipped, today adds nothing new.
 	if err := h.run("", "records", "sync"); err != nil || !strings.Contains(h.stderr.String(), "30 already complete") ||
 		!strings.Contains(h.stderr.String(), " 0 new") {
