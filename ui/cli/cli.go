@@ -182,3 +182,34 @@ func (e *Env) readSecret(prompt string) (string, error) {
 }
 
 func newTable(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 2, 2, ' ', 0) }
+
+// statusLine shows progress on stderr: rewritten in place on a terminal; in a log
+// (a scheduled run) one line each time its key changes, so the log stays readable.
+type statusLine struct {
+	w       io.Writer
+	tty     bool
+	lastKey string
+}
+
+func (e *Env) statusLine() *statusLine {
+	f, ok := e.Stderr.(*os.File)
+	return &statusLine{w: e.Stderr, tty: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+func (s *statusLine) show(key, text string) {
+	if s.tty {
+		fmt.Fprintf(s.w, "\r%s   ", text)
+		return
+	}
+	if key != s.lastKey {
+		s.lastKey = key
+		fmt.Fprintln(s.w, text)
+	}
+}
+
+// end finishes the line on a terminal.
+func (s *statusLine) end() {
+	if s.tty {
+		fmt.Fprintln(s.w)
+	}
+}

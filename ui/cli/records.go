@@ -35,6 +35,7 @@ func recordsSync(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	line := e.statusLine()
 	s := &storage.RecordSync{DB: e.WS.DB, AccountID: a.ID, Fetcher: c, Force: *force,
 		Progress: func(p storage.SyncProgress) {
 			day := ""
@@ -42,10 +43,12 @@ func recordsSync(e *Env, args []string) error {
 				day = p.Day.Format("2006-01-02")
 			}
 			if p.Phase == storage.PhaseIndexing {
-				fmt.Fprintf(e.Stderr, "\rbuilding the search index %d/%d / 正在建立搜索索引   ", p.Indexed, p.ToIndex)
+				line.show(fmt.Sprint("index", p.Indexed == p.ToIndex),
+					fmt.Sprintf("building the search index %d/%d / 正在建立搜索索引", p.Indexed, p.ToIndex))
 				return
 			}
-			fmt.Fprintf(e.Stderr, "\rday %d/%d %s  pages %d  records %d  new %d   ", p.DaysDone, p.Days, day, p.Pages, p.Records, p.Added)
+			line.show(fmt.Sprint("day", p.DaysDone),
+				fmt.Sprintf("day %d/%d %s  pages %d  records %d  new %d", p.DaysDone, p.Days, day, p.Pages, p.Records, p.Added))
 		}}
 	var p storage.SyncProgress
 	if *from == "" && *to == "" {
@@ -57,7 +60,7 @@ func recordsSync(e *Env, args []string) error {
 		}
 		p, err = s.Range(e.Ctx, f, t)
 	}
-	fmt.Fprintln(e.Stderr)
+	line.end()
 	if err != nil {
 		return fmt.Errorf("sync stopped on %s after %d new records; run it again to resume / 同步在 %s 中断（已保存 %d 条），再次运行即可继续: %w",
 			p.Day.Format("2006-01-02"), p.Added, p.Day.Format("2006-01-02"), p.Added, err)
@@ -204,9 +207,12 @@ func recordsExport(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	line := e.statusLine()
 	n, err := e.WS.DB.ExportRecordsFile(e.Ctx, *out, a.ID, f, storage.ExportOptions{ZH: e.zh(),
-		Progress: func(done, total int) { fmt.Fprintf(e.Stderr, "\rexported %d/%d", done, total) }})
-	fmt.Fprintln(e.Stderr)
+		Progress: func(done, total int) {
+			line.show(fmt.Sprint(done*10/max(total, 1)), fmt.Sprintf("exported %d/%d", done, total))
+		}})
+	line.end()
 	if err != nil {
 		return err
 	}

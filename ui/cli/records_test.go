@@ -22,6 +22,10 @@ func TestRecordsSyncSearchExport(t *testing.T) {
 	if !strings.Contains(h.stderr.String(), "synced 31 days") || strings.Contains(h.stderr.String(), " 0 new") {
 		t.Fatalf("sync said %q", h.stderr.String())
 	}
+	// Not a terminal (a scheduled run's log): whole lines, one per day, no carriage returns.
+	if log := h.stderr.String(); strings.Contains(log, "\r") || strings.Count(log, "\nday ") < 30 || strings.Count(log, "day 5/31") != 1 {
+		t.Fatalf("progress in a log: %q", log)
+	}
 	// A first sync builds the search index at the end and says so.
 	if !strings.Contains(h.stderr.String(), "building the search index") {
 		t.Fatalf("first sync did not report indexing: %q", h.stderr.String())
