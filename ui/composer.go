@@ -61,6 +61,7 @@ type composerScreen struct {
 	typing         *widget.Button
 	cancelTyping   *widget.Button
 	templateSelect *widget.Select
+	deleteDialog   *widget.Select // the template chooser of the open delete dialog (tests)
 	uploads        map[string]*uploadRow
 	addMenuOption  func() // the menu editor's "Add option"
 	picker         *recipientPicker
@@ -148,7 +149,8 @@ func (s *composerScreen) buildUI() fyne.CanvasObject {
 		grid.Add(container.NewVBox(s.sendAs, s.errLabels["customservice.kf_account"]))
 	}
 	buttons := container.NewHBox(s.send, s.typing, s.cancelTyping, layout.NewSpacer(), logButton)
-	tplRow := container.NewHBox(saveTpl, container.NewGridWrap(fyne.NewSize(220, s.templateSelect.MinSize().Height), s.templateSelect))
+	delTpl := widget.NewButtonWithIcon(T("Delete template…"), theme.DeleteIcon(), s.onDeleteTemplate)
+	tplRow := container.NewHBox(saveTpl, container.NewGridWrap(fyne.NewSize(220, s.templateSelect.MinSize().Height), s.templateSelect), delTpl)
 	left := container.NewBorder(
 		container.NewVBox(heading(T("Composer")), grid, widget.NewSeparator()),
 		container.NewVBox(widget.NewSeparator(), s.formError, buttons, tplRow, s.status),

@@ -56,6 +56,33 @@ func (s *composerScreen) saveTemplate(name string) {
 	s.status.SetText(T("Template \"%s\" saved.", name))
 }
 
+// onDeleteTemplate asks which template to delete; nothing is deleted without a choice.
+func (s *composerScreen) onDeleteTemplate() {
+	if len(s.templateSelect.Options) == 0 {
+		s.status.SetText(T("There are no templates yet."))
+		return
+	}
+	which := widget.NewSelect(s.templateSelect.Options, nil)
+	d := dialog.NewForm(T("Delete template"), T("Delete"), T("Cancel"),
+		[]*widget.FormItem{widget.NewFormItem(T("Template"), which)}, func(ok bool) {
+			if ok && which.Selected != "" {
+				s.deleteTemplate(which.Selected)
+			}
+		}, s.m.win)
+	d.Resize(fyne.NewSize(420, 180))
+	d.Show()
+	s.deleteDialog = which
+}
+
+func (s *composerScreen) deleteTemplate(name string) {
+	if err := s.m.ws.DB.DeleteTemplate(s.m.ctx, s.a.ID, name); err != nil {
+		s.status.SetText(errorText(err))
+		return
+	}
+	s.loadTemplates()
+	s.status.SetText(T("Template \"%s\" deleted.", name))
+}
+
 func (s *composerScreen) onUseTemplate(name string) {
 	if name == "" {
 		return

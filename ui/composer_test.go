@@ -346,6 +346,24 @@ func TestTemplatesAndOpenComposerFor(t *testing.T) {
 	if s.entries["text.content"].Text != "感谢您的支持，祝您生活愉快！" || s.msg.ToUser != "oReply0000000000000000000001" {
 		t.Fatalf("template: %q to %q", s.entries["text.content"].Text, s.msg.ToUser)
 	}
+
+	// Delete it through the dialog: cancelling keeps it, choosing and confirming removes it.
+	c := m.Window().Canvas()
+	test.Tap(findButton(t, c, T("Delete template…")))
+	s.deleteDialog.SetSelected("致谢")
+	test.Tap(findButton(t, c, T("Cancel")))
+	if c.Overlays().Top() != nil || len(s.templateSelect.Options) != 1 {
+		t.Fatalf("cancel deleted: %v", s.templateSelect.Options)
+	}
+	test.Tap(findButton(t, c, T("Delete template…")))
+	s.deleteDialog.SetSelected("致谢")
+	test.Tap(findButton(t, c, T("Delete")))
+	if len(s.templateSelect.Options) != 0 {
+		t.Fatalf("after delete: %v", s.templateSelect.Options)
+	}
+	if ts, _ := m.ws.DB.Templates(m.ctx, s.a.ID); len(ts) != 0 {
+		t.Fatalf("still stored: %+v", ts)
+	}
 }
 
 func TestRecipientPickerWithChatRecordWindow(t *testing.T) {
