@@ -351,13 +351,13 @@ func TestTemplatesAndOpenComposerFor(t *testing.T) {
 	c := m.Window().Canvas()
 	test.Tap(findButton(t, c, T("Delete template…")))
 	s.deleteDialog.SetSelected("致谢")
-	test.Tap(findButton(t, c, T("Cancel")))
+	test.Tap(findDialogButton(t, c, T("Cancel")))
 	if c.Overlays().Top() != nil || len(s.templateSelect.Options) != 1 {
 		t.Fatalf("cancel deleted: %v", s.templateSelect.Options)
 	}
 	test.Tap(findButton(t, c, T("Delete template…")))
 	s.deleteDialog.SetSelected("致谢")
-	test.Tap(findButton(t, c, T("Delete")))
+	test.Tap(findDialogButton(t, c, T("Delete")))
 	if len(s.templateSelect.Options) != 0 {
 		t.Fatalf("after delete: %v", s.templateSelect.Options)
 	}

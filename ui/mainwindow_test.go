@@ -48,13 +48,28 @@ func objects(c fyne.Canvas) []fyne.CanvasObject {
 	roots := []fyne.CanvasObject{c.Content()}
 	roots = append(roots, c.Overlays().List()...)
 	for _, r := range roots {
-		for _, o := range test.LaidOutObjects(r) {
-			if o.Visible() {
-				all = append(all, o)
-			}
-		}
+		walkVisible(r, func(o fyne.CanvasObject) { all = append(all, o) })
 	}
 	return all
+}
+
+// walkVisible visits o and what it contains, skipping hidden objects with all their
+// children (a visible button inside a hidden box is not on screen).
+func walkVisible(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
+	if o == nil || !o.Visible() {
+		return
+	}
+	fn(o)
+	switch x := o.(type) {
+	case *fyne.Container:
+		for _, c := range x.Objects {
+			walkVisible(c, fn)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(x).Objects() {
+			walkVisible(c, fn)
+		}
+	}
 }
 
 // shownText is all text on screen, one piece per line.
@@ -320,4 +335,24 @@ func TestEveryTextHasAChineseTranslation(t *testing.T) {
 			t.Errorf("no Chinese for %q", key)
 		}
 	}
+}
+
+// findDialogButton finds a button in the topmost dialog only (the page may have its own
+// button with the same text, e.g. an upload's Cancel).
+func findDialogButton(t *testing.T, c fyne.Canvas, text string) *widget.Button {
+	t.Helper()
+	top := c.Overlays().Top()
+	if top == nil {
+		t.Fatalf("no dialog open; looking for %q", text)
+	}
+	var found *widget.Button
+	walkVisible(top, func(o fyne.CanvasObject) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text && found == nil {
+			found = b
+		}
+	})
+	if found == nil {
+		t.Fatalf("no button %q in the dialog", text)
+	}
+	return found
 }
