@@ -29,11 +29,13 @@ race:
 	$(GO) test -race -tags $(TAGS) -count=1 ./...
 
 # Chat-record archive benchmarks (docs/BENCHMARKS.md): sync, search and export of
-# 1,000,000 records from the fake server on loopback. Quick run: make bench RECORDS=100000
+# 1,000,000 records from the fake server on loopback, and the chat-record list over as many
+# results (build, scroll, jump). Quick run: make bench RECORDS=100000
 RECORDS ?= 1000000
 bench:
 	@bash .ci/deps.sh test
 	$(GO) test -tags $(TAGS) -run '^$$' -bench Archive -benchtime 1x -timeout 30m ./storage/ -records $(RECORDS)
+	KFDESK_BENCH_RECORDS=$(RECORDS) $(GO) test -tags $(TAGS) -run '^$$' -bench RecordList -benchtime 100x -timeout 30m ./ui/
 
 windows:
 	@bash .ci/deps.sh windows
