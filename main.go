@@ -27,6 +27,9 @@ const appID = "com.kfdesk.desk"
 func main() { os.Exit(run(os.Args[1:])) }
 
 func run(args []string) int {
+	if len(args) > 0 {
+		cli.AttachConsole() // before any output, help and errors included
+	}
 	g, rest, err := cli.ParseGlobal(args)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kfdesk:", err)
@@ -47,7 +50,6 @@ func run(args []string) int {
 		runWindow(ws, g.Account)
 		return 0
 	}
-	cli.AttachConsole()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	env := &cli.Env{Ctx: ctx, WS: ws, G: g, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
