@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -58,5 +60,29 @@ func TestTranslateFormats(t *testing.T) {
 	SetLanguage("en")
 	if got := T("Data folder: %s", "/tmp/x"); got != "Data folder: /tmp/x" {
 		t.Fatalf("en: %q", got)
+	}
+}
+
+// Keys are shared by all screens: one English text must not get two Chinese texts in
+// two files ("To" was 接收人 in the composer and 结束日期 in the chat records, and the
+// file loaded last won on both screens).
+func TestTranslationFilesAgree(t *testing.T) {
+	files, err := fs.Glob(translationFS, "translations/*.zh_Hans.json")
+	if err != nil || len(files) < 2 {
+		t.Fatalf("files %v, %v", files, err)
+	}
+	seen := map[string]string{} // key -> "file: text"
+	for _, f := range files {
+		b, _ := translationFS.ReadFile(f)
+		var m map[string]string
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for k, v := range m {
+			if prev, ok := seen[k]; ok && !strings.HasSuffix(prev, ": "+v) {
+				t.Errorf("%q is %s and %s: %s", k, prev, f, v)
+			}
+			seen[k] = f + ": " + v
+		}
 	}
 }

@@ -78,8 +78,8 @@ func (s *recordsScreen) buildUI() fyne.CanvasObject {
 		func(string) { s.onFilterChanged() })
 	s.direction.SetSelectedIndex(0)
 	s.from, s.to = widget.NewDateEntry(), widget.NewDateEntry()
-	s.from.SetPlaceHolder(T("From"))
-	s.to.SetPlaceHolder(T("To"))
+	s.from.SetPlaceHolder(T("From date"))
+	s.to.SetPlaceHolder(T("To date"))
 	s.from.OnChanged = func(*time.Time) { s.onFilterChanged() }
 	s.to.OnChanged = func(*time.Time) { s.onFilterChanged() }
 	clear := widget.NewButtonWithIcon("", theme.ContentClearIcon(), s.onClearFilters)

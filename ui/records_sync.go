@@ -248,7 +248,7 @@ func (d *syncDialog) show() {
 	d.cancel = widget.NewButtonWithIcon(T("Cancel sync"), theme.CancelIcon(), d.m.syncer.stopRun)
 	closeBtn := widget.NewButton(T("Close"), func() { d.d.Hide() })
 
-	form := widget.NewForm(widget.NewFormItem(T("From"), d.from), widget.NewFormItem(T("To"), d.to))
+	form := widget.NewForm(widget.NewFormItem(T("From date"), d.from), widget.NewFormItem(T("To date"), d.to))
 	body := container.NewVBox(d.last, form, d.note, d.auto, d.bar, d.status, d.errLine, d.done,
 		container.NewHBox(d.start, d.cancel, closeBtn))
 	d.d = dialog.NewCustomWithoutButtons(T("Sync chat records of %s", d.account.Name), body, d.m.win)
