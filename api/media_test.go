@@ -3,6 +3,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -146,7 +148,7 @@ func TestAllFollowersPages(t *testing.T) {
 	if len(progress) != 3 || progress[2] != 25 {
 		t.Fatalf("progress %v", progress)
 	}
-	// The page after the last answers without data; the loop must stop there too.
+	// One page holding every follower: a single call, no request for an empty page.
 	f.srv.SetUserPageSize(25)
 	got, err = c.AllFollowers(context.Background(), nil)
 	if err != nil || len(got) != 25 {
@@ -154,5 +156,29 @@ func TestAllFollowersPages(t *testing.T) {
 	}
 	if n := f.srv.Calls("/cgi-bin/user/get"); n != 4 {
 		t.Fatalf("user/get called %d times", n)
+	}
+}
+
+// Notes §1.8: the last page may omit `data` and still carry next_openid. When total
+// overstates the list (someone unfollowed mid-way) only that page can stop the loop.
+func TestAllFollowersStopsOnAPageWithoutData(t *testing.T) {
+	var calls int
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls++
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Query().Get("next_openid") == "" {
+			_, _ = w.Write([]byte(`{"total":3,"count":2,"data":{"openid":["oA","oB"]},"next_openid":"oB"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"total":3,"count":0,"next_openid":"oB"}`))
+	}))
+	defer ts.Close()
+	c, err := New(Options{BaseURL: ts.URL, Tokens: TokenConfig{Mode: TokenStatic, Secret: "tok"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.AllFollowers(context.Background(), nil)
+	if err != nil || len(got) != 2 || calls != 2 {
+		t.Fatalf("got %v, %v after %d calls", got, err, calls)
 	}
 }
