@@ -201,7 +201,7 @@ var explanations = map[int]explanation{
 	61457: {"文件无效：头像必须是 JPG 格式。", "Invalid file: the avatar must be a JPG."},
 	65400: {"此账号还没有开通新版客服功能，或刚开通需要稍等。请在公众平台「客服功能」中开通后重试。", "The new customer-service feature is not enabled for this account yet (or was just enabled and needs a while). Enable it on the platform and try again."},
 	65401: {"客服账号无效或不存在。", "Invalid customer-service account: it does not exist."},
-	65402: {"客服账号必须先绑定工作人员的微信号。", "The customer-service account must be bound to a worker's WeChat ID first."},
+	65402: {"客服账号还没有绑定工作人员的微信号（请先邀请绑定）；添加客服账号时出现则说明公众号还没有设置微信号（在公众平台「设置与开发」→「公众号设置」中设置）。", "The customer-service account is not bound to a worker's WeChat ID yet (invite one first); when adding an account, it means the Official Account has no WeChat ID yet (set one under Settings and Development → Account Settings)."},
 	65403: {"客服昵称不合法：不能为空，最多 16 个字。", "Invalid nickname: it must not be empty and has at most 16 characters."},
 	65404: {"客服账号不合法：格式为「前缀@公众号微信号」，前缀最多 10 个字母、数字或下划线。", "Invalid account name: use prefix@account-WeChat-ID, the prefix at most 10 letters, digits or underscores."},
 	65405: {"客服账号数量已达上限（100 个）。", "The maximum number of customer-service accounts (100) has been reached."},
