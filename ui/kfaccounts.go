@@ -511,14 +511,7 @@ func (s *kfScreen) onDelete() {
 		return
 	}
 	msg := T("Delete the KF account %s (%s) on WeChat? Its worker can no longer serve customers with it. This cannot be undone.", k.Account, k.Nick)
-	d := dialog.NewConfirm(T("Delete KF account"), msg, func(yes bool) {
-		if yes {
-			s.deleteConfirmed(k.Account)
-		}
-	}, s.m.win)
-	d.SetConfirmText(T("Delete"))
-	d.SetDismissText(T("Cancel"))
-	d.Show()
+	askFirst(s.m.win, T("Delete KF account"), msg, T("Delete"), func() { s.deleteConfirmed(k.Account) })
 }
 
 func (s *kfScreen) deleteConfirmed(account string) {

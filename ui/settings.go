@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -141,14 +140,7 @@ func (s *settingsScreen) onRemove() {
 		return
 	}
 	msg := T("Remove the account %q from KF Desk? Its AppSecret is deleted from this computer. Nothing changes on WeChat.", a.Name)
-	d := dialog.NewConfirm(T("Remove account"), msg, func(yes bool) {
-		if yes {
-			s.removeConfirmed(a.Name)
-		}
-	}, s.m.win)
-	d.SetConfirmText(T("Remove"))
-	d.SetDismissText(T("Cancel"))
-	d.Show()
+	askFirst(s.m.win, T("Remove account"), msg, T("Remove"), func() { s.removeConfirmed(a.Name) })
 }
 
 func (s *settingsScreen) removeConfirmed(name string) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -35,6 +36,19 @@ func heading(text string) *widget.Label {
 	l.SizeName = theme.SizeNameSubHeadingText
 	l.TextStyle.Bold = true
 	return l
+}
+
+// askFirst shows a confirmation for a destructive action: the confirm button says what
+// it does (Delete, Remove), Cancel does nothing.
+func askFirst(win fyne.Window, title, msg, confirm string, onYes func()) {
+	d := dialog.NewConfirm(title, msg, func(yes bool) {
+		if yes {
+			onYes()
+		}
+	}, win)
+	d.SetConfirmText(confirm)
+	d.SetDismissText(T("Cancel"))
+	d.Show()
 }
 
 // newErrorLabel is a field's or a form's error line: red, wrapping, hidden when empty.
