@@ -50,6 +50,7 @@ type composerScreen struct {
 	typeSelect     *widget.Select
 	sendAs         *sendAsSelect
 	sendAsNames    []string
+	kfNicks        map[string]string // KF account → nickname, for the preview
 	formBox        *fyne.Container
 	preview        *fyne.Container
 	entries        map[string]*widget.Entry
@@ -290,12 +291,13 @@ func (s *composerScreen) onSaveNote() {
 // the first time the operator opens the list, then opens it.
 func (s *composerScreen) loadSendAs() {
 	var names []string
+	var nicks map[string]string
 	var err error
 	s.status.SetText(T("Loading the KF accounts…"))
 	s.m.goBackground(func() {
 		ctx, cancel := context.WithTimeout(s.m.ctx, 30*time.Second)
 		defer cancel()
-		names, err = s.m.ws.SendAsAccounts(ctx, s.a)
+		names, nicks, err = s.m.ws.SendAsAccounts(ctx, s.a)
 	}, func() {
 		if err != nil {
 			s.sendAs.loaded = false // try again next time
@@ -308,6 +310,7 @@ func (s *composerScreen) loadSendAs() {
 			names = append(names, cur) // keep the draft's choice visible even if it is gone
 		}
 		s.sendAsNames = names
+		s.kfNicks = nicks
 		s.sendAs.SetOptions(append([]string{T("(default)")}, names...))
 		s.sendAs.SetSelectedIndex(slices.Index(names, cur) + 1)
 		s.sendAs.open()

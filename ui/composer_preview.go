@@ -37,7 +37,11 @@ func (s *composerScreen) renderPreview() {
 	if s.preview == nil {
 		return
 	}
+	// The customer sees the KF account's nickname (the account name until the list is loaded).
 	sender := s.msg.KFAccount()
+	if nick := s.kfNicks[sender]; nick != "" {
+		sender = nick
+	}
 	if sender == "" {
 		sender = s.a.Name
 	}

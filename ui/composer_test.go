@@ -292,6 +292,7 @@ func TestComposerSendAsAndTyping(t *testing.T) {
 		t.Fatalf("send-as options %v", s.sendAs.Options)
 	}
 	s.sendAs.SetSelectedIndex(1)
+	assertShows(t, m.Window().Canvas(), "小美") // the preview shows the nickname the customer will see
 	test.Type(s.to, customer)
 	test.Tap(s.typing)
 	waitIdle(t, m)

@@ -77,24 +77,27 @@ func (w *Workspace) Typing(ctx context.Context, a storage.Account, openid string
 	return c.Typing(ctx, openid, on)
 }
 
-// SendAsAccounts lists the KF accounts a message may be sent as (none for a Mini Program).
-func (w *Workspace) SendAsAccounts(ctx context.Context, a storage.Account) ([]string, error) {
+// SendAsAccounts lists the KF accounts a message may be sent as (none for a Mini
+// Program), with their nicknames (what the customer sees above the message).
+func (w *Workspace) SendAsAccounts(ctx context.Context, a storage.Account) (names []string, nicks map[string]string, err error) {
 	if MiniProgram(a) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	c, err := w.Client(ctx, a)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	list, err := c.KFList(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	names := make([]string, 0, len(list))
+	names = make([]string, 0, len(list))
+	nicks = make(map[string]string, len(list))
 	for _, k := range list {
 		names = append(names, k.Account)
+		nicks[k.Account] = k.Nick
 	}
-	return names, nil
+	return names, nicks, nil
 }
 
 // mediaMargin: a cached media_id is not reused in its last hour, so it cannot

@@ -199,7 +199,7 @@ func TestMiniProgramUploadsImagesOnly(t *testing.T) {
 	if _, err := ws.UploadMedia(context.Background(), a, api.MediaVoice, "a.amr", amr, nil); err == nil || srv.Calls("/cgi-bin/media/upload") != 0 {
 		t.Fatalf("voice for a Mini Program: %v", err)
 	}
-	if names, err := ws.SendAsAccounts(context.Background(), a); err != nil || names != nil {
+	if names, _, err := ws.SendAsAccounts(context.Background(), a); err != nil || names != nil {
 		t.Fatalf("send-as for a Mini Program: %v %v", names, err)
 	}
 }
