@@ -82,6 +82,17 @@ func (s *RecordSync) Incremental(ctx context.Context) (SyncProgress, error) {
 // Beijing day). Days WeChat no longer keeps are left out; complete days are
 // skipped unless Force.
 func (s *RecordSync) Range(ctx context.Context, from, to time.Time) (SyncProgress, error) {
+	p, err := s.syncRange(ctx, from, to)
+	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		// Cancelling rolls back the open page transaction under our feet; what then
+		// fails ("transaction has already been committed or rolled back") is only a
+		// consequence. Say what happened: cancelled (or timed out).
+		err = ctx.Err()
+	}
+	return p, err
+}
+
+func (s *RecordSync) syncRange(ctx context.Context, from, to time.Time) (SyncProgress, error) {
 	var p SyncProgress
 	from, to = BeijingDay(from), BeijingDay(to)
 	if from.After(to) {
