@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -27,7 +26,7 @@ func (db *DB) Backup(ctx context.Context, dest string, progress func(done, total
 	var pages, free, pageSize int64
 	// Its own connection: the reader pool is query_only, which refuses VACUUM INTO, and
 	// the writer must stay free for a sync running meanwhile.
-	r, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: db.path}).EscapedPath()+"?_busy_timeout=10000")
+	r, err := sql.Open("sqlite3", fileURI(db.path, "_busy_timeout=10000"))
 	if err != nil {
 		return err
 	}
@@ -91,7 +90,7 @@ func (db *DB) Backup(ctx context.Context, dest string, progress func(done, total
 // backup file may be handed to someone. secure_delete overwrites them on disk too.
 // (They are fetched again on first use after a restore.)
 func dropTokens(ctx context.Context, path string) error {
-	c, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?_journal_mode=DELETE&_secure_delete=on")
+	c, err := sql.Open("sqlite3", fileURI(path, "_journal_mode=DELETE&_secure_delete=on"))
 	if err != nil {
 		return err
 	}
@@ -105,7 +104,7 @@ func dropTokens(ctx context.Context, path string) error {
 
 // quickCheck opens a database file read-only and runs SQLite's quick_check on it.
 func quickCheck(ctx context.Context, path string) error {
-	c, err := sql.Open("sqlite3", "file:"+(&url.URL{Path: path}).EscapedPath()+"?mode=ro")
+	c, err := sql.Open("sqlite3", fileURI(path, "mode=ro"))
 	if err != nil {
 		return err
 	}

@@ -39,12 +39,10 @@ func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	// A file: URI with the path escaped, so spaces, '#', '?', '%' and Chinese user
-	// folders survive. busy_timeout is generous because the CLI and the window may
-	// write at the same time from two processes.
+	// busy_timeout is generous because the CLI and the window may write at the same
+	// time from two processes.
 	dsn := func(extra string) string {
-		return "file:" + (&url.URL{Path: path}).EscapedPath() +
-			"?_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_synchronous=NORMAL" + extra
+		return fileURI(path, "_journal_mode=WAL&_busy_timeout=10000&_foreign_keys=on&_synchronous=NORMAL"+extra)
 	}
 	// One writer: SQLite serialises writes anyway; one connection makes them queue in
 	// Go instead of failing with "database is locked", and BEGIN IMMEDIATE takes the
@@ -81,6 +79,12 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// fileURI is a go-sqlite3 DSN for path: a file: URI with the path escaped, so spaces,
+// '#', '?', '%' and Chinese user folders survive.
+func fileURI(path, query string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + query
 }
 
 func isBusy(err error) bool {
