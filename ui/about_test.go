@@ -53,15 +53,7 @@ func TestBackupFromTheWindow(t *testing.T) {
 	if err := os.WriteFile(dest, nil, 0o600); err != nil { // as the save dialog leaves it
 		t.Fatal(err)
 	}
-	// The test goroutine is the UI thread (ownUIThread): start on it, then let the
-	// background copy's results in until it has ended.
-	var endErr error
-	finished := false
-	b := newBackupTask(m)
-	b.onEnded = func(err error) { endErr, finished = err, true }
-	b.start(dest)
-	eventually(t, "the backup to end", func() bool { return finished })
-	if err := endErr; err != nil {
+	if err := runBackup(t, m, dest); err != nil {
 		t.Fatal(err)
 	}
 	assertShows(t, m.Window().Canvas(), "Backup finished", dest)
@@ -81,15 +73,7 @@ func TestFailedBackupSaysSoAndRemovesTheEmptyFile(t *testing.T) {
 	m, _ := newTestWindow(t, "en")
 	dir := filepath.Join(t.TempDir(), "gone")
 	dest := filepath.Join(dir, "copy.db") // its folder does not exist: VACUUM INTO fails
-	// The test goroutine is the UI thread (ownUIThread): start on it, then let the
-	// background copy's results in until it has ended.
-	var endErr error
-	finished := false
-	b := newBackupTask(m)
-	b.onEnded = func(err error) { endErr, finished = err, true }
-	b.start(dest)
-	eventually(t, "the backup to end", func() bool { return finished })
-	if err := endErr; err == nil {
+	if err := runBackup(t, m, dest); err == nil {
 		t.Fatal("backup into a missing folder succeeded")
 	}
 	assertShows(t, m.Window().Canvas(), "The backup failed; the database itself is unchanged.")
@@ -157,4 +141,18 @@ func TestAlreadyOpenWindowExplainsInBothLanguages(t *testing.T) {
 	if !closed {
 		t.Fatal("Close did not close the window")
 	}
+}
+
+// runBackup starts a backup from the window and waits for it to end. The test
+// goroutine is the UI thread (ownUIThread): start on it, then let the background
+// copy's results in until it has ended.
+func runBackup(t *testing.T, m *MainWindow, dest string) error {
+	t.Helper()
+	var endErr error
+	finished := false
+	b := newBackupTask(m)
+	b.onEnded = func(err error) { endErr, finished = err, true }
+	b.start(dest)
+	eventually(t, "the backup to end", func() bool { return finished })
+	return endErr
 }
