@@ -66,8 +66,9 @@ func (b *backupTask) start(path string) {
 	b.dlg.Resize(fyne.NewSize(520, 0))
 	b.dlg.Show()
 
-	go func() {
-		err := b.m.ws.DB.Backup(ctx, path, func(done, total int64) {
+	var err error
+	b.m.goBackground(func() {
+		err = b.m.ws.DB.Backup(ctx, path, func(done, total int64) {
 			if total > 0 {
 				fyne.Do(func() { b.bar.SetValue(float64(done) / float64(total)) })
 			}
@@ -76,8 +77,7 @@ func (b *backupTask) start(path string) {
 		if err != nil {
 			removeIfEmpty(path) // the empty file the save dialog made
 		}
-		fyne.Do(func() { b.finish(path, err) })
-	}()
+	}, func() { b.finish(path, err) })
 }
 
 func (b *backupTask) onCancel() {

@@ -147,38 +147,40 @@ func (s *kfScreen) onRefresh() {
 	s.busy.Show()
 	s.busy.Start()
 	thumbs.forgetFailures()
-	go func() {
+	var list []api.KFAccount
+	var oaID string
+	var err error
+	s.m.goBackground(func() {
 		ctx, cancel := context.WithTimeout(s.m.ctx, time.Minute)
 		defer cancel()
-		list, oaID, err := s.m.ws.KFAccounts(ctx, s.account)
-		fyne.Do(func() {
-			if gen != s.loads {
-				return
+		list, oaID, err = s.m.ws.KFAccounts(ctx, s.account)
+	}, func() {
+		if gen != s.loads {
+			return
+		}
+		s.refresh.Enable()
+		s.busy.Stop()
+		s.busy.Hide()
+		if err != nil {
+			showError(s.listErr, errorText(err))
+			return // the old list stays: nothing is lost by a failed refresh
+		}
+		showError(s.listErr, "")
+		s.items, s.oaID, s.derived = list, oaID, len(list) > 0 && oaID != ""
+		s.showOAID()
+		keep := s.selected // UnselectAll clears it
+		s.list.UnselectAll()
+		for i, k := range s.items {
+			if k.Account == keep {
+				s.list.Select(i)
 			}
-			s.refresh.Enable()
-			s.busy.Stop()
-			s.busy.Hide()
-			if err != nil {
-				showError(s.listErr, errorText(err))
-				return // the old list stays: nothing is lost by a failed refresh
-			}
-			showError(s.listErr, "")
-			s.items, s.oaID, s.derived = list, oaID, len(list) > 0 && oaID != ""
-			s.showOAID()
-			keep := s.selected // UnselectAll clears it
-			s.list.UnselectAll()
-			for i, k := range s.items {
-				if k.Account == keep {
-					s.list.Select(i)
-				}
-			}
-			if _, ok := s.selectedItem(); !ok {
-				s.selected = ""
-			}
-			s.updateButtons()
-			s.list.Refresh()
-		})
-	}()
+		}
+		if _, ok := s.selectedItem(); !ok {
+			s.selected = ""
+		}
+		s.updateButtons()
+		s.list.Refresh()
+	})
 }
 
 // kfRow is one line of the list: avatar, nickname and account, binding or
@@ -397,28 +399,29 @@ func (s *kfScreen) call(f *kfForm, done string, work func(ctx context.Context, c
 	f.save.Disable()
 	f.busy.Show()
 	f.busy.Start()
-	go func() {
+	var err error
+	s.m.goBackground(func() {
 		defer cancel()
-		c, err := s.m.ws.Client(ctx, s.account)
+		var c *api.Client
+		c, err = s.m.ws.Client(ctx, s.account)
 		if err == nil {
 			err = work(ctx, c)
 		}
-		fyne.Do(func() {
-			f.stop = nil
-			f.save.Enable()
-			f.busy.Stop()
-			f.busy.Hide()
-			if err != nil {
-				f.showErr(err)
-				return
-			}
-			if s.form == f {
-				s.closeForm()
-			}
-			s.setNotice(done)
-			s.onRefresh()
-		})
-	}()
+	}, func() {
+		f.stop = nil
+		f.save.Enable()
+		f.busy.Stop()
+		f.busy.Hide()
+		if err != nil {
+			f.showErr(err)
+			return
+		}
+		if s.form == f {
+			s.closeForm()
+		}
+		s.setNotice(done)
+		s.onRefresh()
+	})
 }
 
 // onAdd opens the add form. The account is prefix@OA-WeChat-ID; the ID is shown
@@ -517,24 +520,25 @@ func (s *kfScreen) onDelete() {
 func (s *kfScreen) deleteConfirmed(account string) {
 	s.del.Disable()
 	s.setNotice("")
-	go func() {
+	var err error
+	s.m.goBackground(func() {
 		ctx, cancel := context.WithTimeout(s.m.ctx, time.Minute)
 		defer cancel()
-		c, err := s.m.ws.Client(ctx, s.account)
+		var c *api.Client
+		c, err = s.m.ws.Client(ctx, s.account)
 		if err == nil {
 			err = c.DeleteKF(ctx, account)
 		}
-		fyne.Do(func() {
-			s.updateButtons()
-			if err != nil {
-				showError(s.listErr, errorText(err))
-				return
-			}
-			showError(s.listErr, "")
-			s.setNotice(T("Deleted %s.", account))
-			s.onRefresh()
-		})
-	}()
+	}, func() {
+		s.updateButtons()
+		if err != nil {
+			showError(s.listErr, errorText(err))
+			return
+		}
+		showError(s.listErr, "")
+		s.setNotice(T("Deleted %s.", account))
+		s.onRefresh()
+	})
 }
 
 func (s *kfScreen) onInvite() {
