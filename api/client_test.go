@@ -257,6 +257,11 @@ func TestErrorPaths(t *testing.T) {
 		{"quota", wechattest.Errcode(45009, "reach max api daily quota limit"), KindAPI, 45009, false, "明天"},
 		{"whitelist", wechattest.Errcode(40164, "invalid ip 203.0.113.9 ipv6 ::ffff:203.0.113.9, not in whitelist rid: 1"), KindAPI, 40164, false, "203.0.113.9"},
 		{"unauthorized", wechattest.Errcode(48001, "api unauthorized"), KindAPI, 48001, false, "权限"},
+		{"too often", wechattest.Errcode(45011, "api minute-quota reach limit"), KindAPI, 45011, true, "一分钟"},
+		// The reply window and an unfollow do not change by waiting: a retry only burns quota.
+		{"window closed", wechattest.Errcode(45015, "response out of time limit or subscription is canceled"), KindAPI, 45015, false, "48 小时"},
+		{"replies used up", wechattest.Errcode(45047, "out of response count limit"), KindAPI, 45047, false, "5 条"},
+		{"unfollowed", wechattest.Errcode(43004, "require subscribe"), KindAPI, 43004, false, "取消关注"},
 		{"html 502", wechattest.HTML502(), KindHTTP, 0, true, "HTTP 502"},
 		{"malformed", wechattest.Malformed(), KindMalformed, 0, false, "格式"},
 		{"dropped", wechattest.Drop(), KindNetwork, 0, true, "无法连接"},

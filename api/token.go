@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"kfdesk/api/clock"
 )
 
 // Token is an access token with the moment it stops being valid.
@@ -73,7 +75,7 @@ func newTokenSource(c *Client, cfg TokenConfig) (TokenSource, error) {
 		cfg.Mode = TokenStable
 	}
 	if cfg.Now == nil {
-		cfg.Now = time.Now
+		cfg.Now = clock.Now
 	}
 	if cfg.StoreKey == "" {
 		cfg.StoreKey = cfg.AppID + ":" + string(cfg.Mode)

@@ -14,6 +14,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 )
 
 // Account kinds and token modes, as stored.
@@ -100,7 +101,7 @@ func (db *DB) AddAccount(ctx context.Context, a Account) (Account, error) {
 	if err := validateAccount(&a); err != nil {
 		return a, err
 	}
-	a.CreatedAt = time.Now().Truncate(time.Second)
+	a.CreatedAt = clock.Now().Truncate(time.Second)
 	res, err := db.w.ExecContext(ctx, `INSERT INTO accounts(name, kind, appid, api_base, token_mode, token_url, demo, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.Name, a.Kind, a.AppID, a.APIBase, a.TokenMode, a.TokenURL, a.Demo, a.CreatedAt.Unix())
 	if isUnique(err) {

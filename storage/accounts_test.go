@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 )
 
 var _ api.TokenStore = (*DB)(nil)
@@ -62,7 +63,7 @@ func TestAccountValidation(t *testing.T) {
 func TestAccountCRUD(t *testing.T) {
 	db := openTemp(t)
 	ctx := context.Background()
-	before := time.Now().Add(-time.Second)
+	before := clock.Now().Add(-time.Second)
 	a, err := db.AddAccount(ctx, Account{Name: " 茶叶小铺 ", Kind: KindOA, AppID: "wx0123456789abcdef", APIBase: "https://relay.example.com/", Demo: true})
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +83,7 @@ func TestAccountCRUD(t *testing.T) {
 		t.Fatalf("list %+v %v", accs, err)
 	}
 	got, err := db.Account(ctx, "茶叶小铺")
-	if err != nil || !got.Demo || got.ID != a.ID || got.CreatedAt.Before(before) || got.CreatedAt.After(time.Now()) {
+	if err != nil || !got.Demo || got.ID != a.ID || got.CreatedAt.Before(before) || got.CreatedAt.After(clock.Now()) {
 		t.Fatalf("got %+v %v", got, err)
 	}
 
@@ -104,7 +105,7 @@ func TestAccountCRUD(t *testing.T) {
 		t.Fatalf("old name: %v", err)
 	}
 
-	exp := time.Now().Add(time.Hour)
+	exp := clock.Now().Add(time.Hour)
 	for _, k := range []string{b.AppID + ":classic", b.AppID + ":stable", a.AppID + ":stable"} {
 		if err := db.SaveToken(ctx, k, api.Token{Value: "t-" + k, ExpiresAt: exp}); err != nil {
 			t.Fatal(err)
@@ -141,7 +142,7 @@ func TestDeleteAccountKeepsTokensOfSameAppID(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_ = db.SaveToken(ctx, "wx0123456789abcdef:stable", api.Token{Value: "shared", ExpiresAt: time.Now().Add(time.Hour)})
+	_ = db.SaveToken(ctx, "wx0123456789abcdef:stable", api.Token{Value: "shared", ExpiresAt: clock.Now().Add(time.Hour)})
 	if err := db.DeleteAccount(ctx, "one"); err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestTokenCacheRoundTrip(t *testing.T) {
 		t.Fatalf("got %+v %v, want expiry %v", tok, err, exp.Truncate(time.Second))
 	}
 	// An expired token comes back as it is; judging it is the token source's job.
-	past := time.Now().Add(-time.Hour).Truncate(time.Second)
+	past := clock.Now().Add(-time.Hour).Truncate(time.Second)
 	_ = db.SaveToken(ctx, key, api.Token{Value: "old", ExpiresAt: past})
 	if tok, _ := db.LoadToken(ctx, key); tok.Value != "old" || !tok.ExpiresAt.Equal(past) {
 		t.Fatalf("expired: %+v", tok)

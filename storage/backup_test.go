@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 )
 
 func fillSettings(t *testing.T, db *DB, n int) {
@@ -35,7 +36,7 @@ func TestBackupIsACompleteCheckedCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	const token = "ACCESS-TOKEN-must-not-leave-this-computer"
-	if err := db.SaveToken(context.Background(), "wx:stable", api.Token{Value: token, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+	if err := db.SaveToken(context.Background(), "wx:stable", api.Token{Value: token, ExpiresAt: clock.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	var lastDone, lastTotal int64

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"kfdesk/api/clock"
 )
 
 // SyncedFollowers is the cached follower list of an account.
@@ -82,7 +84,7 @@ func (db *DB) SetNote(ctx context.Context, accountID int64, openid, note string)
 	}
 	_, err := db.w.ExecContext(ctx, `INSERT INTO customer_notes(account_id, openid, note, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT(account_id, openid) DO UPDATE SET note=excluded.note, updated_at=excluded.updated_at`,
-		accountID, openid, note, time.Now().Unix())
+		accountID, openid, note, clock.Now().Unix())
 	return err
 }
 
@@ -148,7 +150,7 @@ func (db *DB) SaveMedia(ctx context.Context, accountID int64, m CachedMedia) err
 func (db *DB) SaveDraft(ctx context.Context, accountID int64, body string) error {
 	_, err := db.w.ExecContext(ctx, `INSERT INTO drafts(account_id, body, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT(account_id) DO UPDATE SET body=excluded.body, updated_at=excluded.updated_at`,
-		accountID, body, time.Now().Unix())
+		accountID, body, clock.Now().Unix())
 	return err
 }
 
@@ -186,7 +188,7 @@ func (db *DB) SaveTemplate(ctx context.Context, accountID int64, name, body stri
 	}
 	_, err := db.w.ExecContext(ctx, `INSERT INTO templates(account_id, name, body, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT(account_id, name) DO UPDATE SET body=excluded.body, updated_at=excluded.updated_at`,
-		accountID, name, body, time.Now().Unix())
+		accountID, name, body, clock.Now().Unix())
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -25,6 +26,17 @@ func DefaultDataDir() (string, error) {
 		return "", err
 	}
 	return filepath.Join(d, "kfdesk"), nil
+}
+
+// driverName is go-sqlite3 with KF Desk's SQL functions: kf_lower(text) is Go's
+// Unicode lower-casing, for the searches LIKE does (LIKE folds only ASCII: É, Ü, Ä
+// would not match é, ü, ä; see records_search.go).
+const driverName = "sqlite3_kfdesk"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		return c.RegisterFunc("kf_lower", strings.ToLower, true)
+	}})
 }
 
 // DB is an open KF Desk database: one writer connection, a pool of readers.
@@ -49,14 +61,14 @@ func Open(path string) (*DB, error) {
 	// write lock up front so a read-then-write transaction cannot deadlock on upgrade.
 	// A 64 MB page cache: archiving a month of chat records touches many index pages
 	// per transaction, and the 2 MB default makes each insert a page read.
-	w, err := sql.Open("sqlite3", dsn("&_txlock=immediate&_cache_size=-65536"))
+	w, err := sql.Open(driverName, dsn("&_txlock=immediate&_cache_size=-65536"))
 	if err != nil {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	// Readers are query-only, so a write that bypasses the writer fails loudly instead
 	// of competing for the lock. WAL lets them read while a write is open.
-	r, err := sql.Open("sqlite3", dsn("&_query_only=1"))
+	r, err := sql.Open(driverName, dsn("&_query_only=1"))
 	if err != nil {
 		w.Close()
 		return nil, err

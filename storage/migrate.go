@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kfdesk/api/clock"
 )
 
 // Migrations are migrations/NNNN_name.sql, applied in numeric order. Add a file to
@@ -107,7 +109,7 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
-			m.version, m.name, time.Now().UTC().Format(time.RFC3339))
+			m.version, m.name, clock.Now().UTC().Format(time.RFC3339))
 		return err
 	})
 }

@@ -17,6 +17,8 @@ var (
 		"Hello", "Refund please", "order number", "iPhone", "WeChat Pay", "OK", "thanks a lot", "tracking ID", "SF Express",
 		"Where is my parcel?", "龙井", "普洱", "铁观音", "明前茶", "礼盒装", "退换货", "尺码", "颜色", "地址改一下", "=SUM(A1)",
 		"[image]", "[voice]", "[video]", "😊", "价格 ¥128", "满意度调查", "评价有礼",
+		// Letters beyond ASCII with case: only Go folds them, not the FTS5 tokenizers.
+		"Éclair", "MÜNCHEN", "Äpfel und Öl", "crème brûlée",
 	}
 	genWorkers = []string{"kf01@teashop", "kf02@teashop", "kf03@teashop", "amy@teashop", "bob@teashop", "小王@teashop", "li@teashop", "zhao@teashop"}
 )

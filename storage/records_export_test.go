@@ -14,9 +14,30 @@ import (
 	"kfdesk/api/wechattest"
 )
 
+// assertCRInQuotes checks the raw bytes the way Excel and WPS read them: a \r
+// outside quotes ends the row, so every \r must be inside a quoted cell or be the
+// \r of a row-ending \r\n. (encoding/csv tolerates a bare \r, so reading the file
+// back with it cannot tell.)
+func assertCRInQuotes(t testing.TB, b []byte) {
+	t.Helper()
+	quoted := false
+	for i, c := range b {
+		switch {
+		case c == '"':
+			quoted = !quoted // a doubled "" toggles twice
+		case c == '\r' && !quoted && (i+1 >= len(b) || b[i+1] != '\n'):
+			t.Fatalf("bare \\r outside quotes at byte %d: %q", i, b[max(0, i-20):min(len(b), i+20)])
+		}
+	}
+	if quoted {
+		t.Fatalf("unterminated quote in %q", b)
+	}
+}
+
 // readCSV checks the BOM and CRLF framing and parses the rest with encoding/csv.
 func readCSV(t testing.TB, b []byte) [][]string {
 	t.Helper()
+	assertCRInQuotes(t, b)
 	if !bytes.HasPrefix(b, []byte("\uFEFF")) {
 		t.Fatalf("no UTF-8 BOM: %q", b[:min(len(b), 10)])
 	}
@@ -34,7 +55,7 @@ func TestExportCSVRoundTrip(t *testing.T) {
 	e := newSyncEnv(t)
 	ctx := context.Background()
 	texts := []string{"你好，世界", `他说"满意"`, "第一行\n第二行", "=HYPERLINK(\"http://x\",\"点我\")", "+86 138", "-1", "@SUM(A1)",
-		"\tTab", "\rCR", "a,b", "普通 text", "", "'already quoted"}
+		"\tTab", "\rCR", "a\rb", "行一\r\n行二", "a,b", "普通 text", "", "'already quoted"}
 	for i, s := range texts {
 		e.srv.AddRecords(wechattest.Record{OpenID: "o,=1", OperCode: 2003, Text: s, Time: e.at(1, int64(i)), Worker: "-kf@x"})
 	}
@@ -58,9 +79,9 @@ func TestExportCSVRoundTrip(t *testing.T) {
 	}
 	for i, s := range texts {
 		row := rows[i+1]
-		want := s
+		want := strings.ReplaceAll(s, "\r\n", "\n") // as every CSV reader reads a CRLF inside a cell
 		if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-			want = "'" + s
+			want = "'" + want
 		}
 		if row[5] != want {
 			t.Errorf("text %q came back as %q", s, row[5])
@@ -114,6 +135,7 @@ func FuzzCSVWriter(f *testing.F) {
 	f.Add("满意", "a,b", `q"uote`)
 	f.Add("=1+1", "line\nbreak", "\rx")
 	f.Add("-", "@", "\t")
+	f.Add("a\rb", "x\r", "\r\n")
 	f.Fuzz(func(t *testing.T, a, b, c string) {
 		var buf bytes.Buffer
 		w := newCSVWriter(&buf)
@@ -125,6 +147,7 @@ func FuzzCSVWriter(f *testing.F) {
 			t.Fatal(err)
 		}
 		w.Flush()
+		assertCRInQuotes(t, buf.Bytes())
 		rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(buf.Bytes(), []byte("\uFEFF")))).ReadAll()
 		if err != nil {
 			t.Fatalf("%v: %q", err, buf.Bytes())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -38,6 +39,18 @@ const (
 	textGrams            // 1–2 letters/digits: the unigram/bigram index
 	textScan             // 1–2 characters with punctuation or spaces: LIKE on the records
 )
+
+// foldsBeyondASCII: s has a letter outside ASCII with an upper and a lower case,
+// which SQLite's LIKE would compare case-sensitively. Only then the scan pays for
+// a Go call per row.
+func foldsBeyondASCII(s string) bool {
+	for _, r := range s {
+		if r >= utf8.RuneSelf && (unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r)) {
+			return true
+		}
+	}
+	return false
+}
 
 func planText(q string) (textPlan, string) {
 	q = strings.TrimSpace(q)
@@ -90,7 +103,11 @@ func recordQuery(accountID int64, f RecordFilter, cursor RecordCursor, asc bool,
 	}
 	where, args = append(where, "r.account_id = ?"), append(args, accountID)
 	if plan == textScan {
-		where, args = append(where, `r.text LIKE ? ESCAPE '\'`), append(args, match)
+		if foldsBeyondASCII(match) {
+			where, args = append(where, `kf_lower(r.text) LIKE ? ESCAPE '\'`), append(args, strings.ToLower(match))
+		} else {
+			where, args = append(where, `r.text LIKE ? ESCAPE '\'`), append(args, match)
+		}
 	}
 	if f.OpenID != "" {
 		where, args = append(where, "r.openid = ?"), append(args, f.OpenID)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 )
 
 // RecordFetcher fetches one getmsglist page; *api.Client is one. Storage does no HTTP itself.
@@ -51,7 +52,7 @@ type RecordSync struct {
 	AccountID int64
 	Fetcher   RecordFetcher
 	Progress  func(SyncProgress) // optional; called from the syncing goroutine
-	Now       func() time.Time   // default time.Now
+	Now       func() time.Time   // default clock.Now
 	PageSize  int                // default api.MaxMsgListPage
 	Force     bool               // Range: sync complete days again too
 	// Retries of a retryable failure (network, 5xx, busy) per page, waiting RetryWait, doubling.
@@ -63,7 +64,7 @@ func (s *RecordSync) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
 	}
-	return time.Now()
+	return clock.Now()
 }
 
 // oldestDay is the first Beijing day WeChat may still have records of.

@@ -336,3 +336,47 @@ func TestSameSecondRecordsKeepServerOrderAcrossAccounts(t *testing.T) {
 		t.Fatalf("order within the second lost: %+v", got)
 	}
 }
+
+// WeChat's days are Beijing days: from 16:00 UTC on, Beijing is already on the next one.
+func TestBeijingDayOfUTCTimes(t *testing.T) {
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{time.Date(2026, 11, 23, 15, 59, 59, 0, time.UTC), "2026-11-23 00:00 +0800"},
+		{time.Date(2026, 11, 23, 16, 0, 0, 0, time.UTC), "2026-11-24 00:00 +0800"},
+		{time.Date(2026, 11, 23, 23, 30, 0, 0, time.UTC), "2026-11-24 00:00 +0800"},
+		{time.Date(2026, 12, 31, 17, 0, 0, 0, time.UTC), "2027-01-01 00:00 +0800"},
+		{time.Date(2026, 11, 23, 9, 0, 0, 0, time.FixedZone("PST", -8*3600)), "2026-11-24 00:00 +0800"},
+	} {
+		if got := BeijingDay(c.at).Format("2006-01-02 15:04 -0700"); got != c.want {
+			t.Errorf("BeijingDay(%v) = %s, want %s", c.at, got, c.want)
+		}
+	}
+}
+
+// A sync whose clock answers in UTC after 16:00 syncs the Beijing day that has already begun.
+func TestSyncWithUTCClockAfter1600(t *testing.T) {
+	e := newSyncEnv(t)
+	// 17:30 UTC on the 23rd = 01:30 Beijing on the 24th; the clock says it in UTC.
+	e.clock.Set(time.Date(2026, 11, 23, 17, 30, 0, 0, time.UTC))
+	e.today = time.Date(2026, 11, 24, 0, 0, 0, 0, Beijing)
+	e.srv.AddRecords(
+		wechattest.Record{OpenID: "oNight", OperCode: 2003, Text: "凌晨的消息", Time: e.at(0, 600), Worker: "kf1@teashop"},
+		wechattest.Record{OpenID: "oNight", OperCode: 2002, Text: "昨晚的回复", Time: e.at(1, 23*3600), Worker: "kf1@teashop"})
+	utc := func() time.Time { return e.clock.Now().UTC() }
+	s := e.syncer()
+	s.Now = utc
+	p, err := s.Incremental(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Day.Equal(e.today) || p.Added != 2 {
+		t.Fatalf("the sync ended on %v with %d new records; want the Beijing day %v and both records", p.Day, p.Added, e.today)
+	}
+	e.exactlyOnce()
+	// The 23rd (Beijing) is over and complete; the 24th has begun, so it is not.
+	if d, ok, err := e.db.LastCompleteDay(context.Background(), e.acct); err != nil || !ok || dayKey(d) != "2026-11-23" {
+		t.Fatalf("last complete day %v %v %v, want 2026-11-23", d, ok, err)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -13,6 +12,7 @@ import (
 	fynestorage "fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
+	"kfdesk/api/clock"
 	"kfdesk/storage"
 )
 
@@ -43,7 +43,7 @@ func (b *backupTask) chooseFile() {
 		_ = w.Close() // the dialog created the file; Backup replaces it when the copy is good
 		b.start(path)
 	}, b.m.win)
-	d.SetFileName(storage.BackupFileName(time.Now()))
+	d.SetFileName(storage.BackupFileName(clock.Now()))
 	if home, err := os.UserHomeDir(); err == nil {
 		if l, err := fynestorage.ListerForURI(fynestorage.NewFileURI(home)); err == nil {
 			d.SetLocation(l)

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 	"kfdesk/storage"
 	"kfdesk/ui/workspace"
 )
@@ -384,7 +385,7 @@ func (s *composerScreen) onSend() {
 			return
 		}
 		_ = s.m.ws.DB.ClearDraft(s.m.ctx, s.a.ID)
-		s.status.SetText(T("Sent to %s at %s.", s.recipientName(msg.ToUser), time.Now().Format("15:04:05")))
+		s.status.SetText(T("Sent to %s at %s.", s.recipientName(msg.ToUser), clock.Now().Format("15:04:05")))
 		s.resetBody()
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"image/color"
 	"regexp"
 	"strings"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -12,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 )
 
 // The preview is drawn like WeChat's chat on a phone: its own fixed colours,
@@ -52,7 +52,7 @@ func (s *composerScreen) renderPreview() {
 // messagePreview is one incoming message in a WeChat-like chat.
 func messagePreview(m *api.Message, files map[string]string, sender string) fyne.CanvasObject {
 	bg := canvas.NewRectangle(chatBackground)
-	when := chatText(time.Now().Format("15:04"), 12, greyInk)
+	when := chatText(clock.Now().Format("15:04"), 12, greyInk)
 	when.Alignment = fyne.TextAlignCenter
 	who := chatText(sender, 11, greyInk)
 	row := container.NewHBox(avatar(sender), container.NewVBox(who, previewBody(m, files)))

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"kfdesk/api/clock"
 	"kfdesk/ui/workspace"
 )
 
@@ -48,7 +49,7 @@ func (s *composerScreen) onChooseRecipient() {
 				title = r.Note + "  ·  " + r.OpenID
 			}
 			box.Objects[0].(*widget.Label).SetText(title)
-			box.Objects[1].(*widget.Label).SetText(s.describeRecipient(r, time.Now()))
+			box.Objects[1].(*widget.Label).SetText(s.describeRecipient(r, clock.Now()))
 		})
 	p.list.OnSelected = func(i widget.ListItemID) {
 		s.setRecipient(p.shown[i].OpenID, true)
@@ -176,10 +177,10 @@ func (s *composerScreen) windowText(openid string) string {
 	}
 	for _, r := range s.recipients {
 		if r.OpenID == openid {
-			return s.describeRecipient(r, time.Now())
+			return s.describeRecipient(r, clock.Now())
 		}
 	}
-	return s.windowState(workspace.Recipient{OpenID: openid}, time.Now())
+	return s.windowState(workspace.Recipient{OpenID: openid}, clock.Now())
 }
 
 func durationText(d time.Duration) string {

@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 	"kfdesk/api/wechattest"
 	"kfdesk/storage"
 	"kfdesk/ui/workspace"
@@ -112,8 +113,8 @@ func TestComposerFillsAndSendsSeveralTypes(t *testing.T) {
 	if s.entries["text.content"].Text != "" {
 		t.Fatal("text kept after a successful send")
 	}
-	if d, _ := m.ws.DB.Draft(context.Background(), s.a.ID); d != "" {
-		t.Fatalf("draft kept after a successful send: %s", d)
+	if d, err := m.ws.DB.Draft(context.Background(), s.a.ID); err != nil || d != "" {
+		t.Fatalf("draft kept after a successful send: %q %v", d, err)
 	}
 
 	// Image: the file is uploaded with progress and its media_id filled in.
@@ -367,23 +368,33 @@ func TestTemplatesAndOpenComposerFor(t *testing.T) {
 	}
 }
 
-func TestRecipientPickerWithChatRecordWindow(t *testing.T) {
+// composerWithSeen opens the composer on the demo account, in Chinese, with the given
+// customers "seen in the chat records" (and their notes).
+func composerWithSeen(t *testing.T, notes map[string]string, seen ...workspace.SeenCustomer) (*MainWindow, *composerScreen) {
+	t.Helper()
 	m, ws := newTestWindow(t, "zh")
 	ctx := context.Background()
 	a, err := ws.EnsureDemo(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	ws.SeenCustomers = func(context.Context, int64, int) ([]workspace.SeenCustomer, error) {
-		return []workspace.SeenCustomer{{OpenID: customer, LastMessage: now.Add(-2 * time.Hour), LastActivity: now.Add(-2 * time.Hour), RepliesSince: 1}}, nil
+	ws.SeenCustomers = func(context.Context, int64, int) ([]workspace.SeenCustomer, error) { return seen, nil }
+	for openid, note := range notes {
+		if err := ws.DB.SetNote(ctx, a.ID, openid, note); err != nil {
+			t.Fatal(err)
+		}
 	}
-	_ = ws.DB.SetNote(ctx, a.ID, customer, "老顾客 王姐")
 	m.SelectAccount(a.Name)
 	waitIdle(t, m)
 	m.showPage(PageComposer)
 	waitIdle(t, m)
-	s := m.composer
+	return m, m.composer
+}
+
+func TestRecipientPickerWithChatRecordWindow(t *testing.T) {
+	now := clock.Now()
+	m, s := composerWithSeen(t, map[string]string{customer: "老顾客 王姐"},
+		workspace.SeenCustomer{OpenID: customer, LastMessage: now.Add(-2 * time.Hour), LastActivity: now.Add(-2 * time.Hour), RepliesSince: 1})
 	s.onChooseRecipient()
 	test.Tap(findButton(t, m.Window().Canvas(), "更新粉丝列表"))
 	waitIdle(t, m)
@@ -415,4 +426,26 @@ func httpPost(url, body string) (int, error) {
 	}
 	err = json.NewDecoder(resp.Body).Decode(&out)
 	return out.ErrCode, err
+}
+
+// The line under "To" tells apart a window whose 5 replies are used up from one that
+// closed because 48 hours passed: the operator waits for the customer either way, but
+// only the first means "you already answered five times".
+func TestRecipientLineUsedUpVersusClosed(t *testing.T) {
+	now := clock.Now()
+	_, s := composerWithSeen(t, nil,
+		workspace.SeenCustomer{OpenID: "oUsedUp", LastMessage: now.Add(-2 * time.Hour), LastActivity: now.Add(-time.Hour), RepliesSince: 5},
+		workspace.SeenCustomer{OpenID: "oClosed", LastMessage: now.Add(-50 * time.Hour), LastActivity: now.Add(-49 * time.Hour), RepliesSince: 1},
+		workspace.SeenCustomer{OpenID: "oFour", LastMessage: now.Add(-2 * time.Hour), LastActivity: now.Add(-time.Hour), RepliesSince: 4})
+	for _, c := range []struct{ openid, want, not string }{
+		{"oUsedUp", "回复条数已用完：对方上次留言后已回复 5 条", "48 小时内没有留言"},
+		{"oClosed", "不可回复：对方 48 小时内没有留言", "已用完"},
+		{"oFour", "还剩 1/5 条", "已用完"},
+	} {
+		s.to.SetText("")
+		test.Type(s.to, c.openid)
+		if got := s.recipientInfo.Text; !strings.Contains(got, c.want) || strings.Contains(got, c.not) {
+			t.Errorf("%s: line %q, want %q", c.openid, got, c.want)
+		}
+	}
 }

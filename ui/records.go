@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 	"kfdesk/storage"
 )
 
@@ -403,7 +404,7 @@ func (s *recordsScreen) onExport() {
 		_ = w.Close() // the export writes a temp file and renames it over this one
 		s.exportTo(path, true)
 	}, s.m.win)
-	d.SetFileName(T("chat-records") + "-" + time.Now().Format("2006-01-02") + ".csv")
+	d.SetFileName(T("chat-records") + "-" + clock.Now().Format("2006-01-02") + ".csv")
 	d.SetFilter(fstorage.NewExtensionFileFilter([]string{".csv"}))
 	d.Resize(fyne.NewSize(820, 560))
 	d.Show()

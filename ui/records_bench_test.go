@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"kfdesk/api/clock"
 	"kfdesk/storage"
 	"kfdesk/ui/workspace"
 )
@@ -29,7 +30,7 @@ func benchRecords() int {
 // follow the archive's scheme: time<<20 | sequence.
 func fillArchive(b *testing.B, db *storage.DB, accountID int64, n int) {
 	b.Helper()
-	end := time.Now().Unix()
+	end := clock.Now().Unix()
 	start := end - 30*24*3600
 	_, err := db.Writer().Exec(`
 		WITH RECURSIVE seq(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM seq WHERE i < ?1 - 1),

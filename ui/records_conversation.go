@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 	"kfdesk/storage"
 )
 
@@ -44,7 +45,7 @@ type conversationView struct {
 const conversationWindow = 150
 
 func newConversationView(s *recordsScreen, r storage.Record) *conversationView {
-	return &conversationView{s: s, openid: r.OpenID, selected: r.ID, nowFunc: time.Now}
+	return &conversationView{s: s, openid: r.OpenID, selected: r.ID, nowFunc: clock.Now}
 }
 
 func (v *conversationView) buildUI() fyne.CanvasObject {

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"kfdesk/api/clock"
 	"kfdesk/storage"
 )
 
@@ -262,8 +263,8 @@ func (d *syncDialog) show() {
 // defaultRange: from the day after the last complete one (or the oldest day WeChat
 // keeps) to today.
 func (d *syncDialog) defaultRange() (from, to time.Time) {
-	to = storage.BeijingDay(time.Now())
-	from = storage.BeijingDay(time.Now().Add(-storage.Retention))
+	to = storage.BeijingDay(clock.Now())
+	from = storage.BeijingDay(clock.Now().Add(-storage.Retention))
 	if last, ok, _ := d.m.ws.DB.LastCompleteDay(d.m.ctx, d.account.ID); ok && last.AddDate(0, 0, 1).After(from) {
 		from = last.AddDate(0, 0, 1)
 	}

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"kfdesk/api/clock"
 	"kfdesk/api/wechattest"
 	"kfdesk/storage"
 )
@@ -25,8 +26,8 @@ const recordsPath = "/customservice/msgrecord/getmsglist"
 func recordServer(t *testing.T, n int) *wechattest.Server {
 	t.Helper()
 	srv := kfServer(t, false)
-	start := storage.BeijingDay(time.Now()).AddDate(0, 0, -3).Unix()
-	span := time.Now().Unix() - 60 - start
+	start := storage.BeijingDay(clock.Now()).AddDate(0, 0, -3).Unix()
+	span := clock.Now().Unix() - 60 - start
 	var recs []wechattest.Record
 	for i := range n {
 		r := wechattest.Record{OpenID: fmt.Sprintf("oTest%023d", i%7), Time: start + int64(i)*span/int64(n)}
@@ -91,8 +92,8 @@ func TestRecordsSyncDialogSyncsWithProgress(t *testing.T) {
 
 	test.Tap(findButton(t, c, "Sync…"))
 	d := s.syncDlg
-	today := calendarDay(time.Now())
-	if d == nil || d.to.Date == nil || !d.to.Date.Equal(today) || d.from.Date == nil || !d.from.Date.Equal(calendarDay(time.Now().Add(-storage.Retention))) {
+	today := calendarDay(clock.Now())
+	if d == nil || d.to.Date == nil || !d.to.Date.Equal(today) || d.from.Date == nil || !d.from.Date.Equal(calendarDay(clock.Now().Add(-storage.Retention))) {
 		t.Fatalf("default range: never synced = the 30 days WeChat keeps, up to today; got %v–%v", d.from.Date, d.to.Date)
 	}
 	assertShows(t, c, "Sync chat records of shop", "30 days")
@@ -116,7 +117,7 @@ func TestRecordsSyncDialogSyncsWithProgress(t *testing.T) {
 	if !d.done.Visible() || d.done.Text != want || d.bar.Value != 1 {
 		t.Fatalf("completion line %q (visible %v, bar %.2f), want %q", d.done.Text, d.done.Visible(), d.bar.Value, want)
 	}
-	assertShows(t, c, "Last synced "+time.Now().Format("2006-01-02"), "Chat records of shop: done")
+	assertShows(t, c, "Last synced "+clock.Now().In(storage.Beijing).Format("2006-01-02"), "Chat records of shop: done")
 	// The list behind the dialog shows the new records.
 	if s.total != 901 || !s.counted {
 		t.Fatalf("list has %d rows after the sync", s.total)

@@ -3,6 +3,8 @@ package wechattest
 import (
 	"net/http"
 	"time"
+
+	"kfdesk/api/clock"
 )
 
 type faultKind int
@@ -116,7 +118,7 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request) bool {
 		if msg == "" {
 			msg = errmsgs[f.code]
 		}
-		writeJSON(w, (&apiError{code: f.code, msg: msg}).body(time.Now()))
+		writeJSON(w, (&apiError{code: f.code, msg: msg}).body(clock.Now()))
 	case faultHTML502:
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusBadGateway)

@@ -26,6 +26,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"kfdesk/api/clock"
 )
 
 // Kind is the type of account the server pretends to be; it decides which
@@ -78,7 +80,7 @@ type Clock interface{ Now() time.Time }
 
 type realClock struct{}
 
-func (realClock) Now() time.Time { return time.Now() }
+func (realClock) Now() time.Time { return clock.Now() }
 
 // FakeClock is a settable Clock for tests; it is safe for concurrent use.
 type FakeClock struct {

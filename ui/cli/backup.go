@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"time"
 
+	"kfdesk/api/clock"
 	"kfdesk/storage"
 )
 
@@ -23,7 +23,7 @@ func backup(e *Env, args []string) error {
 	if len(pos) > 1 {
 		return fmt.Errorf("%w: backup [FILE|FOLDER]", ErrUsage)
 	}
-	name := storage.BackupFileName(time.Now())
+	name := storage.BackupFileName(clock.Now())
 	dest := name
 	if len(pos) == 1 {
 		dest = pos[0]

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 	"kfdesk/storage"
 	"kfdesk/ui/workspace"
 )
@@ -95,7 +96,7 @@ func dayRange(from, to string, defaultToday bool) (f, t time.Time, err error) {
 }
 
 // nowFunc is the clock for default dates (tests move it).
-var nowFunc = time.Now
+var nowFunc = clock.Now
 
 // filterFlags reads the filter flags shared by search and export.
 type filterFlags struct {

@@ -73,4 +73,21 @@ func TestRecordsSyncSearchExport(t *testing.T) {
 			t.Errorf("%v: %v", bad, err)
 		}
 	}
+	// Dates the wrong way round are a mistake in the command line, not "nothing found".
+	reversed := filepath.Join(t.TempDir(), "reversed.csv")
+	for _, bad := range [][]string{
+		{"records", "search", "退款", "--from", "2026-11-20", "--to", "2026-11-10"},
+		{"records", "export", "--out", reversed, "--from", "2026-11-20", "--to", "2026-11-10"},
+	} {
+		err := h.run("", bad...)
+		if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "--from is after --to") || !strings.Contains(err.Error(), "开始日期晚于结束日期") {
+			t.Errorf("%v: %v, want a usage error", bad, err)
+		}
+		if h.stdout.Len() != 0 {
+			t.Errorf("%v printed %q", bad, h.stdout.String())
+		}
+	}
+	if _, err := os.Stat(reversed); !os.IsNotExist(err) {
+		t.Errorf("an export with reversed dates wrote a file: %v", err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 	"kfdesk/storage"
 )
 
@@ -33,7 +34,7 @@ func (w *Workspace) Send(ctx context.Context, a storage.Account, m *api.Message)
 		return storage.SendLogEntry{}, err
 	}
 	sendErr := c.Send(ctx, m)
-	e := storage.SendLogEntry{Time: time.Now(), ToUser: m.ToUser, KFAccount: m.KFAccount(), MsgType: m.MsgType, Body: string(body)}
+	e := storage.SendLogEntry{Time: clock.Now(), ToUser: m.ToUser, KFAccount: m.KFAccount(), MsgType: m.MsgType, Body: string(body)}
 	e.Status, e.ErrCode, e.Error = outcome(sendErr)
 	// The log write uses its own context: a cancelled send must still be recorded.
 	id, logErr := w.DB.LogSend(context.WithoutCancel(ctx), a.ID, e)
@@ -141,7 +142,7 @@ func (w *Workspace) UploadMedia(ctx context.Context, a storage.Account, typ, fil
 	}
 	sum := sha256.Sum256(data)
 	hash := hex.EncodeToString(sum[:])
-	now := time.Now()
+	now := clock.Now()
 	if id, ok, err := w.DB.CachedMediaID(ctx, a.ID, typ, hash, now.Add(-api.MediaTTL+mediaMargin)); err != nil {
 		return Media{}, err
 	} else if ok {
@@ -178,5 +179,5 @@ func (w *Workspace) SyncFollowers(ctx context.Context, a storage.Account, progre
 	if err != nil {
 		return 0, err
 	}
-	return len(ids), w.DB.ReplaceFollowers(ctx, a.ID, ids, len(ids), time.Now())
+	return len(ids), w.DB.ReplaceFollowers(ctx, a.ID, ids, len(ids), clock.Now())
 }

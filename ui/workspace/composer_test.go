@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 	"kfdesk/api/wechattest"
 	"kfdesk/storage"
 )
@@ -135,15 +136,17 @@ func TestUploadMediaCachesByContentFor3Days(t *testing.T) {
 		t.Fatalf("second upload of the same content: %+v %v (%d calls)", m2, err, srv.Calls("/cgi-bin/media/upload"))
 	}
 	// As a thumb it is another media type: uploaded again.
-	m3, _ := ws.UploadMedia(ctx, a, api.MediaThumb, p, data, nil)
-	if m3.Cached || m3.MediaID == m1.MediaID {
-		t.Fatalf("thumb reused the image id: %+v", m3)
+	calls := srv.Calls("/cgi-bin/media/upload")
+	m3, err := ws.UploadMedia(ctx, a, api.MediaThumb, p, data, nil)
+	if err != nil || m3.Cached || m3.MediaID == "" || m3.MediaID == m1.MediaID || srv.Calls("/cgi-bin/media/upload") != calls+1 {
+		t.Fatalf("thumb reused the image id: %+v %v", m3, err)
 	}
 	// Within an hour of the 3-day expiry the id is not reused.
 	_, _ = ws.DB.Writer().Exec("UPDATE media_cache SET created_at = created_at - ?", int64((api.MediaTTL - 30*time.Minute).Seconds()))
-	m4, _ := ws.UploadMedia(ctx, a, api.MediaImage, p, data, nil)
-	if m4.Cached || m4.MediaID == m1.MediaID {
-		t.Fatalf("nearly expired id reused: %+v", m4)
+	calls = srv.Calls("/cgi-bin/media/upload")
+	m4, err := ws.UploadMedia(ctx, a, api.MediaImage, p, data, nil)
+	if err != nil || m4.Cached || m4.MediaID == "" || m4.MediaID == m1.MediaID || srv.Calls("/cgi-bin/media/upload") != calls+1 {
+		t.Fatalf("nearly expired id reused: %+v %v", m4, err)
 	}
 }
 
@@ -217,7 +220,7 @@ func TestRecipientsMergeRecordsFollowersAndNotes(t *testing.T) {
 	}
 	_ = ws.DB.SetNote(ctx, a.ID, "oF2", "王姐")
 	_ = ws.DB.SetNote(ctx, a.ID, "oPasted", "门店来的")
-	now := time.Now()
+	now := clock.Now()
 	ws.SeenCustomers = func(_ context.Context, id int64, _ int) ([]SeenCustomer, error) {
 		if id != a.ID {
 			t.Errorf("account %d", id)
@@ -256,7 +259,7 @@ func TestRecipientsMergeRecordsFollowersAndNotes(t *testing.T) {
 func TestRecipientsFromSyncedChatRecords(t *testing.T) {
 	ws, a, srv := shop(t, wechattest.OfficialAccount)
 	ctx := context.Background()
-	now := time.Now()
+	now := clock.Now()
 	srv.AddRecords(
 		wechattest.Record{OpenID: "oRecent", OperCode: 2003, Text: "在吗", Time: now.Add(-2 * time.Hour).Unix()},
 		wechattest.Record{OpenID: "oRecent", OperCode: 2002, Text: "在的", Time: now.Add(-2*time.Hour + time.Minute).Unix(), Worker: "a@shop"},
