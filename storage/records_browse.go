@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"time"
+
+	"kfdesk/api"
 )
 
 // What the chat-record browser needs beyond search pages: random access into a
@@ -68,20 +70,9 @@ func (db *DB) replyWindow(ctx context.Context, accountID int64, c *Customer) err
 		accountID, c.OpenID, lastID.Int64).Scan(&c.RepliesSince)
 }
 
-// ReplyWindow is how long after a customer's message the account may answer, and how often.
-const (
-	ReplyWindow     = 48 * time.Hour
-	RepliesInWindow = 5
-)
-
-// ReplyOpen reports whether, going by the archive, a KF reply is still allowed at
-// now, and until when. WeChat has the final word: the archive may lag behind.
-func (c Customer) ReplyOpen(now time.Time) (open bool, until time.Time) {
-	if c.LastMessage.IsZero() {
-		return false, time.Time{}
-	}
-	until = c.LastMessage.Add(ReplyWindow)
-	return now.Before(until) && c.RepliesSince < RepliesInWindow, until
+// Reply is the customer's reply window at now, going by the archive (api.ReplyWindowAt).
+func (c Customer) Reply(now time.Time) api.ReplyStatus {
+	return api.ReplyWindowAt(c.LastMessage, c.RepliesSince, now)
 }
 
 // LastRecordSync is when a sync last stored a day of the account's records (ok false if never).

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"kfdesk/api"
 	"kfdesk/api/wechattest"
 )
 
@@ -88,18 +89,18 @@ func TestCustomerStateAndReplyWindow(t *testing.T) {
 	if err != nil || !alice.LastMessage.Equal(time.Unix(at(11), 0)) || alice.RepliesSince != 1 || !alice.LastActivity.Equal(time.Unix(at(500), 0)) {
 		t.Fatalf("alice %+v %v", alice, err)
 	}
-	if open, until := alice.ReplyOpen(e.clock.Now()); !open || !until.Equal(time.Unix(at(11), 0).Add(48*time.Hour)) {
-		t.Fatalf("alice's window: %v until %v", open, until)
+	if w := alice.Reply(e.clock.Now()); w.State != api.ReplyOpen || !w.Until.Equal(time.Unix(at(11), 0).Add(48*time.Hour)) {
+		t.Fatalf("alice's window: %+v", w)
 	}
-	if open, _ := alice.ReplyOpen(time.Unix(at(11), 0).Add(48*time.Hour + time.Second)); open {
+	if w := alice.Reply(time.Unix(at(11), 0).Add(48*time.Hour + time.Second)); w.State != api.ReplyClosed {
 		t.Fatal("open after 48 hours")
 	}
 	bob, _ := e.db.CustomerState(ctx, e.acct, "bob")
-	if open, _ := bob.ReplyOpen(e.clock.Now()); open || !bob.LastMessage.IsZero() {
+	if w := bob.Reply(e.clock.Now()); w.State != api.ReplyUnknown || !bob.LastMessage.IsZero() {
 		t.Fatalf("bob never wrote: %+v", bob)
 	}
 	carol, _ := e.db.CustomerState(ctx, e.acct, "carol")
-	if open, _ := carol.ReplyOpen(e.clock.Now()); open || carol.RepliesSince != 5 {
+	if w := carol.Reply(e.clock.Now()); w.State != api.ReplyUsedUp || carol.RepliesSince != 5 {
 		t.Fatalf("carol used her 5 replies: %+v", carol)
 	}
 	nobody, err := e.db.CustomerState(ctx, e.acct, "nobody")

@@ -17,6 +17,7 @@ import (
 type ExportOptions struct {
 	ZH       bool                  // Chinese header and directions
 	Location *time.Location        // time zone of the time column; default time.Local
+	ZoneName string                // names Location in the time column's header, e.g. 北京时间
 	Progress func(done, total int) // optional: every few thousand rows and at the end
 }
 
@@ -41,6 +42,13 @@ func (db *DB) ExportRecordsCSV(ctx context.Context, w io.Writer, accountID int64
 	header := []string{"Time", "OpenID", "Worker", "Direction", "OperCode", "Text"}
 	if o.ZH {
 		header = []string{"时间", "OpenID", "客服", "方向", "操作码", "内容"}
+	}
+	if o.ZoneName != "" {
+		if o.ZH {
+			header[0] += "（" + o.ZoneName + "）"
+		} else {
+			header[0] += " (" + o.ZoneName + ")"
+		}
 	}
 	if err := cw.Row(header...); err != nil {
 		return 0, err

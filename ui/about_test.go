@@ -87,6 +87,7 @@ func TestWindowRemembersSizeAndPage(t *testing.T) {
 	first := NewMainWindow(fyne.CurrentApp(), ws) // closed below, not by the helper's cleanup
 	first.Window().Resize(fyne.NewSize(900, 650))
 	test.Tap(findButton(t, first.Window().Canvas(), "设置"))
+	waitIdle(t, first) // the page is saved in the background
 	first.Window().Close()
 
 	again := NewMainWindow(fyne.CurrentApp(), ws)
@@ -97,6 +98,7 @@ func TestWindowRemembersSizeAndPage(t *testing.T) {
 	if again.page != PageSettings {
 		t.Fatalf("page %d, want settings", again.page)
 	}
+	waitIdle(t, again)
 	assertShows(t, again.Window().Canvas(), "语言")
 }
 

@@ -12,8 +12,8 @@ import (
 	fynestorage "fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
-	"kfdesk/api/clock"
 	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 // backupTask copies the database to a file the operator chooses, off the UI thread,
@@ -43,7 +43,7 @@ func (b *backupTask) chooseFile() {
 		_ = w.Close() // the dialog created the file; Backup replaces it when the copy is good
 		b.start(path)
 	}, b.m.win)
-	d.SetFileName(storage.BackupFileName(clock.Now()))
+	d.SetFileName(workspace.BackupFileName())
 	if home, err := os.UserHomeDir(); err == nil {
 		if l, err := fynestorage.ListerForURI(fynestorage.NewFileURI(home)); err == nil {
 			d.SetLocation(l)
@@ -68,7 +68,7 @@ func (b *backupTask) start(path string) {
 
 	var err error
 	b.m.goBackground(func() {
-		err = b.m.ws.DB.Backup(ctx, path, func(done, total int64) {
+		err = b.m.ws.Backup(ctx, path, func(done, total int64) {
 			if total > 0 {
 				fyne.Do(func() { b.bar.SetValue(float64(done) / float64(total)) })
 			}

@@ -25,12 +25,8 @@ import (
 // draftDelay is how long typing pauses before the draft is written.
 const draftDelay = 500 * time.Millisecond
 
-// composerDraft is what is saved as the operator types: the whole form (every
-// type's fields, so switching type loses nothing) and the files behind media ids.
-type composerDraft struct {
-	Message *api.Message      `json:"message"`
-	Files   map[string]string `json:"files,omitempty"` // media field → local file, for the preview
-}
+// composerDraft is what is saved as the operator types (workspace.ComposerDraft).
+type composerDraft = workspace.ComposerDraft
 
 // composerScreen sends customer-service messages: recipient, type, the type's
 // form with errors at the fields, media uploads, a preview, drafts, templates
@@ -40,9 +36,14 @@ type composerScreen struct {
 	a  storage.Account
 	mp bool // Mini Program account
 
+	root        *fyne.Container // "loading" until the state is read, then the composer
+	prev        *composerScreen // the composer this one replaces: its draft is written first
 	msg         *api.Message
 	files       map[string]string
 	recipients  []workspace.Recipient
+	notes       map[string]string // openid → note, read once when the composer opens
+	followers   storage.SyncedFollowers
+	templates   []storage.Template
 	haveRecords bool // chat records were downloaded, so a missing customer means no message
 
 	to             *widget.Entry
@@ -76,10 +77,7 @@ type composerScreen struct {
 }
 
 func newComposerScreen(m *MainWindow) *composerScreen {
-	if m.composer != nil {
-		m.composer.flushDraft() // the new screen must read the latest draft
-	}
-	return &composerScreen{m: m, a: m.account, mp: workspace.MiniProgram(m.account)}
+	return &composerScreen{m: m, a: m.account, mp: workspace.MiniProgram(m.account), prev: m.composer}
 }
 
 // typeLabels name the message types in the type chooser.
@@ -90,13 +88,44 @@ var typeLabels = map[string]string{
 	api.TypeMiniProgramPage: "Mini Program card", api.TypeLink: "Link card",
 }
 
+// buildUI shows "loading" while the draft, notes, recipients and templates are read
+// off the UI thread, then the composer.
 func (s *composerScreen) buildUI() fyne.CanvasObject {
 	s.m.composer = s
-	s.loadDraft()
-	if s.m.composerRecipient != "" {
-		s.msg.ToUser = s.m.composerRecipient
+	busy := widget.NewProgressBarInfinite()
+	s.root = container.NewStack(container.NewVBox(heading(T("Composer")), widget.NewLabel(T("Loading…")), busy))
+	recipient := s.m.composerRecipient
+	var st workspace.ComposerState
+	var err error
+	s.m.goBackground(func() {
+		if s.prev != nil {
+			s.prev.flushDraft() // this screen must read the latest draft
+		}
+		st, err = s.m.ws.ComposerState(s.m.ctx, s.a)
+	}, func() {
+		busy.Stop()
+		if s.m.composer != s {
+			return // the operator has moved on
+		}
+		s.root.Objects = []fyne.CanvasObject{s.fill(st, recipient)}
+		s.root.Refresh()
+		if err != nil {
+			s.status.SetText(errorText(err))
+		}
+	})
+	return s.root
+}
+
+// fill builds the composer from its state.
+func (s *composerScreen) fill(st workspace.ComposerState, recipient string) fyne.CanvasObject {
+	s.loadDraft(st.Draft)
+	if recipient != "" {
+		s.msg.ToUser = recipient
 	}
-	s.loadRecipients()
+	s.recipients, s.notes, s.followers, s.haveRecords, s.templates = st.Recipients, st.Notes, st.Followers, st.HasRecords, st.Templates
+	if s.notes == nil {
+		s.notes = map[string]string{}
+	}
 
 	s.to = widget.NewEntry()
 	s.to.SetPlaceHolder(T("Paste an openid, or choose a customer"))
@@ -137,7 +166,7 @@ func (s *composerScreen) buildUI() fyne.CanvasObject {
 	saveTpl := widget.NewButtonWithIcon(T("Save as template"), theme.DocumentSaveIcon(), s.onSaveTemplate)
 	s.templateSelect = widget.NewSelect(nil, s.onUseTemplate)
 	s.templateSelect.PlaceHolder = T("Use a template…")
-	s.loadTemplates()
+	s.showTemplates()
 	logButton := widget.NewButtonWithIcon(T("Send log"), theme.HistoryIcon(), s.onSendLog)
 
 	s.errLabels = map[string]*widget.Label{"touser": newErrorLabel(), "customservice.kf_account": newErrorLabel()}
@@ -172,17 +201,12 @@ func (s *composerScreen) buildUI() fyne.CanvasObject {
 }
 
 // loadDraft restores the account's draft, or starts an empty message.
-func (s *composerScreen) loadDraft() {
+func (s *composerScreen) loadDraft(body string) {
 	s.msg, s.files = api.NewMessage(), map[string]string{}
-	body, err := s.m.ws.DB.Draft(s.m.ctx, s.a.ID)
-	if err != nil || body == "" {
+	d, ok := workspace.ParseComposerDraft(body)
+	if !ok {
 		return
 	}
-	var d composerDraft
-	if json.Unmarshal([]byte(body), &d) != nil || d.Message == nil {
-		return
-	}
-	d.Message.Fill()
 	if slices.Index(api.MsgTypes(s.mp), d.Message.MsgType) < 0 {
 		d.Message.MsgType = api.TypeText
 	}
@@ -211,7 +235,8 @@ func (s *composerScreen) changed() {
 	s.draftTimer = time.AfterFunc(draftDelay, s.flushDraft)
 }
 
-// flushDraft writes the latest snapshot now (from the timer, or before a send).
+// flushDraft writes the latest snapshot now: from the timer, before a send, when
+// the next composer opens, when the window closes. Never on the UI thread.
 func (s *composerScreen) flushDraft() {
 	s.draftMu.Lock()
 	defer s.draftMu.Unlock()
@@ -222,9 +247,11 @@ func (s *composerScreen) flushDraft() {
 	if s.draftBody == "" {
 		return
 	}
-	if err := s.m.ws.DB.SaveDraft(context.Background(), s.a.ID, s.draftBody); err == nil {
-		s.draftBody = ""
+	if err := s.m.ws.SaveDraft(context.Background(), s.a, s.draftBody); err != nil {
+		logError("save the composer's draft", err) // kept in memory: the next flush tries again
+		return
 	}
+	s.draftBody = ""
 }
 
 func (s *composerScreen) onTypeChosen() {
@@ -259,20 +286,25 @@ func (s *composerScreen) setRecipient(openid string, fromCode bool) {
 	}
 	s.msg.ToUser = openid
 	s.showFieldError("touser", "")
-	notes, _ := s.m.ws.DB.Notes(s.m.ctx, s.a.ID)
-	s.note.SetText(notes[openid])
+	s.note.SetText(s.notes[openid])
 	s.recipientInfo.SetText(s.windowText(openid))
 	s.changed()
 }
 
-func (s *composerScreen) loadRecipients() {
-	rs, err := s.m.ws.Recipients(s.m.ctx, s.a)
-	if err != nil {
-		s.m.setStatus(errorText(err))
-	}
-	s.recipients = rs
-	n, _ := s.m.ws.DB.RecordCount(s.m.ctx, s.a.ID)
-	s.haveRecords = n > 0
+// reloadRecipients reads the recipient list again off the UI thread (after a follower sync).
+func (s *composerScreen) reloadRecipients(then func()) {
+	var st workspace.ComposerState
+	var err error
+	s.m.goBackground(func() { st, err = s.m.ws.ComposerState(s.m.ctx, s.a) }, func() {
+		if err != nil {
+			s.status.SetText(errorText(err))
+		} else {
+			s.recipients, s.notes, s.followers, s.haveRecords = st.Recipients, st.Notes, st.Followers, st.HasRecords
+		}
+		if then != nil {
+			then()
+		}
+	})
 }
 
 func (s *composerScreen) onSaveNote() {
@@ -280,12 +312,24 @@ func (s *composerScreen) onSaveNote() {
 		s.status.SetText(T("Choose a recipient first."))
 		return
 	}
-	if err := s.m.ws.DB.SetNote(s.m.ctx, s.a.ID, s.msg.ToUser, s.note.Text); err != nil {
-		s.status.SetText(errorText(err))
-		return
-	}
-	s.loadRecipients()
-	s.status.SetText(T("Note saved."))
+	openid, note := s.msg.ToUser, strings.TrimSpace(s.note.Text)
+	s.m.save(func(ctx context.Context) error { return s.m.ws.SetNote(ctx, s.a, openid, note) }, func(err error) {
+		if err != nil {
+			s.status.SetText(errorText(err))
+			return
+		}
+		s.notes[openid] = note
+		found := false
+		for i := range s.recipients {
+			if s.recipients[i].OpenID == openid {
+				s.recipients[i].Note, found = note, true
+			}
+		}
+		if !found && note != "" {
+			s.recipients = append(s.recipients, workspace.Recipient{OpenID: openid, Note: note})
+		}
+		s.status.SetText(T("Note saved."))
+	})
 }
 
 // loadSendAs fetches the account's KF accounts for "send as" (a network call),
@@ -363,7 +407,6 @@ func (s *composerScreen) onSendAs() {
 // cleared only when WeChat accepted the message.
 func (s *composerScreen) onSend() {
 	s.changed()
-	s.flushDraft()
 	s.clearErrors()
 	if err := s.msg.Validate(s.mp); err != nil {
 		s.showErrors(err)
@@ -374,9 +417,14 @@ func (s *composerScreen) onSend() {
 	msg := *s.msg // the form may change while the send runs
 	var err error
 	s.m.goBackground(func() {
+		s.flushDraft() // a failed send, a crash while sending: the text is kept
 		ctx, cancel := context.WithTimeout(s.m.ctx, time.Minute)
 		defer cancel()
-		_, err = s.m.ws.Send(ctx, s.a, &msg)
+		if _, err = s.m.ws.Send(ctx, s.a, &msg); err == nil {
+			if cerr := s.m.ws.ClearDraft(context.WithoutCancel(ctx), s.a); cerr != nil {
+				logError("clear the draft after a send", cerr)
+			}
+		}
 	}, func() {
 		s.send.Enable()
 		if err != nil {
@@ -384,8 +432,7 @@ func (s *composerScreen) onSend() {
 			s.status.SetText(T("Not sent. Your message is kept as a draft."))
 			return
 		}
-		_ = s.m.ws.DB.ClearDraft(s.m.ctx, s.a.ID)
-		s.status.SetText(T("Sent to %s at %s.", s.recipientName(msg.ToUser), clock.Now().Format("15:04:05")))
+		s.status.SetText(T("Sent to %s at %s.", s.recipientName(msg.ToUser), workspace.FormatTime(clock.Now(), "15:04:05")))
 		s.resetBody()
 	})
 }

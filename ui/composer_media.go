@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"strings"
 
@@ -80,49 +79,64 @@ func extensionsWithUpper(exts []string) []string {
 	return out
 }
 
-// useFile checks a chosen file; a picture that is too large (or, for a cover, not
-// a JPG) can be shrunk to a JPEG first. Then it is uploaded.
+// useFile reads and checks a chosen file off the UI thread; a picture that is too
+// large (or, for a cover, not a JPG) can be shrunk to a JPEG first
+// (workspace.CanShrink). Then it is uploaded.
 func (s *composerScreen) useFile(path, file string) {
 	row := s.uploads[path]
 	if row == nil {
 		return
 	}
 	typ := row.typ
-	data, err := workspace.ReadMediaFile(file, typ, s.mp)
-	var p *api.MediaProblem
-	canShrink := errors.As(err, &p) && data != nil && (typ == api.MediaImage || typ == api.MediaThumb) &&
-		(p.TooLarge || typ == api.MediaThumb)
-	switch {
-	case canShrink:
-		msg := errorText(err) + "\n\n" + T("Re-encode it as a smaller JPEG and upload that? The file on your computer is not changed.")
-		dialog.ShowConfirm(T("Shrink the picture?"), msg, func(ok bool) {
-			if !ok {
-				s.showFieldError(path, errorText(err))
-				return
-			}
-			small, serr := workspace.ShrinkImage(data, api.MediaLimits[typ].MaxBytes)
-			if serr != nil {
-				s.showFieldError(path, errorText(serr))
-				return
-			}
-			name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)) + ".jpg"
-			s.upload(path, typ, file, name, small)
-		}, s.m.win)
-	case err != nil:
-		s.showFieldError(path, errorText(err))
-	default:
-		s.upload(path, typ, file, filepath.Base(file), data)
-	}
+	s.showFieldError(path, "")
+	var f workspace.MediaFile
+	var err error
+	s.m.goBackground(func() { f, err = workspace.ReadMedia(file, typ, s.mp) }, func() {
+		if s.uploads[path] != row {
+			return // the form changed meanwhile
+		}
+		switch {
+		case workspace.CanShrink(f, err):
+			msg := errorText(err) + "\n\n" + T("Re-encode it as a smaller JPEG and upload that? The file on your computer is not changed.")
+			dialog.ShowConfirm(T("Shrink the picture?"), msg, func(ok bool) {
+				if !ok {
+					s.showFieldError(path, errorText(err))
+					return
+				}
+				s.shrinkAndUpload(path, f)
+			}, s.m.win)
+		case err != nil:
+			s.showFieldError(path, errorText(err))
+		default:
+			s.upload(path, f)
+		}
+	})
+}
+
+// shrinkAndUpload re-encodes the picture off the UI thread, then uploads it.
+func (s *composerScreen) shrinkAndUpload(path string, f workspace.MediaFile) {
+	var small workspace.MediaFile
+	var err error
+	s.status.SetText(T("Shrinking the picture…"))
+	s.m.goBackground(func() { small, err = f.Shrink() }, func() {
+		s.status.SetText("")
+		if err != nil {
+			s.showFieldError(path, errorText(err))
+			return
+		}
+		s.upload(path, small)
+	})
 }
 
 // upload sends the file off the UI thread with progress and Cancel, then fills the media_id.
-func (s *composerScreen) upload(path, typ, file, name string, data []byte) {
+func (s *composerScreen) upload(path string, f workspace.MediaFile) {
 	row := s.uploads[path]
 	if row == nil {
 		return
 	}
 	ctx, cancel := context.WithCancel(s.m.ctx)
 	row.stop = cancel
+	typ, file, name, data := f.Type, f.Path, f.Name, f.Data
 	row.file.SetText(name)
 	row.bar.SetValue(0)
 	row.bar.Show()

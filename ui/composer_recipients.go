@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"kfdesk/api"
 	"kfdesk/api/clock"
 	"kfdesk/ui/workspace"
 )
@@ -118,9 +119,10 @@ func (p *recipientPicker) onSync() {
 			p.info.SetText(errorText(err))
 			return
 		}
-		s.loadRecipients()
-		p.info.SetText(T("%d followers updated.", n) + " " + s.followerInfo())
-		p.apply()
+		s.reloadRecipients(func() {
+			p.info.SetText(T("%d followers updated.", n) + " " + s.followerInfo())
+			p.apply()
+		})
 	})
 }
 
@@ -129,18 +131,18 @@ func (s *composerScreen) followerInfo() string {
 	if s.mp {
 		return T("Mini Programs have no follower list: customers appear here once they have written (chat records), or paste an openid.")
 	}
-	f, err := s.m.ws.DB.Followers(s.m.ctx, s.a.ID)
-	if err != nil || f.SyncedAt.IsZero() {
+	f := s.followers
+	if f.SyncedAt.IsZero() {
 		return T("The follower list has not been downloaded yet: press \"Update followers\".")
 	}
-	return T("Follower list from %s (%d followers).", f.SyncedAt.Format("2006-01-02 15:04"), len(f.OpenIDs))
+	return T("Follower list from %s (%d followers).", workspace.FormatTime(f.SyncedAt, "2006-01-02 15:04"), len(f.OpenIDs))
 }
 
 // describeRecipient is a recipient's second line: last message and reply window.
 func (s *composerScreen) describeRecipient(r workspace.Recipient, now time.Time) string {
 	var parts []string
 	if r.Seen && !r.LastMessage.IsZero() {
-		parts = append(parts, T("last message %s", r.LastMessage.Format("01-02 15:04")))
+		parts = append(parts, T("last message %s", workspace.FormatTime(r.LastMessage, "01-02 15:04")))
 	}
 	parts = append(parts, s.windowState(r, now))
 	if !r.Follower && r.Seen && s.followersKnown() {
@@ -149,20 +151,17 @@ func (s *composerScreen) describeRecipient(r workspace.Recipient, now time.Time)
 	return strings.Join(parts, "  ·  ")
 }
 
-func (s *composerScreen) followersKnown() bool {
-	f, err := s.m.ws.DB.Followers(s.m.ctx, s.a.ID)
-	return err == nil && !f.SyncedAt.IsZero()
-}
+func (s *composerScreen) followersKnown() bool { return !s.followers.SyncedAt.IsZero() }
 
 // windowState estimates the 48-hour / 5-message reply window.
 func (s *composerScreen) windowState(r workspace.Recipient, now time.Time) string {
+	w := r.Reply(now)
 	switch {
-	case r.WindowOpen(now):
-		left := r.WindowLeft(now)
-		return T("reply window open: %d of %d replies left, %s left", workspace.ReplyLimit-r.RepliesSince, workspace.ReplyLimit, durationText(left))
-	case r.Seen && !r.LastMessage.IsZero() && r.RepliesSince >= workspace.ReplyLimit && now.Sub(r.LastMessage) < workspace.ReplyWindow:
+	case w.State == api.ReplyOpen:
+		return T("reply window open: %d of %d replies left, %s left", w.Left, api.ReplyLimit, durationText(w.Rest))
+	case w.State == api.ReplyUsedUp:
 		return T("reply window used up: 5 replies sent since their last message")
-	case r.Seen && !r.LastMessage.IsZero():
+	case w.State == api.ReplyClosed:
 		return T("reply window closed: no message from them in the last 48 hours")
 	case !s.haveRecords:
 		return T("reply window unknown (no chat records)")

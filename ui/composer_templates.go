@@ -1,30 +1,45 @@
 package ui
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"kfdesk/api"
+	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 // Templates are named messages saved for reuse (without recipient); using one
 // replaces the form's content and keeps the recipient.
 
-func (s *composerScreen) loadTemplates() {
-	ts, err := s.m.ws.DB.Templates(s.m.ctx, s.a.ID)
-	if err != nil {
-		s.status.SetText(errorText(err))
-		return
-	}
-	names := make([]string, len(ts))
-	for i, t := range ts {
+// showTemplates puts the known templates in the chooser.
+func (s *composerScreen) showTemplates() {
+	names := make([]string, len(s.templates))
+	for i, t := range s.templates {
 		names[i] = t.Name
 	}
 	s.templateSelect.SetOptions(names)
+}
+
+// keepTemplate updates the known templates after a save (body) or a delete (body "").
+func (s *composerScreen) keepTemplate(name, body string) {
+	i := slices.IndexFunc(s.templates, func(t storage.Template) bool { return t.Name == name })
+	switch {
+	case body == "" && i >= 0:
+		s.templates = slices.Delete(s.templates, i, i+1)
+	case body != "" && i >= 0:
+		s.templates[i].Body = body
+	case body != "":
+		s.templates = append(s.templates, storage.Template{Name: name, Body: body})
+		slices.SortFunc(s.templates, func(a, b storage.Template) int { return strings.Compare(a.Name, b.Name) })
+	}
+	s.showTemplates()
 }
 
 func (s *composerScreen) onSaveTemplate() {
@@ -45,15 +60,19 @@ func (s *composerScreen) saveTemplate(name string) {
 	tpl := *s.msg
 	tpl.ToUser = ""
 	b, err := json.Marshal(composerDraft{Message: tpl.Wire(), Files: s.files})
-	if err == nil {
-		err = s.m.ws.DB.SaveTemplate(s.m.ctx, s.a.ID, name, string(b))
-	}
 	if err != nil {
 		s.status.SetText(errorText(err))
 		return
 	}
-	s.loadTemplates()
-	s.status.SetText(T("Template \"%s\" saved.", name))
+	body := string(b)
+	s.m.save(func(ctx context.Context) error { return s.m.ws.SaveTemplate(ctx, s.a, name, body) }, func(err error) {
+		if err != nil {
+			s.status.SetText(errorText(err))
+			return
+		}
+		s.keepTemplate(strings.TrimSpace(name), body)
+		s.status.SetText(T("Template \"%s\" saved.", name))
+	})
 }
 
 // onDeleteTemplate asks which template to delete; nothing is deleted without a choice.
@@ -75,33 +94,29 @@ func (s *composerScreen) onDeleteTemplate() {
 }
 
 func (s *composerScreen) deleteTemplate(name string) {
-	if err := s.m.ws.DB.DeleteTemplate(s.m.ctx, s.a.ID, name); err != nil {
-		s.status.SetText(errorText(err))
-		return
-	}
-	s.loadTemplates()
-	s.status.SetText(T("Template \"%s\" deleted.", name))
+	s.m.save(func(ctx context.Context) error { return s.m.ws.DeleteTemplate(ctx, s.a, name) }, func(err error) {
+		if err != nil {
+			s.status.SetText(errorText(err))
+			return
+		}
+		s.keepTemplate(name, "")
+		s.status.SetText(T("Template \"%s\" deleted.", name))
+	})
 }
 
 func (s *composerScreen) onUseTemplate(name string) {
 	if name == "" {
 		return
 	}
-	ts, err := s.m.ws.DB.Templates(s.m.ctx, s.a.ID)
-	if err != nil {
-		s.status.SetText(errorText(err))
-		return
-	}
-	for _, t := range ts {
+	for _, t := range s.templates {
 		if t.Name != name {
 			continue
 		}
-		var d composerDraft
-		if err := json.Unmarshal([]byte(t.Body), &d); err != nil || d.Message == nil {
+		d, ok := workspace.ParseComposerDraft(t.Body)
+		if !ok {
 			s.status.SetText(T("The template \"%s\" cannot be read.", name))
 			return
 		}
-		d.Message.Fill()
 		d.Message.ToUser = s.msg.ToUser
 		if d.Message.CustomService == nil {
 			d.Message.CustomService = s.msg.CustomService

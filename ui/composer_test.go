@@ -164,6 +164,7 @@ func TestComposerFillsAndSendsSeveralTypes(t *testing.T) {
 	s.useFile("video.media_id", clip)
 	waitIdle(t, m)
 	s.useFile("video.thumb_media_id", writeJPEG(t, 400, 400, 95))
+	waitIdle(t, m)
 	assertShows(t, c, "压缩图片？")
 	test.Tap(findButton(t, c, "Yes"))
 	waitIdle(t, m)
@@ -183,6 +184,7 @@ func TestComposerFillsAndSendsSeveralTypes(t *testing.T) {
 
 	// The send log lists all four.
 	test.Tap(findButton(t, c, "发送记录"))
+	waitIdle(t, m)
 	if n := len(s.sendLog.entries); n != 4 {
 		t.Fatalf("send log has %d entries", n)
 	}
@@ -337,6 +339,7 @@ func TestTemplatesAndOpenComposerFor(t *testing.T) {
 	m, s, _ := composerFor(t, wechattest.OfficialAccount)
 	test.Type(s.entries["text.content"], "感谢您的支持，祝您生活愉快！")
 	s.saveTemplate("致谢")
+	waitIdle(t, m)
 	s.entries["text.content"].SetText("")
 	m.OpenComposerFor("oReply0000000000000000000001")
 	waitIdle(t, m)
@@ -360,6 +363,7 @@ func TestTemplatesAndOpenComposerFor(t *testing.T) {
 	test.Tap(findButton(t, c, T("Delete template…")))
 	s.deleteDialog.SetSelected("致谢")
 	test.Tap(findDialogButton(t, c, T("Delete")))
+	waitIdle(t, m)
 	if len(s.templateSelect.Options) != 0 {
 		t.Fatalf("after delete: %v", s.templateSelect.Options)
 	}

@@ -21,6 +21,7 @@ import (
 	"kfdesk/api"
 	"kfdesk/api/kfavatar"
 	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 // kfScreen manages the account's KF (customer-service) accounts: the list with
@@ -233,7 +234,7 @@ func (s *kfScreen) showRow(k api.KFAccount, r *kfRow) {
 
 // bindingText says who works on the account, or where its invitation stands.
 func bindingText(k api.KFAccount) string {
-	when := time.Unix(k.InviteExpireTime, 0).Format("01-02 15:04")
+	when := workspace.FormatTime(time.Unix(k.InviteExpireTime, 0), "01-02 15:04")
 	switch {
 	case k.WX != "":
 		return T("Worker's WeChat ID: %s", k.WX)
@@ -301,11 +302,7 @@ func (s *kfScreen) loadThumb(url string) {
 	var img image.Image
 	ctx, cancel := context.WithTimeout(s.m.ctx, time.Minute)
 	defer cancel()
-	if c, err := s.m.ws.Client(ctx, s.account); err == nil {
-		if data, err := c.FetchImage(ctx, url); err == nil {
-			img, _ = kfavatar.Thumbnail(data, thumbSide)
-		}
-	}
+	img, _ = s.m.ws.KFAvatarThumbnail(ctx, s.account, url, thumbSide)
 	thumbs.set(url, img) // a failure shows the default icon, never an error
 	if img != nil {
 		fyne.Do(s.list.Refresh)
@@ -393,7 +390,7 @@ func (s *kfScreen) closeForm() {
 // call runs work against WeChat off the UI thread while the form shows progress;
 // on success the form closes, done is shown and the list reloads. On failure the
 // form stays as typed, with the explanation at the field or under the form.
-func (s *kfScreen) call(f *kfForm, done string, work func(ctx context.Context, c *api.Client) error) {
+func (s *kfScreen) call(f *kfForm, done string, work func(ctx context.Context) error) {
 	ctx, cancel := context.WithTimeout(s.m.ctx, 3*time.Minute)
 	f.stop = cancel
 	f.save.Disable()
@@ -402,11 +399,7 @@ func (s *kfScreen) call(f *kfForm, done string, work func(ctx context.Context, c
 	var err error
 	s.m.goBackground(func() {
 		defer cancel()
-		var c *api.Client
-		c, err = s.m.ws.Client(ctx, s.account)
-		if err == nil {
-			err = work(ctx, c)
-		}
+		err = work(ctx)
 	}, func() {
 		f.stop = nil
 		f.save.Enable()
@@ -455,10 +448,10 @@ func (s *kfScreen) onAdd() {
 
 func (s *kfScreen) saveAdd(f *kfForm) {
 	f.clearErrors()
-	oaID, learnt := s.oaID, false
+	oaID := s.oaID
 	ok := true
 	if f.oaID != nil {
-		oaID, learnt = strings.TrimSpace(f.oaID.Text), true
+		oaID = strings.TrimSpace(f.oaID.Text)
 		if err := api.CheckOAWeChatID(oaID); err != nil {
 			f.showErr(err)
 			ok = false
@@ -475,12 +468,8 @@ func (s *kfScreen) saveAdd(f *kfForm) {
 		return
 	}
 	account := prefix + "@" + oaID
-	s.call(f, T("Added %s. Now invite a worker to bind it.", account), func(ctx context.Context, c *api.Client) error {
-		err := c.AddKF(ctx, account, nick)
-		if err == nil && learnt { // WeChat took the suffix: it is the OA's WeChat ID
-			_ = s.m.ws.SetOAWeChatID(ctx, s.account, oaID)
-		}
-		return err
+	s.call(f, T("Added %s. Now invite a worker to bind it.", account), func(ctx context.Context) error {
+		return s.m.ws.AddKF(ctx, s.account, account, nick) // remembers the OA's WeChat ID once WeChat took it
 	})
 }
 
@@ -501,8 +490,8 @@ func (s *kfScreen) onEdit() {
 			f.showErr(err)
 			return
 		}
-		s.call(f, T("Saved the nickname of %s.", k.Account), func(ctx context.Context, c *api.Client) error {
-			return c.UpdateKF(ctx, k.Account, nick)
+		s.call(f, T("Saved the nickname of %s.", k.Account), func(ctx context.Context) error {
+			return s.m.ws.UpdateKF(ctx, s.account, k.Account, nick)
 		})
 	}, form, rules)
 }
@@ -524,11 +513,7 @@ func (s *kfScreen) deleteConfirmed(account string) {
 	s.m.goBackground(func() {
 		ctx, cancel := context.WithTimeout(s.m.ctx, time.Minute)
 		defer cancel()
-		var c *api.Client
-		c, err = s.m.ws.Client(ctx, s.account)
-		if err == nil {
-			err = c.DeleteKF(ctx, account)
-		}
+		err = s.m.ws.DeleteKF(ctx, s.account, account)
 	}, func() {
 		s.updateButtons()
 		if err != nil {
@@ -557,8 +542,8 @@ func (s *kfScreen) onInvite() {
 	s.openForm(f, T("Invite worker"), T("Send invitation"), func() {
 		f.clearErrors()
 		wx := strings.TrimSpace(f.wx.Text)
-		s.call(f, T("Invited %s to %s. The invitation waits 7 days for them to accept.", wx, k.Account), func(ctx context.Context, c *api.Client) error {
-			return c.InviteKFWorker(ctx, k.Account, wx)
+		s.call(f, T("Invited %s to %s. The invitation waits 7 days for them to accept.", wx, k.Account), func(ctx context.Context) error {
+			return s.m.ws.InviteKF(ctx, s.account, k.Account, wx)
 		})
 	}, form, rules)
 }
@@ -597,15 +582,12 @@ func (s *kfScreen) uploadAvatar(k api.KFAccount, read func() ([]byte, error)) {
 	note := widget.NewLabel(T("Preparing the picture (square, 640×640, JPG) and uploading it…"))
 	note.Wrapping = fyne.TextWrapWord
 	s.openForm(f, T("Avatar of %s", k.Nick), T("Choose another picture"), s.onAvatar, note)
-	s.call(f, T("The avatar of %s is set.", k.Account), func(ctx context.Context, c *api.Client) error {
+	s.call(f, T("The avatar of %s is set.", k.Account), func(ctx context.Context) error {
 		data, err := read()
 		if err != nil {
 			return err
 		}
-		jpg, err := kfavatar.Prepare(data)
-		if err != nil {
-			return err
-		}
-		return c.UploadKFAvatar(ctx, k.Account, jpg)
+		_, err = s.m.ws.SetKFAvatar(ctx, s.account, k.Account, data)
+		return err
 	})
 }

@@ -48,6 +48,7 @@ func kfWindowFor(t *testing.T, language string, srv *wechattest.Server) (*MainWi
 		t.Fatal(err)
 	}
 	m.SelectAccount("shop")
+	waitIdle(t, m)
 	return m, openKF(t, m)
 }
 
@@ -68,6 +69,7 @@ func TestKFScreenShowsTheDemoAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.SelectAccount(workspace.DemoName)
+	waitIdle(t, m)
 	s := openKF(t, m)
 	if len(s.items) != 4 || s.oaID != "kfdesk_demo" || !s.derived {
 		t.Fatalf("items %d, oa %q", len(s.items), s.oaID)
@@ -114,6 +116,7 @@ func TestKFAddChecksRulesThenAdds(t *testing.T) {
 	test.Type(f.prefix, "xiao-mei")
 	test.Type(f.nick, strings.Repeat("美", 17))
 	test.Tap(f.save)
+	waitIdle(t, m)
 	for _, key := range []string{"kf_account", "nickname", "wechat_id"} {
 		if !f.errs[key].Visible() {
 			t.Errorf("no error at %s", key)
@@ -130,6 +133,7 @@ func TestKFAddChecksRulesThenAdds(t *testing.T) {
 	f.nick.SetText("小美")
 	f.oaID.SetText("teashop")
 	test.Tap(f.save)
+	waitIdle(t, m)
 	eventually(t, "the new account in the list", func() bool { return len(s.items) == 1 && s.form == nil })
 	if s.items[0].Account != "xiaomei@teashop" || s.items[0].Nick != "小美" {
 		t.Fatalf("%+v", s.items[0])
@@ -156,6 +160,7 @@ func TestKFAddShowsWeChatErrorInPlaceAndKeepsInput(t *testing.T) {
 	test.Type(f.prefix, "xiaomei") // exists in the sample data
 	test.Type(f.nick, "小美二号")
 	test.Tap(f.save)
+	waitIdle(t, m)
 	eventually(t, "the error", func() bool { return f.formErr.Visible() })
 	if !strings.Contains(f.formErr.Text, "65406") || !strings.Contains(f.formErr.Text, "已经存在") {
 		t.Fatalf("error %q", f.formErr.Text)
@@ -190,11 +195,13 @@ func TestKFEditNickname(t *testing.T) {
 	}
 	f.nick.SetText("")
 	test.Tap(f.save)
+	waitIdle(t, m)
 	if !f.errs["nickname"].Visible() || srv.Calls("/customservice/kfaccount/update") != 0 {
 		t.Fatal("an empty nickname was not stopped at the field")
 	}
 	f.nick.SetText("阿杰 Jay")
 	test.Tap(f.save)
+	waitIdle(t, m)
 	eventually(t, "the new nickname", func() bool {
 		k, ok := s.selectedItem()
 		return ok && k.Nick == "阿杰 Jay"
@@ -265,9 +272,11 @@ func TestKFInviteWorker(t *testing.T) {
 	f := s.form
 	test.Type(f.wx, "12")
 	test.Tap(f.save)
+	waitIdle(t, m)
 	eventually(t, "65409", func() bool { return strings.Contains(f.formErr.Text, "65409") })
 	f.wx.SetText("laowang_1975")
 	test.Tap(f.save)
+	waitIdle(t, m)
 	eventually(t, "the waiting invitation", func() bool {
 		k, ok := s.selectedItem()
 		return ok && k.InviteStatus == "waiting"
@@ -327,6 +336,7 @@ func TestKFScreenForMiniProgram(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.SelectAccount("mp")
+	waitIdle(t, m)
 	test.Tap(findButton(t, m.Window().Canvas(), "KF accounts"))
 	assertShows(t, m.Window().Canvas(), "Mini Programs have no KF account API")
 }

@@ -38,7 +38,9 @@ type MainWindow struct {
 
 	accounts []storage.Account
 	account  storage.Account // the current one; zero when there is none
+	loaded   bool            // the account list has been read once
 	page     Page
+	language string // the UI language chosen in Settings ("" = the system's)
 
 	accountSelect *widget.Select
 	demoBadge     *widget.Label
@@ -56,6 +58,7 @@ type MainWindow struct {
 	syncer            *recordSyncer   // the chat-record sync, which outlives page changes
 
 	pending atomic.Int32 // background work started by goBackground, not yet done
+	writes  writeQueue   // writes leave the UI thread in order (background.go)
 }
 
 // goBackground runs work off the UI thread, then done on it (through fyne.Do).
@@ -77,11 +80,13 @@ func NewMainWindow(a fyne.App, ws *workspace.Workspace) *MainWindow {
 	m := &MainWindow{app: a, ws: ws}
 	m.ctx, m.stop = context.WithCancel(context.Background())
 	m.syncer = newRecordSyncer(m)
-	if code, _, err := ws.DB.Setting(m.ctx, workspace.SettingLanguage); err == nil {
-		SetLanguage(code)
-	} else {
-		SetLanguage("")
+	// Read before the window exists: its first frame is in the right language.
+	code, err := ws.Language(m.ctx)
+	if err != nil {
+		logError("read the UI language", err)
 	}
+	m.language = code
+	SetLanguage(code)
 	m.win = a.NewWindow("KF Desk 客服工作台")
 	m.win.SetIcon(assets.Icon)
 	m.restoreWindowState()
@@ -137,39 +142,51 @@ func (m *MainWindow) buildUI() {
 	m.reloadAccounts("")
 }
 
-// reloadAccounts re-reads the account list and selects `choose` (or the current one).
+// reloadAccounts re-reads the account list off the UI thread and selects `choose`
+// (or the current one).
 func (m *MainWindow) reloadAccounts(choose string) {
-	accs, err := m.ws.DB.Accounts(m.ctx)
-	if err != nil {
-		m.setStatus(errorText(err))
-	}
-	m.accounts = accs
-	names := make([]string, len(accs))
-	for i, a := range accs {
-		names[i] = a.Name
-	}
-	m.accountSelect.SetOptions(names)
 	if choose == "" && m.account.Name != "" {
 		choose = m.account.Name
 	}
-	cur, err := m.ws.CurrentAccount(m.ctx, choose)
-	if err != nil {
-		cur, _ = m.ws.CurrentAccount(m.ctx, "")
-	}
-	m.account = cur
-	if cur.Name != "" {
-		m.accountSelect.SetSelected(cur.Name) // calls onAccountChosen → showPage
-	} else {
-		m.accountSelect.ClearSelected()
+	var accs []storage.Account
+	var cur storage.Account
+	var err error
+	m.goBackground(func() {
+		if accs, err = m.ws.DB.Accounts(m.ctx); err != nil {
+			return
+		}
+		var cerr error
+		if cur, cerr = m.ws.CurrentAccount(m.ctx, choose); cerr != nil {
+			cur, _ = m.ws.CurrentAccount(m.ctx, "")
+		}
+	}, func() {
+		if err != nil {
+			m.setStatus(errorText(err))
+		}
+		m.loaded = true
+		m.accounts = accs
+		names := make([]string, len(accs))
+		for i, a := range accs {
+			names[i] = a.Name
+		}
+		m.accountSelect.SetOptions(names)
+		m.account = cur
+		if cur.Name != "" && m.accountSelect.Selected != cur.Name {
+			m.accountSelect.SetSelected(cur.Name) // calls onAccountChosen → showPage
+			return
+		}
+		if cur.Name == "" {
+			m.accountSelect.ClearSelected()
+		}
 		m.showPage(m.page)
-	}
+	})
 }
 
 func (m *MainWindow) onAccountChosen(name string) {
 	for _, a := range m.accounts {
 		if a.Name == name {
 			m.account = a
-			_ = m.ws.DB.SetSetting(m.ctx, workspace.SettingCurrentAccount, name)
+			m.save(func(ctx context.Context) error { return m.ws.UseAccount(ctx, name) }, nil)
 		}
 	}
 	m.showPage(m.page)
@@ -200,6 +217,8 @@ func (m *MainWindow) showPage(p Page) {
 	}
 	var obj fyne.CanvasObject
 	switch {
+	case !m.loaded:
+		obj = container.NewCenter(widget.NewLabel(T("Loading…")))
 	case p == PageSettings:
 		obj = m.settings.buildUI()
 	case m.account.Name == "":

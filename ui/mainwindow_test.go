@@ -31,14 +31,15 @@ func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Works
 	if err := ws.DB.SetSetting(context.Background(), workspace.SettingLanguage, language); err != nil {
 		t.Fatal(err)
 	}
+	ownUIThread(t) // before the window: its first background reads report back through fyne.Do
 	m := NewMainWindow(a, ws)
 	m.Window().Resize(fyne.NewSize(1100, 720))
 	t.Cleanup(m.Window().Close)
-	ownUIThread(t)
 	t.Cleanup(func() { // no background work of this test may outlive it and touch the next one's widgets
 		m.stop()
 		waitIdle(t, m)
 	})
+	waitIdle(t, m) // the account list is read in the background
 	return m, ws
 }
 
@@ -181,6 +182,7 @@ func TestAddAccountFormValidatesAtTheFieldAndKeepsInput(t *testing.T) {
 	test.Type(f.appID, "not-an-appid")
 	test.Type(f.secret, "secret-typed-by-operator")
 	test.Tap(f.save)
+	waitIdle(t, m)
 
 	if !f.errs["appid"].Visible() || f.errs["appid"].Text == "" {
 		t.Fatalf("no error at the AppID field; errors: %v", errTexts(f))
@@ -195,6 +197,7 @@ func TestAddAccountFormValidatesAtTheFieldAndKeepsInput(t *testing.T) {
 	f.appID.SetText("")
 	test.Type(f.appID, "wx0123456789abcdef")
 	test.Tap(f.save)
+	waitIdle(t, m)
 	if txt := errTexts(f); txt != "" {
 		t.Fatalf("unexpected errors: %s", txt)
 	}
@@ -228,6 +231,7 @@ func TestAddAccountRejectsDuplicateName(t *testing.T) {
 	test.Type(f.appID, "wx0123456789abcdef")
 	test.Type(f.secret, "x-secret")
 	test.Tap(f.save)
+	waitIdle(t, m)
 	if !strings.Contains(errTexts(f), "already exists") {
 		t.Fatalf("errors: %q", errTexts(f))
 	}
@@ -255,6 +259,7 @@ func addAccountFor(t *testing.T, m *MainWindow, srv *wechattest.Server, secret s
 	test.Type(f.secret, secret)
 	test.Type(f.apiBase, srv.URL)
 	test.Tap(f.save)
+	waitIdle(t, m)
 	if txt := errTexts(f); txt != "" {
 		t.Fatal(txt)
 	}
@@ -305,6 +310,7 @@ func TestRemoveAccountAsksFirst(t *testing.T) {
 		}
 	}
 	test.Tap(confirm)
+	waitIdle(t, m)
 	if accs, _ := ws.DB.Accounts(context.Background()); len(accs) != 0 {
 		t.Fatalf("not removed: %+v", accs)
 	}
@@ -317,9 +323,11 @@ func TestLanguageSwitch(t *testing.T) {
 	c := m.Window().Canvas()
 	test.Tap(findButton(t, c, "Settings"))
 	m.settings.language.SetSelectedIndex(1) // 中文
+	waitIdle(t, m)
 	assertShows(t, c, "语言", "添加账号")
 	findButton(t, c, "发送消息")
 	m.settings.language.SetSelectedIndex(2) // English
+	waitIdle(t, m)
 	findButton(t, c, "Composer")
 	code, _, _ := m.ws.DB.Setting(context.Background(), workspace.SettingLanguage)
 	if code != "en" {

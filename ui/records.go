@@ -17,6 +17,7 @@ import (
 	"kfdesk/api"
 	"kfdesk/api/clock"
 	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 // recordsScreen browses the account's chat-record archive: a search bar that
@@ -133,9 +134,7 @@ func (s *recordsScreen) loadChoices() {
 	var notes map[string]string
 	s.m.goBackground(func() {
 		workers, _ = s.m.ws.DB.RecordWorkers(s.m.ctx, s.account.ID)
-		if n := notesOf(s.m.ws.DB); n != nil {
-			notes, _ = n.Notes(s.m.ctx, s.account.ID)
-		}
+		notes, _ = s.m.ws.DB.Notes(s.m.ctx, s.account.ID)
 	}, func() {
 		s.workers, s.notes = workers, notes
 		keep := s.worker.Selected
@@ -149,20 +148,10 @@ func (s *recordsScreen) loadChoices() {
 	})
 }
 
-// customerNotes is the operator's notes on customers, kept by the composer
-// (issue 3, storage.DB.Notes). Until that lands the filter takes OpenIDs only.
-type customerNotes interface {
-	Notes(ctx context.Context, accountID int64) (map[string]string, error)
-}
-
-func notesOf(db any) customerNotes {
-	n, _ := db.(customerNotes)
-	return n
-}
-
 // showLastSync says when the archive was last synced and up to which day it is complete.
 func (s *recordsScreen) showLastSync() {
-	s.lastSync.SetText(lastSyncText(s.m.ctx, s.m.ws.DB, s.account.ID))
+	var text string
+	s.m.goBackground(func() { text = lastSyncText(s.m.ctx, s.m.ws.DB, s.account.ID) }, func() { s.lastSync.SetText(text) })
 }
 
 func lastSyncText(ctx context.Context, db *storage.DB, accountID int64) string {
@@ -173,7 +162,7 @@ func lastSyncText(ctx context.Context, db *storage.DB, accountID int64) string {
 	if !ok {
 		return T("Never synced: press Sync to download the chat records.")
 	}
-	text := T("Last synced %s", at.In(storage.Beijing).Format("2006-01-02 15:04"))
+	text := T("Last synced %s", workspace.FormatTime(at, "2006-01-02 15:04"))
 	if day, ok, _ := db.LastCompleteDay(ctx, accountID); ok {
 		text += T(" · complete up to %s", day.Format("2006-01-02"))
 	}
@@ -183,14 +172,7 @@ func lastSyncText(ctx context.Context, db *storage.DB, accountID int64) string {
 // currentFilter reads the search bar and the filters.
 func (s *recordsScreen) currentFilter() storage.RecordFilter {
 	f := storage.RecordFilter{Text: strings.TrimSpace(s.query.Text)}
-	if c := strings.TrimSpace(s.customer.Text); c != "" {
-		ids := s.customersMatching(c)
-		if len(ids) == 1 {
-			f.OpenID = ids[0]
-		} else {
-			f.OpenIDs = ids
-		}
-	}
+	f = workspace.FilterCustomers(f, workspace.MatchCustomers(s.notes, s.customer.Text))
 	if i := s.worker.SelectedIndex(); i > 0 {
 		f.Worker = s.worker.Selected
 	}
@@ -199,21 +181,6 @@ func (s *recordsScreen) currentFilter() storage.RecordFilter {
 	}
 	f.From, f.To = beijingDate(s.from.Date), beijingDate(s.to.Date)
 	return f
-}
-
-// customersMatching: customers whose note contains c, else c taken as an OpenID.
-func (s *recordsScreen) customersMatching(c string) []string {
-	var ids []string
-	lc := strings.ToLower(c)
-	for openid, note := range s.notes {
-		if strings.Contains(strings.ToLower(note), lc) {
-			ids = append(ids, openid)
-		}
-	}
-	if len(ids) == 0 {
-		ids = []string{c}
-	}
-	return ids
 }
 
 // beijingDate takes the calendar's day (Y-M-D) as that Beijing day; nil is no limit.
@@ -404,7 +371,7 @@ func (s *recordsScreen) onExport() {
 		_ = w.Close() // the export writes a temp file and renames it over this one
 		s.exportTo(path, true)
 	}, s.m.win)
-	d.SetFileName(T("chat-records") + "-" + clock.Now().Format("2006-01-02") + ".csv")
+	d.SetFileName(T("chat-records") + "-" + workspace.FormatTime(clock.Now(), "2006-01-02") + ".csv")
 	d.SetFilter(fstorage.NewExtensionFileFilter([]string{".csv"}))
 	d.Resize(fyne.NewSize(820, 560))
 	d.Show()
@@ -427,14 +394,7 @@ func (s *recordsScreen) exportTo(path string, created bool) {
 	var n int
 	var err error
 	s.m.goBackground(func() {
-		n, err = s.m.ws.DB.ExportRecordsFile(ctx, path, s.account.ID, f, storage.ExportOptions{ZH: zh, Location: storage.Beijing,
-			Progress: func(done, total int) {
-				fyne.Do(func() {
-					if total > 0 {
-						s.exportBar.SetValue(float64(done) / float64(total))
-					}
-				})
-			}})
+		n, err = s.m.ws.ExportRecords(ctx, s.account, path, f, zh, progressTo[int](s.exportBar))
 		if err != nil && created {
 			if st, serr := os.Stat(path); serr == nil && st.Size() == 0 {
 				_ = os.Remove(path)

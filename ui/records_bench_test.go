@@ -74,11 +74,12 @@ func BenchmarkRecordList(b *testing.B) {
 	fillArchive(b, ws.DB, acct.ID, n)
 	b.Logf("%d records written in %v", n, time.Since(t0).Round(time.Millisecond))
 
+	ownUIThread(b)
 	m := NewMainWindow(a, ws)
 	m.Window().Resize(fyne.NewSize(1100, 720))
 	defer m.Window().Close()
-	ownUIThread(b)
 	m.SelectAccount("bench")
+	waitIdle(b, m)
 
 	m.showPage(PageRecords)
 	waitIdle(b, m)

@@ -16,6 +16,7 @@ import (
 	"kfdesk/api"
 	"kfdesk/api/clock"
 	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 // conversationView shows one customer's conversation as chat bubbles around the
@@ -149,21 +150,19 @@ func (v *conversationView) loadMore(earlier bool) {
 // showWindow says whether a reply is still allowed, going by the archive.
 func (v *conversationView) showWindow() {
 	c := v.state
-	open, until := c.ReplyOpen(v.nowFunc())
-	switch {
-	case open:
+	w := c.Reply(v.nowFunc())
+	v.window.Importance = widget.WarningImportance
+	switch w.State {
+	case api.ReplyOpen:
 		v.window.Importance = widget.SuccessImportance
-		v.window.SetText(T("48-hour window open until %s: %d of %d replies left.", until.In(storage.Beijing).Format("01-02 15:04"),
-			storage.RepliesInWindow-c.RepliesSince, storage.RepliesInWindow))
-	case c.LastMessage.IsZero():
-		v.window.Importance = widget.WarningImportance
+		v.window.SetText(T("48-hour window open until %s: %d of %d replies left.", workspace.FormatTime(w.Until, "01-02 15:04"),
+			w.Left, api.ReplyLimit))
+	case api.ReplyUnknown:
 		v.window.SetText(T("48-hour window closed: this customer has not written to you in the archived days. WeChat accepts a reply only within 48 hours of their message."))
-	case c.RepliesSince >= storage.RepliesInWindow:
-		v.window.Importance = widget.WarningImportance
+	case api.ReplyUsedUp:
 		v.window.SetText(T("48-hour window used up: %d replies were sent since their last message. Wait until they write again.", c.RepliesSince))
 	default:
-		v.window.Importance = widget.WarningImportance
-		v.window.SetText(T("48-hour window closed on %s. WeChat accepts a reply again after the customer writes.", until.In(storage.Beijing).Format("01-02 15:04")))
+		v.window.SetText(T("48-hour window closed on %s. WeChat accepts a reply again after the customer writes.", workspace.FormatTime(w.Until, "01-02 15:04")))
 	}
 	v.window.Refresh()
 }

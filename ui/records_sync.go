@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"kfdesk/api/clock"
 	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 // SettingRecordsAutoSync: "1" makes the window sync chat records (incrementally)
@@ -100,26 +100,18 @@ func (y *recordSyncer) start(a storage.Account, from, to time.Time, incremental 
 	y.changed()
 	var p storage.SyncProgress
 	var err error
-	y.m.goBackground(func() {
-		c, cerr := y.m.ws.Client(ctx, a)
-		if cerr != nil {
-			err = cerr
-			return
-		}
-		s := &storage.RecordSync{DB: y.m.ws.DB, AccountID: a.ID, Fetcher: c, Progress: func(sp storage.SyncProgress) {
-			fyne.Do(func() {
-				if run == y.run && y.running {
-					y.progress = sp
-					y.changed()
-				}
-			})
-		}}
-		if incremental {
-			p, err = s.Incremental(ctx)
-		} else {
-			p, err = s.Range(ctx, from, to)
-		}
-	}, func() {
+	req := workspace.SyncRequest{From: from, To: to, Progress: func(sp storage.SyncProgress) {
+		fyne.Do(func() {
+			if run == y.run && y.running {
+				y.progress = sp
+				y.changed()
+			}
+		})
+	}}
+	if incremental {
+		req.From, req.To = time.Time{}, time.Time{}
+	}
+	y.m.goBackground(func() { p, err = y.m.ws.SyncRecords(ctx, a, req) }, func() {
 		cancel()
 		y.running, y.ended, y.progress, y.err, y.cancel = false, true, p, err, nil
 		y.changed()
@@ -142,11 +134,16 @@ func (m *MainWindow) autoSyncAccount(a storage.Account) {
 	if a.ID == 0 || m.syncer.autoed[a.ID] {
 		return
 	}
-	if v, _, _ := m.ws.DB.Setting(m.ctx, SettingRecordsAutoSync); v != "1" {
-		return
-	}
 	m.syncer.autoed[a.ID] = true
-	m.syncer.start(a, time.Time{}, time.Time{}, true)
+	var on bool
+	m.goBackground(func() {
+		v, _, err := m.ws.DB.Setting(m.ctx, SettingRecordsAutoSync)
+		on = err == nil && v == "1"
+	}, func() {
+		if on {
+			m.syncer.start(a, time.Time{}, time.Time{}, true)
+		}
+	})
 }
 
 // autoSyncFirstTime fills the demo account's empty archive when its records are
@@ -156,11 +153,16 @@ func (m *MainWindow) autoSyncFirstTime(a storage.Account) {
 	if !a.Demo || m.syncer.running || m.syncer.autoed[a.ID] {
 		return
 	}
-	if _, synced, err := m.ws.DB.LastRecordSync(m.ctx, a.ID); err != nil || synced {
-		return
-	}
 	m.syncer.autoed[a.ID] = true
-	m.syncer.start(a, time.Time{}, time.Time{}, true)
+	var never bool
+	m.goBackground(func() {
+		_, synced, err := m.ws.DB.LastRecordSync(m.ctx, a.ID)
+		never = err == nil && !synced
+	}, func() {
+		if never {
+			m.syncer.start(a, time.Time{}, time.Time{}, true)
+		}
+	})
 }
 
 // progressText: "day 3 of 30 (2026-11-03) · 12 pages · 3,456 records, 3,400 new".
@@ -221,19 +223,8 @@ func newSyncDialog(m *MainWindow, a storage.Account) *syncDialog {
 
 func (d *syncDialog) show() {
 	d.from, d.to = widget.NewDateEntry(), widget.NewDateEntry()
-	from, to := d.defaultRange()
-	d.from.SetDate(&from)
-	d.to.SetDate(&to)
-	v, _, _ := d.m.ws.DB.Setting(d.m.ctx, SettingRecordsAutoSync)
-	d.auto = widget.NewCheck(T("Sync automatically when KF Desk starts"), func(on bool) {
-		val := "0"
-		if on {
-			val = "1"
-		}
-		_ = d.m.ws.DB.SetSetting(d.m.ctx, SettingRecordsAutoSync, val)
-	})
-	d.auto.Checked = v == "1"
-	d.last = widget.NewLabel(lastSyncText(d.m.ctx, d.m.ws.DB, d.account.ID))
+	d.auto = widget.NewCheck(T("Sync automatically when KF Desk starts"), nil)
+	d.last = widget.NewLabel(T("Loading…"))
 	d.note = widget.NewLabel(T("WeChat keeps chat records for 30 days: older days can no longer be downloaded. Days already complete are skipped."))
 	d.note.Wrapping = fyne.TextWrapWord
 	d.bar = widget.NewProgressBar()
@@ -256,22 +247,50 @@ func (d *syncDialog) show() {
 	d.d.SetOnClosed(func() { d.unwatch() }) // the sync goes on; the status bar keeps showing it
 	d.unwatch = d.m.syncer.watch(d.refresh)
 	d.refresh()
+	d.start.Disable() // until the dates are read
 	d.d.Resize(fyne.NewSize(560, 460))
 	d.d.Show()
+	d.load()
 }
 
-// defaultRange: from the day after the last complete one (or the oldest day WeChat
-// keeps) to today.
-func (d *syncDialog) defaultRange() (from, to time.Time) {
-	to = storage.BeijingDay(clock.Now())
-	from = storage.BeijingDay(clock.Now().Add(-storage.Retention))
-	if last, ok, _ := d.m.ws.DB.LastCompleteDay(d.m.ctx, d.account.ID); ok && last.AddDate(0, 0, 1).After(from) {
-		from = last.AddDate(0, 0, 1)
+// load reads the default range, the auto-sync choice and the last sync off the UI thread.
+func (d *syncDialog) load() {
+	var from, to time.Time
+	var auto bool
+	var last string
+	var err error
+	d.m.goBackground(func() {
+		from, to, err = d.m.ws.DefaultSyncRange(d.m.ctx, d.account)
+		v, _, _ := d.m.ws.DB.Setting(d.m.ctx, SettingRecordsAutoSync)
+		auto = v == "1"
+		last = lastSyncText(d.m.ctx, d.m.ws.DB, d.account.ID)
+	}, func() {
+		if err != nil {
+			showError(d.errLine, errorText(err))
+		}
+		from, to = calendarDay(from), calendarDay(to)
+		d.from.SetDate(&from)
+		d.to.SetDate(&to)
+		d.auto.SetChecked(auto)
+		d.auto.OnChanged = d.onAuto
+		d.last.SetText(last)
+		d.refresh()
+	})
+}
+
+// onAuto remembers the automatic-sync choice.
+func (d *syncDialog) onAuto(on bool) {
+	val := "0"
+	if on {
+		val = "1"
 	}
-	if from.After(to) {
-		from = to
-	}
-	return calendarDay(from), calendarDay(to)
+	d.m.saveSetting(SettingRecordsAutoSync, val)
+}
+
+// showLast reads the last-sync line off the UI thread.
+func (d *syncDialog) showLast() {
+	var last string
+	d.m.goBackground(func() { last = lastSyncText(d.m.ctx, d.m.ws.DB, d.account.ID) }, func() { d.last.SetText(last) })
 }
 
 // calendarDay is a Beijing day as the date picker holds dates (UTC midnight).
@@ -327,7 +346,7 @@ func (d *syncDialog) refresh() {
 		d.done.Hide()
 	case y.ended && mine:
 		d.status.SetText("")
-		d.last.SetText(lastSyncText(d.m.ctx, d.m.ws.DB, d.account.ID))
+		d.showLast()
 		if y.err != nil && !errors.Is(y.err, context.Canceled) {
 			showError(d.errLine, endText(y.progress, y.err))
 			d.done.Hide()

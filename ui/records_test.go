@@ -16,6 +16,7 @@ import (
 	"kfdesk/api/clock"
 	"kfdesk/api/wechattest"
 	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 const recordsPath = "/customservice/msgrecord/getmsglist"
@@ -56,15 +57,12 @@ func recordsWindow(t *testing.T, language string, srv *wechattest.Server, synced
 		t.Fatal(err)
 	}
 	if synced {
-		c, err := ws.Client(context.Background(), a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := (&storage.RecordSync{DB: ws.DB, AccountID: a.ID, Fetcher: c}).Incremental(context.Background()); err != nil {
+		if _, err := ws.SyncRecords(context.Background(), a, workspace.SyncRequest{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	m.SelectAccount("shop")
+	waitIdle(t, m)
 	test.Tap(findButton(t, m.Window().Canvas(), T("Chat records")))
 	if m.records == nil {
 		t.Fatal("no records screen")
@@ -91,6 +89,7 @@ func TestRecordsSyncDialogSyncsWithProgress(t *testing.T) {
 	assertShows(t, c, "Never synced", "The archive is empty")
 
 	test.Tap(findButton(t, c, "Sync…"))
+	waitIdle(t, m) // the dialog reads its dates
 	d := s.syncDlg
 	today := calendarDay(clock.Now())
 	if d == nil || d.to.Date == nil || !d.to.Date.Equal(today) || d.from.Date == nil || !d.from.Date.Equal(calendarDay(clock.Now().Add(-storage.Retention))) {
@@ -124,6 +123,7 @@ func TestRecordsSyncDialogSyncsWithProgress(t *testing.T) {
 	}
 	// The automatic-sync option is remembered.
 	test.Tap(d.auto)
+	waitIdle(t, m)
 	if v, _, _ := m.ws.DB.Setting(context.Background(), SettingRecordsAutoSync); v != "1" {
 		t.Fatalf("auto-sync setting %q", v)
 	}
@@ -134,6 +134,7 @@ func TestRecordsSyncQuotaErrorExplainedInPlace(t *testing.T) {
 	m, s := recordsWindow(t, "zh", srv, false)
 	srv.FailNth(recordsPath, 3, wechattest.Errcode(45009, ""))
 	test.Tap(findButton(t, m.Window().Canvas(), "同步…"))
+	waitIdle(t, m) // the dialog reads its dates
 	d := s.syncDlg
 	test.Tap(d.start)
 	waitIdle(t, m)
@@ -163,9 +164,7 @@ func TestRecordsAutoSyncOnStartCanBeCancelled(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.SelectAccount("shop")
-	if !m.syncer.running {
-		t.Fatal("auto-sync did not start when the account loaded")
-	}
+	eventually(t, "the auto-sync to start when the account loaded", func() bool { return m.syncer.running })
 	c := m.Window().Canvas()
 	assertShows(t, c, "Syncing chat records of shop")
 	test.Tap(m.syncer.stop)
@@ -326,6 +325,7 @@ func TestRecordsSelectOpensConversationAndReply(t *testing.T) {
 		t.Fatalf("bubbles: %d left, %d right", left, right)
 	}
 	test.Tap(v.reply)
+	waitIdle(t, m)
 	if m.page != PageComposer || m.composer == nil || m.composer.to.Text != "oTest00000000000000000000002" {
 		t.Fatalf("reply: page %v, composer %v", m.page, m.composer)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"kfdesk/api"
 	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 const sendLogPage = 100
@@ -50,20 +51,25 @@ func (v *sendLogView) load() {
 	if n := len(v.entries); n > 0 {
 		before = v.entries[n-1].ID
 	}
-	page, err := v.s.m.ws.DB.SendLog(v.s.m.ctx, v.s.a.ID, before, sendLogPage)
-	if err != nil {
-		v.detail.SetText(errorText(err))
-		return
-	}
-	v.entries = append(v.entries, page...)
-	if len(page) < sendLogPage {
-		v.more.Disable()
-	}
-	v.list.Refresh()
+	v.more.Disable()
+	var page []storage.SendLogEntry
+	var err error
+	v.s.m.goBackground(func() { page, err = v.s.m.ws.DB.SendLog(v.s.m.ctx, v.s.a.ID, before, sendLogPage) }, func() {
+		if err != nil {
+			v.detail.SetText(errorText(err))
+			v.more.Enable()
+			return
+		}
+		v.entries = append(v.entries, page...)
+		if len(page) == sendLogPage {
+			v.more.Enable()
+		}
+		v.list.Refresh()
+	})
 }
 
 func (v *sendLogView) summary(e storage.SendLogEntry) string {
-	return e.Time.Format("2006-01-02 15:04:05") + "  " + v.result(e) + "  " + T(typeLabels[e.MsgType]) + "  → " + v.s.recipientName(e.ToUser)
+	return workspace.FormatTime(e.Time, "2006-01-02 15:04:05") + "  " + v.result(e) + "  " + T(typeLabels[e.MsgType]) + "  → " + v.s.recipientName(e.ToUser)
 }
 
 func (v *sendLogView) result(e storage.SendLogEntry) string {
@@ -81,7 +87,7 @@ func (v *sendLogView) result(e storage.SendLogEntry) string {
 
 // describe is the selected entry in full: who, as whom, the result explained, the body.
 func (v *sendLogView) describe(e storage.SendLogEntry) string {
-	text := T("Time: %s", e.Time.Format("2006-01-02 15:04:05")) + "\n" + T("To: %s", e.ToUser)
+	text := T("Time: %s", workspace.FormatTime(e.Time, "2006-01-02 15:04:05")) + "\n" + T("To: %s", e.ToUser)
 	if e.KFAccount != "" {
 		text += "\n" + T("Sent as: %s", e.KFAccount)
 	}

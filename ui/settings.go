@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"kfdesk/storage"
-	"kfdesk/ui/workspace"
 )
 
 // settingsScreen: the accounts (add, edit, remove, test connection), the language,
@@ -60,9 +59,8 @@ func (s *settingsScreen) buildUI() fyne.CanvasObject {
 	}
 
 	s.language = widget.NewSelect([]string{T("Follow the system"), "中文", "English"}, nil)
-	code, _, _ := s.m.ws.DB.Setting(s.m.ctx, workspace.SettingLanguage)
 	for i, c := range languageCodes {
-		if c == code {
+		if c == s.m.language {
 			s.language.SetSelectedIndex(i)
 		}
 	}
@@ -115,7 +113,7 @@ func (s *settingsScreen) updateButtons() {
 }
 
 func (s *settingsScreen) openForm(editing *storage.Account) {
-	s.form = newAccountForm(s.m.ws, editing)
+	s.form = newAccountForm(s.m, editing)
 	s.form.onDone = func(saved *storage.Account) {
 		s.formBox.RemoveAll()
 		if saved != nil {
@@ -144,12 +142,14 @@ func (s *settingsScreen) onRemove() {
 }
 
 func (s *settingsScreen) removeConfirmed(name string) {
-	if err := s.m.ws.RemoveAccount(s.m.ctx, name); err != nil {
-		s.testResult.SetText(errorText(err))
-		return
-	}
-	s.m.account = storage.Account{}
-	s.m.reloadAccounts("")
+	s.m.save(func(ctx context.Context) error { return s.m.ws.RemoveAccount(ctx, name) }, func(err error) {
+		if err != nil {
+			s.testResult.SetText(errorText(err))
+			return
+		}
+		s.m.account = storage.Account{}
+		s.m.reloadAccounts("")
+	})
 }
 
 // onTest gets a token and makes one call, off the UI thread; the answer comes back via fyne.Do.
@@ -177,18 +177,21 @@ func (s *settingsScreen) onTest() {
 }
 
 func (s *settingsScreen) onLanguage(code string) {
-	if err := s.m.ws.DB.SetSetting(s.m.ctx, workspace.SettingLanguage, code); err != nil {
-		s.testResult.SetText(errorText(err))
-		return
-	}
-	SetLanguage(code)
-	s.m.buildUI() // every label is rebuilt in the new language
-	s.m.showPage(PageSettings)
+	s.m.save(func(ctx context.Context) error { return s.m.ws.SetLanguage(ctx, code) }, func(err error) {
+		if err != nil {
+			s.testResult.SetText(errorText(err))
+			return
+		}
+		s.m.language = code
+		SetLanguage(code)
+		s.m.buildUI() // every label is rebuilt in the new language
+		s.m.showPage(PageSettings)
+	})
 }
 
 // accountForm adds or edits one account. Each field shows its own error.
 type accountForm struct {
-	ws      *workspace.Workspace
+	m       *MainWindow
 	editing *storage.Account
 
 	name, appID, secret, tokenURL, apiBase *widget.Entry
@@ -204,8 +207,8 @@ var (
 	modeValues = []string{storage.TokenStable, storage.TokenClassic, storage.TokenURL, storage.TokenStatic}
 )
 
-func newAccountForm(ws *workspace.Workspace, editing *storage.Account) *accountForm {
-	return &accountForm{ws: ws, editing: editing, errs: map[string]*widget.Label{}}
+func newAccountForm(m *MainWindow, editing *storage.Account) *accountForm {
+	return &accountForm{m: m, editing: editing, errs: map[string]*widget.Label{}}
 }
 
 func (f *accountForm) buildUI() fyne.CanvasObject {
@@ -307,12 +310,27 @@ func (f *accountForm) onSave() {
 		a.TokenURL = ""
 	}
 
+	// The secret goes to the system's secret store, which may take a while (or ask
+	// the operator): never on the UI thread.
+	secret, adding := f.secret.Text, f.editing == nil
+	f.save.Disable()
 	var err error
-	if f.editing == nil {
-		a, err = f.ws.AddAccount(context.Background(), a, f.secret.Text)
-	} else {
-		err = f.ws.UpdateAccount(context.Background(), a, f.secret.Text)
-	}
+	f.m.goBackground(func() {
+		ctx := context.WithoutCancel(f.m.ctx)
+		if adding {
+			a, err = f.m.ws.AddAccount(ctx, a, secret)
+		} else {
+			err = f.m.ws.UpdateAccount(ctx, a, secret)
+		}
+	}, func() {
+		f.save.Enable()
+		f.saved(a, err)
+	})
+}
+
+// saved shows the outcome of onSave: errors at their fields (the form keeps what
+// was typed), or the saved account.
+func (f *accountForm) saved(a storage.Account, err error) {
 	if err != nil {
 		var ve *storage.ValidationError
 		if errors.As(err, &ve) {

@@ -1,10 +1,14 @@
 package ui
 
 import (
+	"context"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"kfdesk/storage"
 )
 
 // welcomeScreen is what a first run shows: try the demo account, or add your own.
@@ -30,13 +34,23 @@ func (s *welcomeScreen) buildUI() fyne.CanvasObject {
 }
 
 func (s *welcomeScreen) onDemo() {
-	a, err := s.m.ws.EnsureDemo(s.m.ctx)
-	if err != nil {
-		showError(s.errLine, errorText(err))
-		return
-	}
-	s.m.page = PageComposer
-	s.m.reloadAccounts(a.Name)
+	s.demo.Disable()
+	var a storage.Account
+	s.m.save(func(ctx context.Context) error {
+		var err error
+		if a, err = s.m.ws.EnsureDemo(ctx); err != nil {
+			return err
+		}
+		return s.m.ws.UseAccount(ctx, a.Name)
+	}, func(err error) {
+		s.demo.Enable()
+		if err != nil {
+			showError(s.errLine, errorText(err))
+			return
+		}
+		s.m.page = PageComposer
+		s.m.reloadAccounts(a.Name)
+	})
 }
 
 func (s *welcomeScreen) onAdd() {

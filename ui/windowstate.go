@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 
 	"fyne.io/fyne/v2"
@@ -45,22 +46,30 @@ func (m *MainWindow) restoreWindowState() {
 	// Closing the window runs OnClosed (which also stops background work);
 	// quitting (Cmd+Q, logging off, SIGTERM) only OnStopped.
 	m.win.SetOnClosed(func() {
-		m.saveWindowSize()
+		m.saveOnExit()
 		m.stop()
 	})
-	m.app.Lifecycle().SetOnStopped(m.saveWindowSize)
+	m.app.Lifecycle().SetOnStopped(m.saveOnExit)
 }
 
-func (m *MainWindow) saveWindowSize() {
+// saveOnExit keeps what must survive the window: its size and the composer's
+// draft, however recently typed. It writes at once: the program is about to end.
+func (m *MainWindow) saveOnExit() {
+	if m.composer != nil {
+		m.composer.flushDraft()
+	}
 	s := m.win.Canvas().Size()
 	if s.Width > 0 && s.Height > 0 {
-		_ = m.ws.DB.SetSetting(m.ctx, settingWindowSize, fmt.Sprintf("%gx%g", s.Width, s.Height))
+		ctx := context.WithoutCancel(m.ctx)
+		if err := m.ws.SaveSetting(ctx, settingWindowSize, fmt.Sprintf("%gx%g", s.Width, s.Height)); err != nil {
+			logError("save the window size", err)
+		}
 	}
 }
 
 // rememberPage stores the page the operator went to.
 func (m *MainWindow) rememberPage(p Page) {
 	if name, ok := pageNames[p]; ok {
-		_ = m.ws.DB.SetSetting(m.ctx, settingLastPage, name)
+		m.saveSetting(settingLastPage, name)
 	}
 }

@@ -55,10 +55,7 @@ func accountAdd(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, ok, _ := e.WS.DB.Setting(e.Ctx, workspace.SettingCurrentAccount); !ok {
-		_ = e.WS.DB.SetSetting(e.Ctx, workspace.SettingCurrentAccount, a.Name)
-	}
-	fmt.Fprintf(e.Stderr, "added account %q (secret kept in %s)\n", a.Name, e.WS.Secrets.Where())
+	fmt.Fprintf(e.Stderr, "added account %q (secret kept in %s); it is now the default account / 已添加账号并设为默认账号\n", a.Name, e.WS.Secrets.Where())
 	if e.WS.SecretsNote != "" {
 		fmt.Fprintln(e.Stderr, e.WS.SecretsNote)
 	}
@@ -136,10 +133,10 @@ func accountUse(e *Env, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: account use NAME", ErrUsage)
 	}
-	if _, err := e.WS.DB.Account(e.Ctx, pos[0]); err != nil {
+	if err := e.WS.UseAccount(e.Ctx, pos[0]); err != nil {
 		return fmt.Errorf("account %q: %w", pos[0], err)
 	}
-	return e.WS.DB.SetSetting(e.Ctx, workspace.SettingCurrentAccount, pos[0])
+	return nil
 }
 
 // demo sets up the demo account; with --serve it runs the fake WeChat API on a
@@ -174,7 +171,7 @@ func demo(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := e.WS.DB.SetSetting(e.Ctx, workspace.SettingCurrentAccount, a.Name); err != nil {
+	if err := e.WS.UseAccount(e.Ctx, a.Name); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.Stderr, "demo account %q is ready and is now the default; it talks to a built-in fake WeChat server with sample data\n", a.Name)

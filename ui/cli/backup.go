@@ -5,8 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"kfdesk/api/clock"
-	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 func init() {
@@ -23,7 +22,7 @@ func backup(e *Env, args []string) error {
 	if len(pos) > 1 {
 		return fmt.Errorf("%w: backup [FILE|FOLDER]", ErrUsage)
 	}
-	name := storage.BackupFileName(clock.Now())
+	name := workspace.BackupFileName()
 	dest := name
 	if len(pos) == 1 {
 		dest = pos[0]
@@ -31,7 +30,7 @@ func backup(e *Env, args []string) error {
 			dest = filepath.Join(dest, name)
 		}
 	}
-	if err := e.WS.DB.Backup(e.Ctx, dest, nil); err != nil {
+	if err := e.WS.Backup(e.Ctx, dest, nil); err != nil {
 		return err
 	}
 	abs, _ := filepath.Abs(dest)

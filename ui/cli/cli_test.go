@@ -78,7 +78,8 @@ func TestAccountAddListRemove(t *testing.T) {
 		}
 		got = append(got, a)
 	}
-	if got[0].Name != "bakery" || got[0].Kind != "mp" || got[1].Name != "茶叶小铺" || !got[1].Current {
+	// The account added last is the current one (workspace.AddAccount), as in the window.
+	if got[0].Name != "bakery" || got[0].Kind != "mp" || !got[0].Current || got[1].Name != "茶叶小铺" || got[1].Current {
 		t.Fatalf("list = %+v", got)
 	}
 	if strings.Contains(h.stdout.String(), "secret-from") {

@@ -13,7 +13,6 @@ import (
 	"kfdesk/api"
 	"kfdesk/api/kfavatar"
 	"kfdesk/storage"
-	"kfdesk/ui/workspace"
 )
 
 func init() {
@@ -79,25 +78,6 @@ func dash(s string) string {
 	return s
 }
 
-// resolveKF completes a bare prefix with the OA's WeChat ID: the remembered one, or
-// learnt from the KF list. It returns that ID too ("" if still unknown).
-func resolveKF(e *Env, a storage.Account, input string) (string, string, error) {
-	oaID, err := e.WS.OAWeChatID(e.Ctx, a)
-	if err != nil {
-		return "", "", err
-	}
-	if oaID == "" {
-		if _, oaID, err = e.WS.KFAccounts(e.Ctx, a); err != nil {
-			return "", "", err
-		}
-	}
-	account := workspace.FullKFAccount(input, oaID)
-	if !strings.Contains(account, "@") {
-		return "", "", fmt.Errorf("%w: the Official Account's WeChat ID is not known yet; give the full account, prefix@OA-WeChat-ID", ErrUsage)
-	}
-	return account, oaID, nil
-}
-
 func kfAdd(e *Env, args []string) error {
 	fs := flags("kf add")
 	nick := fs.String("nickname", "", "")
@@ -108,18 +88,12 @@ func kfAdd(e *Env, args []string) error {
 	if len(pos) != 1 || *nick == "" {
 		return fmt.Errorf("%w: kf add ACCOUNT --nickname NICK", ErrUsage)
 	}
-	a, c, account, oaID, err := e.kfTarget(pos[0])
+	a, account, err := e.kfTarget(pos[0])
 	if err != nil {
 		return err
 	}
-	if err := api.CheckKFAccount(account, oaID); err != nil {
+	if err := e.WS.AddKF(e.Ctx, a, account, *nick); err != nil {
 		return err
-	}
-	if err := c.AddKF(e.Ctx, account, *nick); err != nil {
-		return err
-	}
-	if oaID == "" { // WeChat accepted the suffix: it is the OA's WeChat ID
-		_ = e.WS.SetOAWeChatID(e.Ctx, a, api.KFSuffix(account))
 	}
 	fmt.Fprintf(e.Stderr, "added KF account %s (%s); invite a worker with `kfdesk kf invite %s --wx WECHAT_ID`\n", account, *nick, account)
 	return nil
@@ -135,11 +109,11 @@ func kfUpdate(e *Env, args []string) error {
 	if len(pos) != 1 || *nick == "" {
 		return fmt.Errorf("%w: kf update ACCOUNT --nickname NICK", ErrUsage)
 	}
-	_, c, account, _, err := e.kfTarget(pos[0])
+	a, account, err := e.kfTarget(pos[0])
 	if err != nil {
 		return err
 	}
-	if err := c.UpdateKF(e.Ctx, account, *nick); err != nil {
+	if err := e.WS.UpdateKF(e.Ctx, a, account, *nick); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.Stderr, "nickname of %s is now %s\n", account, *nick)
@@ -156,7 +130,7 @@ func kfDelete(e *Env, args []string) error {
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: kf delete ACCOUNT [--yes]", ErrUsage)
 	}
-	_, c, account, _, err := e.kfTarget(pos[0])
+	a, account, err := e.kfTarget(pos[0])
 	if err != nil {
 		return err
 	}
@@ -168,7 +142,7 @@ func kfDelete(e *Env, args []string) error {
 			return nil
 		}
 	}
-	if err := c.DeleteKF(e.Ctx, account); err != nil {
+	if err := e.WS.DeleteKF(e.Ctx, a, account); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.Stderr, "deleted KF account %s\n", account)
@@ -194,11 +168,11 @@ func kfInvite(e *Env, args []string) error {
 	if len(pos) != 1 || *wx == "" {
 		return fmt.Errorf("%w: kf invite ACCOUNT --wx WECHAT_ID", ErrUsage)
 	}
-	_, c, account, _, err := e.kfTarget(pos[0])
+	a, account, err := e.kfTarget(pos[0])
 	if err != nil {
 		return err
 	}
-	if err := c.InviteKFWorker(e.Ctx, account, *wx); err != nil {
+	if err := e.WS.InviteKF(e.Ctx, a, account, *wx); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.Stderr, "invited %s to %s; they must accept in WeChat within 7 days\n", *wx, account)
@@ -222,30 +196,24 @@ func kfAvatar(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	jpg, err := kfavatar.Prepare(data)
+	a, account, err := e.kfTarget(pos[0])
 	if err != nil {
 		return err
 	}
-	_, c, account, _, err := e.kfTarget(pos[0])
+	n, err := e.WS.SetKFAvatar(e.Ctx, a, account, data)
 	if err != nil {
 		return err
 	}
-	if err := c.UploadKFAvatar(e.Ctx, account, jpg); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stderr, "avatar of %s set (%d×%d JPG, %d KB)\n", account, kfavatar.Size, kfavatar.Size, (len(jpg)+1023)/1024)
+	fmt.Fprintf(e.Stderr, "avatar of %s set (%d×%d JPG, %d KB)\n", account, kfavatar.Size, kfavatar.Size, (n+1023)/1024)
 	return nil
 }
 
-// kfTarget resolves the account, its client and the full KF account named by input
-// (a bare prefix is completed with the OA's WeChat ID, also returned).
-func (e *Env) kfTarget(input string) (a storage.Account, c *api.Client, account, oaID string, err error) {
+// kfTarget resolves the account and the full KF account named by input (a bare
+// prefix is completed with the OA's WeChat ID: workspace.ResolveKF).
+func (e *Env) kfTarget(input string) (a storage.Account, account string, err error) {
 	if a, err = e.account(); err != nil {
 		return
 	}
-	if c, err = e.WS.Client(e.Ctx, a); err != nil {
-		return
-	}
-	account, oaID, err = resolveKF(e, a, input)
+	account, _, err = e.WS.ResolveKF(e.Ctx, a, input)
 	return
 }

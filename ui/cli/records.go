@@ -14,7 +14,7 @@ import (
 
 func init() {
 	register("records sync", "records sync [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--force]   (default: every day of the last 30 not yet complete)", recordsSync)
-	register("records search", "records search [QUERY] [--openid ID] [--worker KF] [--direction in|out|event] [--from D] [--to D] [--limit N]", recordsSearch)
+	register("records search", "records search [QUERY] [--customer NOTE|OPENID] [--openid ID] [--worker KF] [--direction in|out|event] [--from D] [--to D] [--limit N]   (times in Beijing time, UTC+8)", recordsSearch)
 	register("records export", "records export --out FILE.csv [QUERY] [same filters as search]", recordsExport)
 }
 
@@ -32,12 +32,8 @@ func recordsSync(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, err := e.WS.Client(e.Ctx, a)
-	if err != nil {
-		return err
-	}
 	line := e.statusLine()
-	s := &storage.RecordSync{DB: e.WS.DB, AccountID: a.ID, Fetcher: c, Force: *force,
+	req := workspace.SyncRequest{Force: *force,
 		Progress: func(p storage.SyncProgress) {
 			day := ""
 			if !p.Day.IsZero() {
@@ -51,16 +47,12 @@ func recordsSync(e *Env, args []string) error {
 			line.show(fmt.Sprint("day", p.DaysDone),
 				fmt.Sprintf("day %d/%d %s  pages %d  records %d  new %d", p.DaysDone, p.Days, day, p.Pages, p.Records, p.Added))
 		}}
-	var p storage.SyncProgress
-	if *from == "" && *to == "" {
-		p, err = s.Incremental(e.Ctx)
-	} else {
-		f, t, perr := dayRange(*from, *to, true)
-		if perr != nil {
-			return perr
+	if *from != "" || *to != "" {
+		if req.From, req.To, err = dayRange(*from, *to, true); err != nil {
+			return err
 		}
-		p, err = s.Range(e.Ctx, f, t)
 	}
+	p, err := e.WS.SyncRecords(e.Ctx, a, req)
 	line.end()
 	if err != nil {
 		return fmt.Errorf("sync stopped on %s after %d new records; run it again to resume / 同步在 %s 中断（已保存 %d 条），再次运行即可继续: %w",
@@ -100,17 +92,26 @@ var nowFunc = clock.Now
 
 // filterFlags reads the filter flags shared by search and export.
 type filterFlags struct {
-	openid, worker, direction, from, to *string
+	customer, openid, worker, direction, from, to *string
 }
 
 func addFilterFlags(fs *flag.FlagSet) filterFlags {
-	return filterFlags{fs.String("openid", "", ""), fs.String("worker", "", ""), fs.String("direction", "", ""),
+	return filterFlags{fs.String("customer", "", ""), fs.String("openid", "", ""), fs.String("worker", "", ""), fs.String("direction", "", ""),
 		fs.String("from", "", ""), fs.String("to", "", "")}
 }
 
-func (ff filterFlags) filter(pos []string) (storage.RecordFilter, error) {
+// filter builds the records filter; --customer matches the notes, as in the window.
+func (ff filterFlags) filter(e *Env, a storage.Account, pos []string) (storage.RecordFilter, error) {
 	f := storage.RecordFilter{Text: strings.Join(pos, " "), OpenID: *ff.openid, Worker: *ff.worker}
 	var err error
+	if *ff.customer != "" {
+		if *ff.openid != "" {
+			return f, fmt.Errorf("%w: give --customer or --openid, not both / --customer 与 --openid 只能用一个", ErrUsage)
+		}
+		if f, err = e.WS.CustomerFilter(e.Ctx, a, f, *ff.customer); err != nil {
+			return f, err
+		}
+	}
 	if f.From, f.To, err = dayRange(*ff.from, *ff.to, false); err != nil {
 		return f, err
 	}
@@ -142,14 +143,14 @@ func recordsSearch(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f, err := ff.filter(pos)
-	if err != nil {
-		return err
-	}
 	if *limit < 1 {
 		return fmt.Errorf("%w: --limit must be at least 1", ErrUsage)
 	}
 	a, err := e.account()
+	if err != nil {
+		return err
+	}
+	f, err := ff.filter(e, a, pos)
 	if err != nil {
 		return err
 	}
@@ -167,7 +168,7 @@ func recordsSearch(e *Env, args []string) error {
 	}
 	if e.G.JSON {
 		for _, r := range recs {
-			if err := e.printJSON(recordJSON{r.Time.Format("2006-01-02T15:04:05-07:00"), r.OpenID, r.Worker, r.OperCode, r.Text}); err != nil {
+			if err := e.printJSON(recordJSON{workspace.FormatTime(r.Time, time.RFC3339), r.OpenID, r.Worker, r.OperCode, r.Text}); err != nil {
 				return err
 			}
 		}
@@ -184,7 +185,7 @@ func recordsSearch(e *Env, args []string) error {
 		if text == "" {
 			text = api.OperCodeName(r.OperCode, zh)
 		}
-		fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%s\n", r.Time.Format("2006-01-02 15:04:05"), r.OpenID, r.Worker, r.OperCode, text)
+		fmt.Fprintf(t, "%s\t%s\t%s\t%d\t%s\n", workspace.FormatTime(r.Time, "2006-01-02 15:04:05"), r.OpenID, r.Worker, r.OperCode, text)
 	}
 	return t.Flush()
 }
@@ -200,19 +201,18 @@ func recordsExport(e *Env, args []string) error {
 	if *out == "" {
 		return fmt.Errorf("%w: records export --out FILE.csv", ErrUsage)
 	}
-	f, err := ff.filter(pos)
-	if err != nil {
-		return err
-	}
 	a, err := e.account()
 	if err != nil {
 		return err
 	}
+	f, err := ff.filter(e, a, pos)
+	if err != nil {
+		return err
+	}
 	line := e.statusLine()
-	n, err := e.WS.DB.ExportRecordsFile(e.Ctx, *out, a.ID, f, storage.ExportOptions{ZH: e.zh(),
-		Progress: func(done, total int) {
-			line.show(fmt.Sprint(done*10/max(total, 1)), fmt.Sprintf("exported %d/%d", done, total))
-		}})
+	n, err := e.WS.ExportRecords(e.Ctx, a, *out, f, e.zh(), func(done, total int) {
+		line.show(fmt.Sprint(done*10/max(total, 1)), fmt.Sprintf("exported %d/%d", done, total))
+	})
 	line.end()
 	if err != nil {
 		return err
@@ -221,15 +221,5 @@ func recordsExport(e *Env, args []string) error {
 	return nil
 }
 
-// zh: the chosen UI language, else the system's.
-func (e *Env) zh() bool {
-	if l, ok, _ := e.WS.DB.Setting(e.Ctx, workspace.SettingLanguage); ok && l != "" {
-		return l == "zh"
-	}
-	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
-		if v := e.Getenv(k); v != "" {
-			return strings.HasPrefix(v, "zh")
-		}
-	}
-	return false
-}
+// zh: the chosen UI language, else the system's (workspace.Chinese).
+func (e *Env) zh() bool { return e.WS.Chinese(e.Ctx, e.Getenv) }

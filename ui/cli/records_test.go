@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -89,5 +90,55 @@ func TestRecordsSyncSearchExport(t *testing.T) {
 	}
 	if _, err := os.Stat(reversed); !os.IsNotExist(err) {
 		t.Errorf("an export with reversed dates wrote a file: %v", err)
+	}
+}
+
+// --customer matches the operator's notes, as the window's customer filter does.
+func TestRecordsSearchByCustomerNote(t *testing.T) {
+	h := newHarness(t)
+	if err := h.run("", "demo"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run("", "records", "sync"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := h.ws.CurrentAccount(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run("", "--json", "records", "search", "--limit", "1", "--direction", "in"); err != nil {
+		t.Fatal(err)
+	}
+	var r recordJSON
+	if err := json.Unmarshal(h.stdout.Bytes(), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ws.SetNote(ctx, a, r.OpenID, "老顾客 王姐"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run("", "--json", "records", "search", "--customer", "王姐", "--limit", "1000"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(h.stdout.String()), "\n")
+	for _, l := range lines {
+		var got recordJSON
+		if err := json.Unmarshal([]byte(l), &got); err != nil || got.OpenID != r.OpenID {
+			t.Fatalf("%q: %+v %v", l, got, err)
+		}
+	}
+	if len(lines) < 2 {
+		t.Fatalf("the customer's records: %q", lines)
+	}
+	// Times are Beijing times, with their offset.
+	if !strings.HasSuffix(r.Time, "+08:00") {
+		t.Fatalf("time %q is not in Beijing time", r.Time)
+	}
+	// A name no note contains is taken as an OpenID: nothing found, no error.
+	if err := h.run("", "records", "search", "--customer", "李四"); err != nil || h.stdout.Len() != 0 {
+		t.Fatalf("unknown customer: %v %q", err, h.stdout.String())
+	}
+	if err := h.run("", "records", "search", "--customer", "王姐", "--openid", r.OpenID); !errors.Is(err, ErrUsage) {
+		t.Fatalf("--customer with --openid: %v", err)
 	}
 }

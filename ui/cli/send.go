@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"kfdesk/api"
@@ -14,7 +13,7 @@ import (
 )
 
 func init() {
-	register("send", "send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --json FILE|-)   (a customer-service message)", send)
+	register("send", "send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --json FILE|- | --template NAME)   (a customer-service message; a template is one saved in the composer)", send)
 	register("typing", "typing --to OPENID [--cancel]   (show or hide \"typing…\" in the customer's chat)", typing)
 	register("media upload", "media upload --type image|voice|video|thumb [--shrink] FILE   (prints the media_id, valid 3 days; --shrink re-encodes a picture that is too large or not JPG as JPEG)", mediaUpload)
 }
@@ -25,6 +24,7 @@ func send(e *Env, args []string) error {
 	as := fs.String("as", "", "")
 	text := fs.String("text", "", "")
 	jsonFile := fs.String("json", "", "")
+	template := fs.String("template", "", "")
 	textSet := false
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -39,13 +39,23 @@ func send(e *Env, args []string) error {
 	if *jsonFile == "" && len(pos) == 1 && e.G.JSON {
 		*jsonFile, pos = pos[0], nil
 	}
-	if len(pos) != 0 || textSet == (*jsonFile != "") {
-		return fmt.Errorf("%w: send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --json FILE|-)", ErrUsage)
+	if given := btoi(textSet) + btoi(*jsonFile != "") + btoi(*template != ""); len(pos) != 0 || given != 1 {
+		return fmt.Errorf("%w: send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --json FILE|- | --template NAME)", ErrUsage)
+	}
+	a, err := e.account()
+	if err != nil {
+		return err
 	}
 	var m *api.Message
-	if textSet {
+	switch {
+	case textSet:
 		m = &api.Message{MsgType: api.TypeText, Text: &api.Text{Content: *text}}
-	} else {
+	case *template != "":
+		if m, err = e.WS.TemplateMessage(e.Ctx, a, *template); err != nil {
+			return err
+		}
+		m = m.Wire() // only the chosen type's fields are sent
+	default:
 		b, err := readInput(e, *jsonFile)
 		if err != nil {
 			return err
@@ -59,10 +69,6 @@ func send(e *Env, args []string) error {
 	}
 	if *as != "" {
 		m.CustomService = &api.CustomService{KFAccount: *as}
-	}
-	a, err := e.account()
-	if err != nil {
-		return err
 	}
 	entry, err := e.WS.Send(e.Ctx, a, m)
 	var verr api.ValidationErrors
@@ -80,6 +86,13 @@ func send(e *Env, args []string) error {
 	}
 	fmt.Fprintf(e.Stderr, "sent %s to %s / 已发送\n", m.MsgType, m.ToUser)
 	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // readInput reads a file, or standard input for "-".
@@ -123,19 +136,16 @@ func mediaUpload(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	name := pos[0]
-	data, err := workspace.ReadMediaFile(name, *typ, workspace.MiniProgram(a))
-	var p *api.MediaProblem
-	if errors.As(err, &p) && *shrink && data != nil && (*typ == api.MediaImage || *typ == api.MediaThumb) {
-		if data, err = workspace.ShrinkImage(data, api.MediaLimits[*typ].MaxBytes); err == nil {
-			name = strings.TrimSuffix(name, filepath.Ext(name)) + ".jpg"
-			fmt.Fprintf(e.Stderr, "re-encoded as JPEG, %s / 已压缩为 JPEG\n", api.SizeText(len(data)))
+	f, err := workspace.ReadMedia(pos[0], *typ, workspace.MiniProgram(a))
+	if *shrink && workspace.CanShrink(f, err) {
+		if f, err = f.Shrink(); err == nil {
+			fmt.Fprintf(e.Stderr, "re-encoded as JPEG, %s / 已压缩为 JPEG\n", api.SizeText(len(f.Data)))
 		}
 	}
 	if err != nil {
 		return err
 	}
-	m, err := e.WS.UploadMedia(e.Ctx, a, *typ, name, data, nil)
+	m, err := e.WS.UploadMedia(e.Ctx, a, *typ, f.Name, f.Data, nil)
 	if err != nil {
 		return err
 	}

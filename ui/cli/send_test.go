@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/png"
 	"net/http"
@@ -169,5 +170,40 @@ func TestMediaUploadCommand(t *testing.T) {
 	}
 	if err := h.run("", "media", "upload", "--type", "file", p); err == nil {
 		t.Fatal("unknown type accepted")
+	}
+}
+
+// A template saved in the composer is sent from the command line by name, to the
+// recipient given; an unknown name says which templates exist.
+func TestSendTemplate(t *testing.T) {
+	h, srv := shopHarness(t)
+	ctx := context.Background()
+	a, err := h.ws.CurrentAccount(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As the composer keeps it: the whole form, with another type's leftovers and no recipient.
+	body := `{"message":{"touser":"","msgtype":"msgmenu","text":{"content":"left over"},` +
+		`"msgmenu":{"head_content":"满意吗？","list":[{"id":"1","content":"满意"},{"id":"2","content":"不满意"}],"tail_content":"谢谢"}}}`
+	if err := h.ws.SaveTemplate(ctx, a, "满意度", body); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run("", "send", "--to", customer, "--template", "满意度"); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"touser":"` + customer + `","msgtype":"msgmenu","msgmenu":{"head_content":"满意吗？","list":[{"id":"1","content":"满意"},{"id":"2","content":"不满意"}],"tail_content":"谢谢"}}`
+	if got := lastBody(srv); got != want {
+		t.Fatalf("sent %s\nwant %s", got, want)
+	}
+	sent := len(srv.Sent())
+	err = h.run("", "send", "--to", customer, "--template", "没有这个")
+	if err == nil || !strings.Contains(err.Error(), "满意度") || !strings.Contains(err.Error(), "没有名为") {
+		t.Fatalf("unknown template: %v", err)
+	}
+	if err := h.run("", "send", "--to", customer, "--template", "满意度", "--text", "hi"); !errors.Is(err, ErrUsage) {
+		t.Fatalf("--template with --text: %v", err)
+	}
+	if len(srv.Sent()) != sent {
+		t.Fatal("a refused command sent something")
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"kfdesk/api"
@@ -29,7 +31,7 @@ func (w *Workspace) Send(ctx context.Context, a storage.Account, m *api.Message)
 	if err != nil {
 		return storage.SendLogEntry{}, err
 	}
-	c, err := w.Client(ctx, a)
+	c, err := w.client(ctx, a)
 	if err != nil {
 		return storage.SendLogEntry{}, err
 	}
@@ -71,7 +73,7 @@ func outcome(err error) (status string, code *int, detail string) {
 
 // Typing shows or hides the typing indicator for openid.
 func (w *Workspace) Typing(ctx context.Context, a storage.Account, openid string, on bool) error {
-	c, err := w.Client(ctx, a)
+	c, err := w.client(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -84,7 +86,7 @@ func (w *Workspace) SendAsAccounts(ctx context.Context, a storage.Account) (name
 	if MiniProgram(a) {
 		return nil, nil, nil
 	}
-	c, err := w.Client(ctx, a)
+	c, err := w.client(ctx, a)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -148,7 +150,7 @@ func (w *Workspace) UploadMedia(ctx context.Context, a storage.Account, typ, fil
 	} else if ok {
 		return Media{MediaID: id, Cached: true}, nil
 	}
-	c, err := w.Client(ctx, a)
+	c, err := w.client(ctx, a)
 	if err != nil {
 		return Media{}, err
 	}
@@ -171,7 +173,7 @@ func (w *Workspace) SyncFollowers(ctx context.Context, a storage.Account, progre
 	if MiniProgram(a) {
 		return 0, nil
 	}
-	c, err := w.Client(ctx, a)
+	c, err := w.client(ctx, a)
 	if err != nil {
 		return 0, err
 	}
@@ -180,4 +182,106 @@ func (w *Workspace) SyncFollowers(ctx context.Context, a storage.Account, progre
 		return 0, err
 	}
 	return len(ids), w.DB.ReplaceFollowers(ctx, a.ID, ids, len(ids), clock.Now())
+}
+
+// ComposerState is what the composer shows when it opens, read in one go (off the
+// window's UI thread) so that typing and choosing need no database read.
+type ComposerState struct {
+	Draft      string            // the saved draft ("" if none)
+	Notes      map[string]string // openid → the operator's note
+	Recipients []Recipient
+	Followers  storage.SyncedFollowers
+	HasRecords bool // chat records were downloaded, so a customer missing from them has not written
+	Templates  []storage.Template
+}
+
+// ComposerState reads the composer's state of the account.
+func (w *Workspace) ComposerState(ctx context.Context, a storage.Account) (ComposerState, error) {
+	var st ComposerState
+	var err error
+	if st.Draft, err = w.DB.Draft(ctx, a.ID); err != nil {
+		return st, err
+	}
+	if st.Notes, err = w.DB.Notes(ctx, a.ID); err != nil {
+		return st, err
+	}
+	if st.Followers, err = w.DB.Followers(ctx, a.ID); err != nil {
+		return st, err
+	}
+	if st.Recipients, err = w.recipients(ctx, a, st.Notes, st.Followers); err != nil {
+		return st, err
+	}
+	if st.HasRecords, err = w.DB.HasRecords(ctx, a.ID); err != nil {
+		return st, err
+	}
+	st.Templates, err = w.DB.Templates(ctx, a.ID)
+	return st, err
+}
+
+// SaveDraft keeps the composer's draft of the account (the whole form, as JSON).
+func (w *Workspace) SaveDraft(ctx context.Context, a storage.Account, body string) error {
+	return w.DB.SaveDraft(ctx, a.ID, body)
+}
+
+// ClearDraft forgets the draft after a successful send.
+func (w *Workspace) ClearDraft(ctx context.Context, a storage.Account) error {
+	return w.DB.ClearDraft(ctx, a.ID)
+}
+
+// SetNote keeps the operator's note on a customer ("" removes it).
+func (w *Workspace) SetNote(ctx context.Context, a storage.Account, openid, note string) error {
+	return w.DB.SetNote(ctx, a.ID, openid, note)
+}
+
+// SaveTemplate keeps a message (as JSON, without recipient) under a name for reuse.
+func (w *Workspace) SaveTemplate(ctx context.Context, a storage.Account, name, body string) error {
+	return w.DB.SaveTemplate(ctx, a.ID, name, body)
+}
+
+// DeleteTemplate forgets a template.
+func (w *Workspace) DeleteTemplate(ctx context.Context, a storage.Account, name string) error {
+	return w.DB.DeleteTemplate(ctx, a.ID, name)
+}
+
+// ComposerDraft is how the composer's draft and templates are kept: the whole form
+// (every type's fields, so switching type loses nothing) and the local files behind
+// media ids, for the preview.
+type ComposerDraft struct {
+	Message *api.Message      `json:"message"`
+	Files   map[string]string `json:"files,omitempty"` // media field → local file
+}
+
+// ParseComposerDraft reads a kept draft or template; ok is false when it cannot be read.
+func ParseComposerDraft(body string) (d ComposerDraft, ok bool) {
+	if body == "" || json.Unmarshal([]byte(body), &d) != nil || d.Message == nil {
+		return ComposerDraft{}, false
+	}
+	d.Message.Fill()
+	return d, true
+}
+
+// TemplateMessage is the message kept as the named template.
+func (w *Workspace) TemplateMessage(ctx context.Context, a storage.Account, name string) (*api.Message, error) {
+	ts, err := w.DB.Templates(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, t := range ts {
+		if t.Name == name {
+			d, ok := ParseComposerDraft(t.Body)
+			if !ok {
+				return nil, &api.InputError{Field: "template", ZH: fmt.Sprintf("模板「%s」无法读取。", name),
+					EN: fmt.Sprintf("The template %q cannot be read.", name)}
+			}
+			return d.Message, nil
+		}
+		names = append(names, t.Name)
+	}
+	known := "（还没有模板）/ (none yet)"
+	if len(names) > 0 {
+		known = strings.Join(names, ", ")
+	}
+	return nil, &api.InputError{Field: "template", ZH: fmt.Sprintf("没有名为「%s」的模板。已有：%s", name, known),
+		EN: fmt.Sprintf("There is no template named %q. Templates: %s", name, known)}
 }

@@ -241,16 +241,16 @@ func TestRecipientsMergeRecordsFollowersAndNotes(t *testing.T) {
 	if strings.Join(order, ",") != "oGone,oF2,oF3,oF1,oPasted" {
 		t.Fatalf("order %v", order)
 	}
-	if !rs[1].WindowOpen(now) || rs[1].Note != "王姐" || !rs[1].Follower || rs[1].WindowLeft(now) > time.Hour {
+	if rs[1].Reply(now).State != api.ReplyOpen || rs[1].Note != "王姐" || !rs[1].Follower || rs[1].Reply(now).Rest > time.Hour {
 		t.Fatalf("oF2: %+v", rs[1])
 	}
-	if rs[0].WindowOpen(now) || rs[0].Follower {
+	if rs[0].Reply(now).State == api.ReplyOpen || rs[0].Follower {
 		t.Fatalf("5 replies used: %+v", rs[0])
 	}
-	if rs[1].WindowOpen(now.Add(2 * time.Hour)) {
+	if rs[1].Reply(now.Add(2*time.Hour)).State == api.ReplyOpen {
 		t.Fatal("window open after 48 h")
 	}
-	if rs[2].WindowOpen(now) || rs[4].Note != "门店来的" {
+	if rs[2].Reply(now).State == api.ReplyOpen || rs[4].Note != "门店来的" {
 		t.Fatalf("%+v %+v", rs[2], rs[4])
 	}
 }
@@ -265,7 +265,7 @@ func TestRecipientsFromSyncedChatRecords(t *testing.T) {
 		wechattest.Record{OpenID: "oRecent", OperCode: 2002, Text: "在的", Time: now.Add(-2*time.Hour + time.Minute).Unix(), Worker: "a@shop"},
 		wechattest.Record{OpenID: "oOld", OperCode: 2003, Text: "你好", Time: now.Add(-50 * time.Hour).Unix()},
 	)
-	c, _ := ws.Client(ctx, a)
+	c, _ := ws.client(ctx, a)
 	s := &storage.RecordSync{DB: ws.DB, AccountID: a.ID, Fetcher: c}
 	if _, err := s.Range(ctx, now.Add(-72*time.Hour), now); err != nil {
 		t.Fatal(err)
@@ -274,10 +274,10 @@ func TestRecipientsFromSyncedChatRecords(t *testing.T) {
 	if err != nil || len(rs) != 2 {
 		t.Fatalf("%+v %v", rs, err)
 	}
-	if rs[0].OpenID != "oRecent" || !rs[0].WindowOpen(now) || rs[0].RepliesSince != 1 {
+	if rs[0].OpenID != "oRecent" || rs[0].Reply(now).State != api.ReplyOpen || rs[0].RepliesSince != 1 {
 		t.Fatalf("recent: %+v", rs[0])
 	}
-	if rs[1].OpenID != "oOld" || rs[1].WindowOpen(now) {
+	if rs[1].OpenID != "oOld" || rs[1].Reply(now).State == api.ReplyOpen {
 		t.Fatalf("old: %+v", rs[1])
 	}
 }

@@ -5,17 +5,12 @@ import (
 	"sort"
 	"time"
 
+	"kfdesk/api"
 	"kfdesk/storage"
 )
 
-// The reply window WeChat applies after a customer's message (since 2023-06-12):
-// at most 5 messages within 48 hours. WeChat has no API to ask; it is estimated
-// from the chat records.
-const (
-	ReplyWindow = 48 * time.Hour
-	ReplyLimit  = 5
-	recentLimit = 500
-)
+// recentLimit: how many customers seen in the chat records the composer lists.
+const recentLimit = 500
 
 // SeenCustomer is a customer found in the chat records (last message, replies since).
 type SeenCustomer = storage.Customer
@@ -33,19 +28,13 @@ type Recipient struct {
 	SeenCustomer
 }
 
-// WindowOpen estimates whether a message can reach the recipient now: their last
-// message is less than 48 h old and fewer than 5 replies followed it. Without chat
-// records nothing is known, which is reported as closed.
-func (r Recipient) WindowOpen(now time.Time) bool {
-	return r.Seen && !r.LastMessage.IsZero() && now.Sub(r.LastMessage) < ReplyWindow && r.RepliesSince < ReplyLimit
-}
-
-// WindowLeft is the time left of an open window.
-func (r Recipient) WindowLeft(now time.Time) time.Duration {
-	if !r.WindowOpen(now) {
-		return 0
+// Reply estimates the recipient's reply window at now from the chat records
+// (api.ReplyWindowAt). Without chat records nothing is known.
+func (r Recipient) Reply(now time.Time) api.ReplyStatus {
+	if !r.Seen {
+		return api.ReplyStatus{State: api.ReplyUnknown}
 	}
-	return r.LastMessage.Add(ReplyWindow).Sub(now)
+	return r.SeenCustomer.Reply(now)
 }
 
 // Recipients lists who the composer can send to: customers seen in chat records
@@ -60,6 +49,10 @@ func (w *Workspace) Recipients(ctx context.Context, a storage.Account) ([]Recipi
 	if err != nil {
 		return nil, err
 	}
+	return w.recipients(ctx, a, notes, fol)
+}
+
+func (w *Workspace) recipients(ctx context.Context, a storage.Account, notes map[string]string, fol storage.SyncedFollowers) ([]Recipient, error) {
 	following := make(map[string]bool, len(fol.OpenIDs))
 	for _, id := range fol.OpenIDs {
 		following[id] = true

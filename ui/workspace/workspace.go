@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 	"kfdesk/api/wechattest"
 	"kfdesk/storage"
 )
@@ -77,7 +79,10 @@ func (w *Workspace) Close() error {
 
 func secretKey(a storage.Account) string { return "account-" + strconv.FormatInt(a.ID, 10) }
 
-// AddAccount stores the account and its secret (AppSecret, or the token in static mode).
+// AddAccount stores the account and its secret (AppSecret, or the token in static
+// mode), and makes it the current account: whoever adds an account, in the window or
+// on the command line, means to work with it next (a scheduled job names its
+// account with --account).
 func (w *Workspace) AddAccount(ctx context.Context, a storage.Account, secret string) (storage.Account, error) {
 	if secret == "" && a.TokenMode != storage.TokenURL {
 		return a, &storage.ValidationError{Field: "secret", ZH: "请填写 AppSecret。", EN: "Enter the AppSecret."}
@@ -88,11 +93,50 @@ func (w *Workspace) AddAccount(ctx context.Context, a storage.Account, secret st
 	}
 	if secret != "" {
 		if err := w.Secrets.Set(secretKey(a), secret); err != nil {
-			_ = w.DB.DeleteAccount(ctx, a.Name)
+			if derr := w.DB.DeleteAccount(ctx, a.Name); derr != nil {
+				err = errors.Join(err, derr)
+			}
 			return a, fmt.Errorf("save secret in %s: %w", w.Secrets.Where(), err)
 		}
 	}
-	return a, nil
+	return a, w.DB.SetSetting(ctx, SettingCurrentAccount, a.Name)
+}
+
+// UseAccount makes the named account the current one (the window's choice, `account use`).
+func (w *Workspace) UseAccount(ctx context.Context, name string) error {
+	if _, err := w.DB.Account(ctx, name); err != nil {
+		return err
+	}
+	return w.DB.SetSetting(ctx, SettingCurrentAccount, name)
+}
+
+// Language is the UI language chosen in Settings: "zh", "en", or "" to follow the system.
+func (w *Workspace) Language(ctx context.Context) (string, error) {
+	code, _, err := w.DB.Setting(ctx, SettingLanguage)
+	return code, err
+}
+
+// SetLanguage chooses the UI language ("zh", "en", or "" to follow the system).
+func (w *Workspace) SetLanguage(ctx context.Context, code string) error {
+	switch code {
+	case "", "zh", "en":
+		return w.DB.SetSetting(ctx, SettingLanguage, code)
+	}
+	return &storage.ValidationError{Field: "language", ZH: "语言只能是 zh、en 或留空（跟随系统）。", EN: "The language is zh, en, or empty (follow the system)."}
+}
+
+// Chinese tells whether to speak Chinese: the language chosen in Settings, else the
+// system's (LC_ALL, LC_MESSAGES, LANG, as getenv reads them).
+func (w *Workspace) Chinese(ctx context.Context, getenv func(string) string) bool {
+	if l, err := w.Language(ctx); err == nil && l != "" {
+		return l == "zh"
+	}
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := getenv(k); v != "" {
+			return strings.HasPrefix(v, "zh")
+		}
+	}
+	return false
 }
 
 // UpdateAccount saves changed settings; an empty secret keeps the stored one.
@@ -130,10 +174,24 @@ func (w *Workspace) RemoveAccount(ctx context.Context, name string) error {
 	if err := w.Secrets.Delete(secretKey(a)); err != nil && !errors.Is(err, storage.ErrSecretNotFound) {
 		return fmt.Errorf("remove secret from %s: %w", w.Secrets.Where(), err)
 	}
-	if cur, _, _ := w.DB.Setting(ctx, SettingCurrentAccount); cur == name {
-		_ = w.DB.SetSetting(ctx, SettingCurrentAccount, "")
+	if cur, _, err := w.DB.Setting(ctx, SettingCurrentAccount); err != nil || cur != name {
+		return err
 	}
-	return nil
+	return w.DB.SetSetting(ctx, SettingCurrentAccount, "")
+}
+
+// BackupFileName is the dated name of a backup made now (kfdesk-backup-YYYYMMDD-HHMMSS.db, in TimeZone).
+func BackupFileName() string { return storage.BackupFileName(clock.Now().In(TimeZone)) }
+
+// Backup writes a complete, checked copy of the database to path while it stays in
+// use (no secrets; tokens left out). progress gets bytes done of total; it may be nil.
+func (w *Workspace) Backup(ctx context.Context, path string, progress func(done, total int64)) error {
+	return w.DB.Backup(ctx, path, progress)
+}
+
+// SaveSetting remembers a setting (window size, last page, a choice made on a screen).
+func (w *Workspace) SaveSetting(ctx context.Context, key, value string) error {
+	return w.DB.SetSetting(ctx, key, value)
 }
 
 // EnsureDemo returns the built-in demo account, creating it when missing.
@@ -180,8 +238,9 @@ func tokenKey(a storage.Account, m api.TokenMode) string {
 	return a.AppID + ":" + string(m)
 }
 
-// Client returns the WeChat client of an account, creating it on first use.
-func (w *Workspace) Client(ctx context.Context, a storage.Account) (*api.Client, error) {
+// client returns the WeChat client of an account, creating it on first use. It is
+// unexported: the window and the command line reach WeChat only through Workspace methods.
+func (w *Workspace) client(ctx context.Context, a storage.Account) (*api.Client, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if c, ok := w.clients[a.ID]; ok {
@@ -222,7 +281,7 @@ func DemoConfig() wechattest.Config {
 // TestConnection checks that the account's credentials work: it obtains a token
 // (bypassing nothing but the memory cache) and makes one cheap authenticated call.
 func (w *Workspace) TestConnection(ctx context.Context, a storage.Account) error {
-	c, err := w.Client(ctx, a)
+	c, err := w.client(ctx, a)
 	if err != nil {
 		return err
 	}

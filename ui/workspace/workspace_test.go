@@ -1,9 +1,14 @@
 package workspace
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"kfdesk/api"
 	"kfdesk/api/wechattest"
@@ -92,12 +97,26 @@ func TestCurrentAccount(t *testing.T) {
 	if _, err := ws.AddAccount(ctx, storage.Account{Name: "a-shop", Kind: storage.KindOA, AppID: "wx0123456789abcdef"}, "s"); err != nil {
 		t.Fatal(err)
 	}
-	if cur, _ := ws.CurrentAccount(ctx, ""); cur.Name != "a-shop" { // none chosen: the first by name
+	if cur, _ := ws.CurrentAccount(ctx, ""); cur.Name != "a-shop" { // the account just added
 		t.Fatalf("current = %q", cur.Name)
 	}
-	_ = ws.DB.SetSetting(ctx, SettingCurrentAccount, DemoName)
+	if err := ws.UseAccount(ctx, DemoName); err != nil {
+		t.Fatal(err)
+	}
 	if cur, _ := ws.CurrentAccount(ctx, ""); !cur.Demo {
 		t.Fatalf("current = %q", cur.Name)
+	}
+	if _, err := ws.AddAccount(ctx, storage.Account{Name: "b-shop", Kind: storage.KindOA, AppID: "wxabcdef0123456789"}, "s"); err != nil {
+		t.Fatal(err)
+	}
+	if cur, _ := ws.CurrentAccount(ctx, ""); cur.Name != "b-shop" { // adding makes it current, whatever was chosen
+		t.Fatalf("current after adding b-shop = %q", cur.Name)
+	}
+	if err := ws.UseAccount(ctx, "nope"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("use unknown: %v", err)
+	}
+	if cur, _ := ws.CurrentAccount(ctx, ""); cur.Name != "b-shop" {
+		t.Fatalf("a failed use changed the current account to %q", cur.Name)
 	}
 	if _, err := ws.CurrentAccount(ctx, "nope"); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("unknown name: %v", err)
@@ -111,14 +130,49 @@ func TestDemoAccountWorksWithoutCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := ws.Client(ctx, demo)
+	c, err := ws.client(ctx, demo)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Ping(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if c2, _ := ws.Client(ctx, demo); c2 != c {
+	if c2, _ := ws.client(ctx, demo); c2 != c {
 		t.Fatal("client not reused")
+	}
+}
+
+// One time zone for every printed and exported time, named in the CSV header.
+func TestExportNamesTheTimeZone(t *testing.T) {
+	ctx := context.Background()
+	ws := openTemp(t)
+	demo, err := ws.EnsureDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ws.SyncRecords(ctx, demo, SyncRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		zh     bool
+		header string
+	}{{true, "\uFEFF时间（北京时间）,OpenID,客服,方向,操作码,内容\r\n"}, {false, "\uFEFFTime (Beijing time UTC+8),OpenID,Worker,Direction,OperCode,Text\r\n"}} {
+		path := filepath.Join(t.TempDir(), "out.csv")
+		n, err := ws.ExportRecords(ctx, demo, path, storage.RecordFilter{}, c.zh, nil)
+		if err != nil || n == 0 {
+			t.Fatalf("%d %v", n, err)
+		}
+		b, _ := os.ReadFile(path)
+		if !bytes.HasPrefix(b, []byte(c.header)) {
+			t.Fatalf("header %q, want %q", b[:min(len(b), 80)], c.header)
+		}
+		rows := strings.Split(string(b), "\r\n")
+		cells := strings.Split(rows[1], ",")
+		if _, err := time.ParseInLocation("2006-01-02 15:04:05", cells[0], storage.Beijing); err != nil {
+			t.Fatalf("time cell %q: %v", cells[0], err)
+		}
+	}
+	if got := FormatTime(time.Date(2026, 11, 30, 17, 30, 0, 0, time.UTC), "2006-01-02 15:04"); got != "2026-12-01 01:30" {
+		t.Fatalf("17:30 UTC shown as %s, want 2026-12-01 01:30 (Beijing)", got)
 	}
 }

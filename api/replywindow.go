@@ -1,0 +1,53 @@
+package api
+
+import "time"
+
+// The reply window WeChat applies to customer-service messages since 2023-06-12: after
+// a customer's message the account may send at most 5 messages within 48 hours
+// (45015 when the time is up, 45047 when the count is).
+// https://developers.weixin.qq.com/doc/service/en/guide/product/kf/intro.html
+const (
+	ReplyWindow = 48 * time.Hour
+	ReplyLimit  = 5
+)
+
+// ReplyState is where a customer's reply window stands.
+type ReplyState int
+
+const (
+	// ReplyUnknown: no message from the customer is known.
+	ReplyUnknown ReplyState = iota
+	// ReplyOpen: a message may be sent now.
+	ReplyOpen
+	// ReplyUsedUp: still within 48 hours, but the 5 replies are sent.
+	ReplyUsedUp
+	// ReplyClosed: 48 hours have passed since the customer's last message.
+	ReplyClosed
+)
+
+// ReplyStatus is a customer's reply window at a moment.
+type ReplyStatus struct {
+	State ReplyState
+	Until time.Time     // when the 48 hours end (zero when unknown)
+	Left  int           // replies left while open
+	Rest  time.Duration // time left while open
+}
+
+// ReplyWindowAt is the one rule for the reply window, from the customer's last
+// message and the replies sent since: every screen and command uses it. WeChat has the
+// final word; a local estimate may lag behind.
+func ReplyWindowAt(lastMessage time.Time, repliesSince int, now time.Time) ReplyStatus {
+	if lastMessage.IsZero() {
+		return ReplyStatus{State: ReplyUnknown}
+	}
+	s := ReplyStatus{Until: lastMessage.Add(ReplyWindow)}
+	switch {
+	case !now.Before(s.Until):
+		s.State = ReplyClosed
+	case repliesSince >= ReplyLimit:
+		s.State = ReplyUsedUp
+	default:
+		s.State, s.Left, s.Rest = ReplyOpen, ReplyLimit-repliesSince, s.Until.Sub(now)
+	}
+	return s
+}
