@@ -266,6 +266,30 @@ func TestComposerSavesDraftAsTyped(t *testing.T) {
 	}
 }
 
+// Text typed just before the window closes or the app quits (less than the draft
+// delay) is not lost.
+func TestDraftTypedJustBeforeClosingIsKept(t *testing.T) {
+	for _, how := range []string{"close", "quit"} {
+		m, s, _ := composerFor(t, wechattest.OfficialAccount)
+		text := "马上" + how + "前写的"
+		test.Type(s.entries["text.content"], text)
+		switch how { // at once: the 500 ms timer has not fired
+		case "close":
+			m.Window().Close()
+		case "quit": // Cmd+Q, logging off: Fyne runs the lifecycle's OnStopped
+			stopped, ok := m.app.Lifecycle().(interface{ OnStopped() func() })
+			if !ok || stopped.OnStopped() == nil {
+				t.Fatal("no OnStopped hook")
+			}
+			stopped.OnStopped()()
+		}
+		d, err := m.ws.DB.Draft(context.Background(), s.a.ID)
+		if err != nil || !strings.Contains(d, text) {
+			t.Fatalf("draft after %s: %q %v", how, d, err)
+		}
+	}
+}
+
 func TestComposerWindowErrorsAreExplained(t *testing.T) {
 	m, s, srv := composerFor(t, wechattest.OfficialAccount)
 	c := m.Window().Canvas()

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,7 +35,11 @@ func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Works
 	ownUIThread(t) // before the window: its first background reads report back through fyne.Do
 	m := NewMainWindow(a, ws)
 	m.Window().Resize(fyne.NewSize(1100, 720))
-	t.Cleanup(m.Window().Close)
+	t.Cleanup(func() { // unless the test closed it
+		if slices.Contains(fyne.CurrentApp().Driver().AllWindows(), m.Window()) {
+			m.Window().Close()
+		}
+	})
 	t.Cleanup(func() { // no background work of this test may outlive it and touch the next one's widgets
 		m.stop()
 		waitIdle(t, m)
