@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	register("send", "send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --json FILE|-)   (a customer-service message)", send)
+	register("send", "send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --body FILE|-)   (a customer-service message; --body takes the documented JSON body, - = stdin)", send)
 	register("typing", "typing --to OPENID [--cancel]   (show or hide \"typing…\" in the customer's chat)", typing)
 	register("media upload", "media upload --type image|voice|video|thumb [--shrink] FILE   (prints the media_id, valid 3 days; --shrink re-encodes a picture that is too large or not JPG as JPEG)", mediaUpload)
 }
@@ -24,7 +24,8 @@ func send(e *Env, args []string) error {
 	to := fs.String("to", "", "")
 	as := fs.String("as", "", "")
 	text := fs.String("text", "", "")
-	jsonFile := fs.String("json", "", "")
+	body := fs.String("body", "", "")
+	oldBody := fs.String("json", "", "") // --json=FILE, the old spelling
 	textSet := false
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -35,18 +36,25 @@ func send(e *Env, args []string) error {
 			textSet = true
 		}
 	})
-	// "--json FILE" reaches us as the global --json plus a positional FILE.
-	if *jsonFile == "" && len(pos) == 1 && e.G.JSON {
-		*jsonFile, pos = pos[0], nil
+	// The old "--json FILE" reaches us as the global --json plus a positional FILE.
+	if *oldBody == "" && *body == "" && len(pos) == 1 && e.G.JSON {
+		*oldBody, pos = pos[0], nil
 	}
-	if len(pos) != 0 || textSet == (*jsonFile != "") {
-		return fmt.Errorf("%w: send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --json FILE|-)", ErrUsage)
+	if *oldBody != "" {
+		fmt.Fprintln(e.Stderr, "kfdesk: send --json FILE is deprecated, use --body FILE (--json alone means JSON output) / "+
+			"send --json FILE 已弃用，请改用 --body FILE（--json 单独使用表示以 JSON 输出）")
+		if *body == "" {
+			*body = *oldBody
+		}
+	}
+	if len(pos) != 0 || textSet == (*body != "") {
+		return fmt.Errorf("%w: send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --body FILE|-)", ErrUsage)
 	}
 	var m *api.Message
 	if textSet {
 		m = &api.Message{MsgType: api.TypeText, Text: &api.Text{Content: *text}}
 	} else {
-		b, err := readInput(e, *jsonFile)
+		b, err := readInput(e, *body)
 		if err != nil {
 			return err
 		}
