@@ -371,12 +371,12 @@ func (s *composerScreen) onSend() {
 	}
 	s.send.Disable()
 	s.status.SetText(T("Sending…"))
-	msg := *s.msg // the form may change while the send runs
+	msg := s.msg.Clone() // deep: the form may change while the send runs
 	var err error
 	s.m.goBackground(func() {
 		ctx, cancel := context.WithTimeout(s.m.ctx, time.Minute)
 		defer cancel()
-		_, err = s.m.ws.Send(ctx, s.a, &msg)
+		_, err = s.m.ws.Send(ctx, s.a, msg)
 	}, func() {
 		s.send.Enable()
 		if err != nil {
