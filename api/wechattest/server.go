@@ -312,7 +312,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if f != nil {
-		if !f.apply(w, r) {
+		if !f.apply(w, r, body) {
 			return
 		}
 	}
