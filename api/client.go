@@ -182,17 +182,20 @@ func (c *Client) send(ctx context.Context, cl call, token string) error {
 		}
 		return &Error{Kind: KindNetwork, Endpoint: cl.path, Err: c.redactErr(err, token)}
 	}
-	return decodeAnswer(cl.path, resp.StatusCode(), resp.Body(), cl.out)
+	return decodeAnswer(cl.path, resp.StatusCode(), resp.Body(), cl.out, append([]string{token}, c.secrets...)...)
 }
 
-// decodeAnswer turns an HTTP answer into cl.out or an *Error. It never panics on bad input.
-func decodeAnswer(path string, status int, body []byte, out any) error {
+// decodeAnswer turns an HTTP answer into cl.out or an *Error. It never panics on bad
+// input. What it quotes of the answer has secrets (the token and AppSecret of the
+// request, anything named access_token or secret) replaced by ***: a gateway's error
+// page often echoes the request URL, and error texts reach the screen and logs.
+func decodeAnswer(path string, status int, body []byte, out any, secrets ...string) error {
 	if status != http.StatusOK {
-		return &Error{Kind: KindHTTP, Endpoint: path, Status: status, Msg: snippet(body)}
+		return &Error{Kind: KindHTTP, Endpoint: path, Status: status, Msg: snippet(body, secrets...)}
 	}
 	body = bytes.TrimSpace(body)
 	if !json.Valid(body) || len(body) == 0 || body[0] != '{' {
-		return &Error{Kind: KindMalformed, Endpoint: path, Err: fmt.Errorf("not JSON: %s", snippet(body))}
+		return &Error{Kind: KindMalformed, Endpoint: path, Err: fmt.Errorf("not JSON: %s", snippet(body, secrets...))}
 	}
 	var env struct {
 		ErrCode json.Number `json:"errcode"`
@@ -206,7 +209,7 @@ func decodeAnswer(path string, status int, body []byte, out any) error {
 		if err != nil {
 			return &Error{Kind: KindMalformed, Endpoint: path, Err: fmt.Errorf("errcode %q", env.ErrCode)}
 		}
-		return &Error{Kind: KindAPI, Code: int(code), Msg: env.ErrMsg, Endpoint: path}
+		return &Error{Kind: KindAPI, Code: int(code), Msg: redact(env.ErrMsg, secrets...), Endpoint: path}
 	}
 	if out != nil {
 		if err := json.Unmarshal(body, out); err != nil {
@@ -231,11 +234,16 @@ func marshalJSON(v any) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-func snippet(b []byte) string {
-	s := strings.ToValidUTF8(string(b), "?")
+// maxQuoted caps what an error quotes of an answer (in runes).
+const maxQuoted = 120
+
+// snippet is what an error quotes of an answer body: secrets redacted first (a token
+// cut by the cap would no longer match), on one line, at most maxQuoted runes.
+func snippet(b []byte, secrets ...string) string {
+	s := redact(strings.ToValidUTF8(string(b), "?"), secrets...)
 	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > 120 {
-		s = string(r[:120]) + "…"
+	if r := []rune(s); len(r) > maxQuoted {
+		s = string(r[:maxQuoted]) + "…"
 	}
 	if s == "" {
 		s = "empty body"
@@ -260,7 +268,13 @@ func (c *Client) redactErr(err error, extra ...string) error {
 	return errors.New(redact(msg, append(extra, c.secrets...)...))
 }
 
-var secretParam = regexp.MustCompile(`(access_token|secret)=[^&"\s]*`)
+// secretParam finds a value named access_token or …secret (appsecret, client_secret) in
+// a URL (also percent-encoded: access_token%3D…), a form or JSON ("access_token":"…",
+// also HTML-escaped).
+var secretParam = regexp.MustCompile(`(?i)(access_token|secret)(` + quote + `?\s*(?:=|:|%3D)\s*` + quote + `?)[^&"'\s<>,;}]+`)
+
+// quote is a quotation mark, also as HTML writes it.
+const quote = `(?:["']|&#34;|&quot;)`
 
 func redact(s string, secrets ...string) string {
 	for _, v := range secrets {
@@ -268,5 +282,5 @@ func redact(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, v, "***")
 		}
 	}
-	return secretParam.ReplaceAllString(s, "$1=***")
+	return secretParam.ReplaceAllString(s, "${1}${2}***")
 }

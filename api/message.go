@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -167,6 +168,42 @@ func (m *Message) Fill() {
 		n.MsgType = TypeText
 	}
 	*m = *n
+}
+
+// Clone is a deep copy: it shares no pointer or slice with m, so a send can marshal
+// it while the form goes on editing m (a shallow copy shares every body).
+func (m *Message) Clone() *Message {
+	if m == nil {
+		return nil
+	}
+	c := *m
+	c.Text = clonePtr(m.Text)
+	c.Image = clonePtr(m.Image)
+	c.Voice = clonePtr(m.Voice)
+	c.Video = clonePtr(m.Video)
+	c.Music = clonePtr(m.Music)
+	if c.News = clonePtr(m.News); c.News != nil {
+		c.News.Articles = slices.Clone(m.News.Articles)
+	}
+	c.MPNews = clonePtr(m.MPNews)
+	c.MPNewsArticle = clonePtr(m.MPNewsArticle)
+	if c.MsgMenu = clonePtr(m.MsgMenu); c.MsgMenu != nil {
+		c.MsgMenu.List = slices.Clone(m.MsgMenu.List)
+	}
+	c.WXCard = clonePtr(m.WXCard)
+	c.MiniProgramPage = clonePtr(m.MiniProgramPage)
+	c.Link = clonePtr(m.Link)
+	c.CustomService = clonePtr(m.CustomService)
+	return &c
+}
+
+// clonePtr copies the struct p points to (its fields are values).
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // KFAccount is the "send as" account, "" when none.

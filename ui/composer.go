@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -414,13 +415,13 @@ func (s *composerScreen) onSend() {
 	}
 	s.send.Disable()
 	s.status.SetText(T("Sending…"))
-	msg := *s.msg // the form may change while the send runs
+	msg := s.msg.Clone() // deep: the form may change while the send runs
 	var err error
 	s.m.goBackground(func() {
 		s.flushDraft() // a failed send, a crash while sending: the text is kept
 		ctx, cancel := context.WithTimeout(s.m.ctx, time.Minute)
 		defer cancel()
-		if _, err = s.m.ws.Send(ctx, s.a, &msg); err == nil {
+		if _, err = s.m.ws.Send(ctx, s.a, msg); err == nil {
 			if cerr := s.m.ws.ClearDraft(context.WithoutCancel(ctx), s.a); cerr != nil {
 				logError("clear the draft after a send", cerr)
 			}
@@ -432,9 +433,23 @@ func (s *composerScreen) onSend() {
 			s.status.SetText(T("Not sent. Your message is kept as a draft."))
 			return
 		}
-		s.status.SetText(T("Sent to %s at %s.", s.recipientName(msg.ToUser), workspace.FormatTime(clock.Now(), "15:04:05")))
-		s.resetBody()
+		sentAt := T("Sent to %s at %s.", s.recipientName(msg.ToUser), workspace.FormatTime(clock.Now(), "15:04:05"))
+		if sameBody(msg, s.msg) {
+			s.status.SetText(sentAt)
+			s.resetBody()
+			return
+		}
+		// Typed on while it was sent: keep that (and save it again: the sent draft was cleared).
+		s.status.SetText(sentAt + " " + T("What you typed meanwhile is kept."))
+		s.changed()
 	})
+}
+
+// sameBody: a and b would send the same request body.
+func sameBody(a, b *api.Message) bool {
+	x, errA := a.JSON()
+	y, errB := b.JSON()
+	return errA == nil && errB == nil && bytes.Equal(x, y)
 }
 
 // resetBody empties the message after a send, keeping recipient, type and sender.

@@ -10,11 +10,13 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"golang.org/x/image/bmp"
 
 	"kfdesk/api"
+	pt "kfdesk/api/picture/picturetest"
 )
 
 // halves is w×h, left half red and right half blue.
@@ -124,31 +126,6 @@ func TestTransparencyBecomesWhite(t *testing.T) {
 	near(t, decodeAvatar(t, out), 320, 320, white)
 }
 
-// withOrientation inserts an EXIF APP1 segment carrying the orientation after SOI.
-func withOrientation(t *testing.T, jpg []byte, o uint16, order binary.ByteOrder) []byte {
-	t.Helper()
-	var tiff bytes.Buffer
-	if order == binary.LittleEndian {
-		tiff.WriteString("II")
-	} else {
-		tiff.WriteString("MM")
-	}
-	_ = binary.Write(&tiff, order, uint16(42))
-	_ = binary.Write(&tiff, order, uint32(8))
-	_ = binary.Write(&tiff, order, uint16(1))      // one entry
-	_ = binary.Write(&tiff, order, uint16(0x0112)) // Orientation
-	_ = binary.Write(&tiff, order, uint16(3))      // SHORT
-	_ = binary.Write(&tiff, order, uint32(1))
-	_ = binary.Write(&tiff, order, o)
-	_ = binary.Write(&tiff, order, uint16(0))
-	_ = binary.Write(&tiff, order, uint32(0)) // no next IFD
-	seg := append([]byte("Exif\x00\x00"), tiff.Bytes()...)
-	out := []byte{0xFF, 0xD8, 0xFF, 0xE1}
-	out = binary.BigEndian.AppendUint16(out, uint16(len(seg)+2))
-	out = append(out, seg...)
-	return append(out, jpg[2:]...)
-}
-
 func TestEXIFOrientationIsHonoured(t *testing.T) {
 	var plain bytes.Buffer
 	if err := jpeg.Encode(&plain, halves(200, 100), &jpeg.Options{Quality: 95}); err != nil {
@@ -166,10 +143,7 @@ func TestEXIFOrientationIsHonoured(t *testing.T) {
 		{2, binary.LittleEndian, blue, red}, // mirrored: blue left
 	}
 	for _, tc := range cases {
-		in := withOrientation(t, plain.Bytes(), tc.o, tc.order)
-		if got := exifOrientation(in); got != int(tc.o) {
-			t.Fatalf("read orientation %d, want %d", got, tc.o)
-		}
+		in := pt.WithOrientation(plain.Bytes(), tc.o, tc.order)
 		out, err := Prepare(in)
 		if err != nil {
 			t.Fatal(err)
@@ -181,9 +155,6 @@ func TestEXIFOrientationIsHonoured(t *testing.T) {
 		if tc.o == 6 || tc.o == 8 { // a rotation: left and right of the top row agree
 			near(t, img, 480, 160, tc.topLeft)
 		}
-	}
-	if exifOrientation(plain.Bytes()) != 1 {
-		t.Fatal("a JPEG without EXIF is not upright")
 	}
 }
 
@@ -198,17 +169,10 @@ func TestNotAnImageIsExplained(t *testing.T) {
 }
 
 func TestHugeDimensionsRefusedBeforeDecoding(t *testing.T) {
-	// A PNG header claiming 20000×20000: refused from DecodeConfig alone.
-	var in bytes.Buffer
-	if err := png.Encode(&in, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
-		t.Fatal(err)
-	}
-	b := in.Bytes()
-	binary.BigEndian.PutUint32(b[16:], 20000) // IHDR width
-	binary.BigEndian.PutUint32(b[20:], 20000) // IHDR height
-	_, err := Prepare(b)
+	// A PNG header claiming 20000×20000: refused from the header alone (see api/picture).
+	_, err := Prepare(pt.HugePNG(20000, 20000))
 	var ie *api.InputError
-	if !errors.As(err, &ie) || ie.Field != "image" {
+	if !errors.As(err, &ie) || ie.Field != "image" || !strings.Contains(ie.EN, "20000×20000") {
 		t.Fatalf("err = %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package wechattest
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"kfdesk/api/clock"
@@ -15,15 +16,17 @@ const (
 	faultMalformed
 	faultDrop
 	faultSlow
+	faultEcho
 )
 
 // Fault is an injected failure (see FailNth/FailAlways). Except Slow, a faulted
 // call never reaches the endpoint: it has no effect on the server's state.
 type Fault struct {
-	kind  faultKind
-	code  int
-	msg   string
-	delay time.Duration
+	kind   faultKind
+	code   int
+	msg    string
+	delay  time.Duration
+	status int
 }
 
 // Errcode answers {"errcode":code,"errmsg":msg+" rid: ..."}; an empty msg uses
@@ -32,6 +35,11 @@ func Errcode(code int, msg string) Fault { return Fault{kind: faultErrcode, code
 
 // HTML502 answers HTTP 502 with nginx's HTML page, as a broken gateway does.
 func HTML502() Fault { return Fault{kind: faultHTML502} }
+
+// EchoRequest answers status with a long text page that quotes the request it refused
+// (method, URL with its access_token or secret, body), as some gateways, firewalls and
+// API relays do; 200 makes it a non-JSON answer.
+func EchoRequest(status int) Fault { return Fault{kind: faultEcho, status: status} }
 
 // Malformed answers HTTP 200 with a truncated JSON body.
 func Malformed() Fault { return Fault{kind: faultMalformed} }
@@ -111,7 +119,7 @@ func (s *Server) takeFault(path string) *Fault {
 }
 
 // apply performs the fault; it reports whether the call should go on normally (Slow).
-func (f *Fault) apply(w http.ResponseWriter, r *http.Request) bool {
+func (f *Fault) apply(w http.ResponseWriter, r *http.Request, body []byte) bool {
 	switch f.kind {
 	case faultErrcode:
 		msg := f.msg
@@ -124,6 +132,11 @@ func (f *Fault) apply(w http.ResponseWriter, r *http.Request) bool {
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write([]byte("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n" +
 			"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"))
+	case faultEcho:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(f.status)
+		_, _ = w.Write([]byte("request refused: " + r.Method + " " + r.URL.RequestURI() + " " + string(body) + "\n" +
+			strings.Repeat("Contact your network administrator.\n", 200)))
 	case faultMalformed:
 		w.Header().Set("Content-Type", "application/json; encoding=utf-8")
 		w.WriteHeader(http.StatusOK)

@@ -206,6 +206,10 @@ func (s *Server) handleKFHeadImg(c *call) (any, *apiError) {
 	if _, err := jpeg.Decode(bytes.NewReader(f.Data)); err != nil {
 		return nil, errc(61457)
 	}
+	if old, ok := strings.CutPrefix(k.HeadImgURL, headImgPrefix); ok { // the replaced avatar is gone
+		id, _, _ := strings.Cut(old, "/")
+		delete(s.heads, id)
+	}
 	k.HeadImgURL = s.putHead(f.Data)
 	return ok0, nil
 }

@@ -94,7 +94,11 @@ func (s *Server) handleMediaUpload(c *call) (any, *apiError) {
 	if !sniffMedia(typ, f.Data) {
 		return nil, errc(40005)
 	}
-	m := s.storeMedia(typ, f.Filename, f.ContentType, f.Data, c.now)
+	data := f.Data
+	if s.cfg.DiscardUploads {
+		data = nil
+	}
+	m := s.storeMedia(typ, f.Filename, f.ContentType, data, c.now)
 	if typ == "thumb" {
 		// The real service answers thumb uploads with thumb_media_id; the doc shows
 		// media_id. Both are sent so either reading works.

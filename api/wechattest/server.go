@@ -57,6 +57,8 @@ const (
 	DefaultWeChatID = "kfdesk_demo"
 	// DefaultRequestLog is how many requests Requests can return (older ones are dropped).
 	DefaultRequestLog = 10000
+	// DefaultRequestLogBytes bounds the bodies (uploads included) the request log keeps.
+	DefaultRequestLogBytes = 64 << 20
 )
 
 // Config describes the one account the server knows.
@@ -70,6 +72,12 @@ type Config struct {
 	Seed          int64    // makes the sample data deterministic
 	// RequestLog bounds the request log kept for Requests (default DefaultRequestLog, negative = keep none).
 	RequestLog int
+	// RequestLogBytes bounds the bytes of bodies and uploaded files in that log (default
+	// DefaultRequestLogBytes); the oldest requests go first, the newest is always kept.
+	RequestLogBytes int
+	// DiscardUploads keeps what was uploaded as media (id, type, name, time) but not its
+	// bytes: for a long-running server (the demo) that never gives them back.
+	DiscardUploads bool
 	// RecordSends makes every accepted custom/send also appear in getmsglist as a
 	// 2002 record, so the demo history shows what was sent. Sample turns it on.
 	RecordSends bool
@@ -151,11 +159,12 @@ type Server struct {
 	weChatID string
 	kfOff    bool // new KF not enabled: kf and msgrecord endpoints answer 65400
 
-	reqLog []Request
-	calls  map[string]int
-	faults []*faultRule
-	quotas map[string]*quota
-	clears map[string]int // clear_quota uses per Beijing month
+	reqLog   []Request
+	reqBytes int // body and file bytes held by reqLog
+	calls    map[string]int
+	faults   []*faultRule
+	quotas   map[string]*quota
+	clears   map[string]int // clear_quota uses per Beijing month
 
 	tokenState
 	userState
@@ -182,6 +191,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.RequestLog == 0 {
 		cfg.RequestLog = DefaultRequestLog
+	}
+	if cfg.RequestLogBytes <= 0 {
+		cfg.RequestLogBytes = DefaultRequestLogBytes
 	}
 	if cfg.Sample {
 		cfg.RecordSends = true
@@ -312,7 +324,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	if f != nil {
-		if !f.apply(w, r) {
+		if !f.apply(w, r, body) {
 			return
 		}
 	}
@@ -427,19 +439,39 @@ func parseMultipart(body []byte, boundary string) (map[string]File, map[string]s
 	return files, fields
 }
 
-// logRequest records a request for Requests/Calls. s.mu is held.
+// logRequest records a request for Requests/Calls, within the count and byte bounds. s.mu is held.
 func (s *Server) logRequest(rec Request) {
 	s.calls[rec.Path]++
 	if s.cfg.RequestLog < 0 {
 		return
 	}
+	drop := 0
 	if len(s.reqLog) >= s.cfg.RequestLog {
-		// Drop the oldest half at once so logging stays O(1) amortised.
-		n := copy(s.reqLog, s.reqLog[len(s.reqLog)/2:])
+		drop = max(1, len(s.reqLog)/2) // the oldest half at once, so logging stays O(1) amortised
+	}
+	s.reqLog = append(s.reqLog, rec)
+	s.reqBytes += rec.size()
+	for _, r := range s.reqLog[:drop] {
+		s.reqBytes -= r.size()
+	}
+	for ; s.reqBytes > s.cfg.RequestLogBytes && drop < len(s.reqLog)-1; drop++ {
+		s.reqBytes -= s.reqLog[drop].size()
+	}
+	if drop > 0 {
+		n := copy(s.reqLog, s.reqLog[drop:])
 		clear(s.reqLog[n:])
 		s.reqLog = s.reqLog[:n]
 	}
-	s.reqLog = append(s.reqLog, rec)
+}
+
+// size is what a logged request holds in memory beyond its headers: the body and the
+// copies of its multipart files.
+func (r *Request) size() int {
+	n := len(r.Body)
+	for _, f := range r.Files {
+		n += len(f.Data)
+	}
+	return n
 }
 
 // Requests returns the logged requests to path (without query), oldest first; "" = all.

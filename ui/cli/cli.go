@@ -22,12 +22,22 @@ import (
 	"kfdesk/ui/workspace"
 )
 
-// Global options, accepted anywhere on the line.
+// Global options, accepted anywhere on the line (up to a "--", after which every word belongs to the command).
 type Global struct {
 	DataDir string
 	Account string
 	JSON    bool
-	Help    bool
+	Help    bool // help asked for where the command is expected: `kfdesk help`, `kfdesk --help`
+}
+
+// isHelp reports whether a word asks for help when it stands where a command or a flag is expected.
+// Anywhere else (a flag's value, a search word) it is just a word.
+func isHelp(a string) bool {
+	switch a {
+	case "help", "-h", "--help", "-help":
+		return true
+	}
+	return false
 }
 
 // ParseGlobal takes the global options out of args and returns the rest.
@@ -36,16 +46,18 @@ func ParseGlobal(args []string) (Global, []string, error) {
 	var rest []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if a == "--" { // the rest is the command's, untouched (parse sees the "--" too)
+			rest = append(rest, args[i:]...)
+			break
+		}
 		name, val, hasVal := strings.Cut(a, "=")
 		switch name {
 		case "--json", "-json":
-			if hasVal { // --json=FILE belongs to the command (send)
+			if hasVal { // --json=FILE belongs to the command (send's old spelling of --body)
 				rest = append(rest, a)
 			} else {
 				g.JSON = true
 			}
-		case "-h", "--help", "-help", "help":
-			g.Help = true
 		case "--data-dir", "-data-dir", "--account", "-account":
 			if !hasVal {
 				if i+1 >= len(args) {
@@ -60,8 +72,15 @@ func ParseGlobal(args []string) (Global, []string, error) {
 				g.Account = val
 			}
 		default:
+			// Only in the command's place; later a help word is the command's to judge.
+			if len(rest) == 0 && isHelp(a) {
+				g.Help = true
+			}
 			rest = append(rest, a)
 		}
+	}
+	if g.Help {
+		rest = nil
 	}
 	return g, rest, nil
 }
@@ -110,21 +129,52 @@ func Usage() string {
 // ErrUsage marks a mistake in the command line itself (exit status 2).
 var ErrUsage = errors.New("usage")
 
+// errHelp is what parse returns when -h or --help stands where a flag is expected.
+var errHelp = errors.New("help requested")
+
 // Run executes one command line (global options already removed).
 func Run(e *Env, args []string) error {
-	if len(args) == 0 || e.G.Help {
+	if len(args) == 0 || e.G.Help || isHelp(args[0]) {
 		fmt.Fprint(e.Stdout, Usage())
 		return nil
 	}
+	name := args[0]
+	c, ok := commands[name]
 	if len(args) >= 2 {
-		if c, ok := commands[args[0]+" "+args[1]]; ok {
-			return c.run(e, args[2:])
+		if sub, found := commands[name+" "+args[1]]; found {
+			name, c, ok = name+" "+args[1], sub, true
 		}
 	}
-	if c, ok := commands[args[0]]; ok {
-		return c.run(e, args[1:])
+	if !ok {
+		// "kfdesk records --help": the group's commands.
+		if group := usageOf(name + " "); group != "" && len(args) >= 2 && isHelp(args[1]) {
+			fmt.Fprint(e.Stdout, group)
+			return nil
+		}
+		return fmt.Errorf("%w: unknown command %q; run `kfdesk help`", ErrUsage, strings.Join(args, " "))
 	}
-	return fmt.Errorf("%w: unknown command %q; run `kfdesk help`", ErrUsage, strings.Join(args, " "))
+	err := c.run(e, args[len(strings.Fields(name)):])
+	if errors.Is(err, errHelp) {
+		fmt.Fprint(e.Stdout, usageOf(name))
+		return nil
+	}
+	return err
+}
+
+// usageOf lists the usage lines of the commands whose name starts with prefix.
+func usageOf(prefix string) string {
+	var names []string
+	for n := range commands {
+		if strings.HasPrefix(n, prefix) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "usage: kfdesk %s\n", commands[n].usage)
+	}
+	return b.String()
 }
 
 // flags makes a FlagSet that reports mistakes as ErrUsage instead of exiting.
@@ -134,19 +184,28 @@ func flags(name string) *flag.FlagSet {
 	return fs
 }
 
-// parse accepts flags before and after positional arguments.
+// parse accepts flags before and after positional arguments. A flag's value is never
+// taken for a flag (`--text help`, `--text -h` send those words); -h or --help where a
+// flag is expected returns errHelp; after "--" every word is positional (`-发票`).
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, errHelp
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrUsage, err)
 		}
-		args = fs.Args()
-		if len(args) == 0 {
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
 			return pos, nil
 		}
-		pos = append(pos, args[0])
-		args = args[1:]
+		pos = append(pos, rest[0])
+		args = rest[1:]
 	}
 }
 

@@ -141,8 +141,15 @@ func TestUnknownCommandIsAUsageError(t *testing.T) {
 	if err := h.run("", "frobnicate"); !errors.Is(err, ErrUsage) {
 		t.Fatalf("err = %v", err)
 	}
-	if err := h.run("", "help"); err != nil || !strings.Contains(h.stdout.String(), "account add") {
-		t.Fatalf("help: %v %q", err, h.stdout.String())
+	for _, args := range [][]string{{"help"}, {"--help"}, {"--json", "-h"}} {
+		if err := h.run("", args...); err != nil || !strings.Contains(h.stdout.String(), "account add") {
+			t.Fatalf("%v: %v %q", args, err, h.stdout.String())
+		}
+	}
+	// A group's help lists its commands.
+	if err := h.run("", "records", "--help"); err != nil || !strings.Contains(h.stdout.String(), "usage: kfdesk records search") ||
+		strings.Contains(h.stdout.String(), "account add") {
+		t.Fatalf("records --help: %v %q", err, h.stdout.String())
 	}
 }
 
@@ -151,7 +158,38 @@ func TestParseGlobalAnywhere(t *testing.T) {
 	if err != nil || g.DataDir != "/d" || !g.JSON || g.Account != "x" || strings.Join(rest, " ") != "account list" {
 		t.Fatalf("%+v %v %v", g, rest, err)
 	}
+	// A help word after the command is the command's (a value, a search word); in the command's place it is help.
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"--json", "help", "send"}, {"--data-dir", "/d", "--help"}} {
+		if g, rest, err := ParseGlobal(args); err != nil || !g.Help || len(rest) != 0 {
+			t.Fatalf("%v: %+v %v %v", args, g, rest, err)
+		}
+	}
+	for _, args := range [][]string{{"send", "--text", "help"}, {"records", "search", "help"}, {"send", "--text", "--help"}} {
+		if g, rest, err := ParseGlobal(args); err != nil || g.Help || strings.Join(rest, " ") != strings.Join(args, " ") {
+			t.Fatalf("%v: %+v %v %v", args, g, rest, err)
+		}
+	}
+	// After "--" nothing is global.
+	if g, rest, _ := ParseGlobal([]string{"records", "search", "--", "--json", "-h"}); g.JSON || strings.Join(rest, " ") != "records search -- --json -h" {
+		t.Fatalf("%+v %v", g, rest)
+	}
 	if _, _, err := ParseGlobal([]string{"--account"}); err == nil {
 		t.Fatal("missing value accepted")
+	}
+}
+
+// A search word "help" is searched for, not taken as a request for the usage text.
+func TestRecordsSearchForTheWordHelp(t *testing.T) {
+	h := newHarness(t)
+	if err := h.run("", "demo"); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"records", "search", "help"}, {"records", "search", "--", "-h"}, {"records", "search", "--openid", "help"}} {
+		if err := h.run("", args...); err != nil || strings.Contains(h.stdout.String(), "usage") {
+			t.Fatalf("%v: %v %q", args, err, h.stdout.String())
+		}
+	}
+	if err := h.run("", "records", "search", "--help"); err != nil || !strings.Contains(h.stdout.String(), "usage: kfdesk records search") {
+		t.Fatalf("--help: %v %q", err, h.stdout.String())
 	}
 }

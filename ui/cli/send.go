@@ -13,7 +13,7 @@ import (
 )
 
 func init() {
-	register("send", "send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --json FILE|- | --template NAME)   (a customer-service message; a template is one saved in the composer)", send)
+	register("send", "send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --body FILE|- | --template NAME)   (a customer-service message; --body takes the documented JSON body, - = stdin; a template is one saved in the composer)", send)
 	register("typing", "typing --to OPENID [--cancel]   (show or hide \"typing…\" in the customer's chat)", typing)
 	register("media upload", "media upload --type image|voice|video|thumb [--shrink] FILE   (prints the media_id, valid 3 days; --shrink re-encodes a picture that is too large or not JPG as JPEG)", mediaUpload)
 }
@@ -23,7 +23,8 @@ func send(e *Env, args []string) error {
 	to := fs.String("to", "", "")
 	as := fs.String("as", "", "")
 	text := fs.String("text", "", "")
-	jsonFile := fs.String("json", "", "")
+	body := fs.String("body", "", "")
+	oldBody := fs.String("json", "", "") // --json=FILE, the old spelling
 	template := fs.String("template", "", "")
 	textSet := false
 	pos, err := parse(fs, args)
@@ -35,12 +36,19 @@ func send(e *Env, args []string) error {
 			textSet = true
 		}
 	})
-	// "--json FILE" reaches us as the global --json plus a positional FILE.
-	if *jsonFile == "" && len(pos) == 1 && e.G.JSON {
-		*jsonFile, pos = pos[0], nil
+	// The old "--json FILE" reaches us as the global --json plus a positional FILE.
+	if *oldBody == "" && *body == "" && len(pos) == 1 && e.G.JSON {
+		*oldBody, pos = pos[0], nil
 	}
-	if given := btoi(textSet) + btoi(*jsonFile != "") + btoi(*template != ""); len(pos) != 0 || given != 1 {
-		return fmt.Errorf("%w: send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --json FILE|- | --template NAME)", ErrUsage)
+	if *oldBody != "" {
+		fmt.Fprintln(e.Stderr, "kfdesk: send --json FILE is deprecated, use --body FILE (--json alone means JSON output) / "+
+			"send --json FILE 已弃用，请改用 --body FILE（--json 单独使用表示以 JSON 输出）")
+		if *body == "" {
+			*body = *oldBody
+		}
+	}
+	if given := btoi(textSet) + btoi(*body != "") + btoi(*template != ""); len(pos) != 0 || given != 1 {
+		return fmt.Errorf("%w: send [--to OPENID] [--as KF_ACCOUNT] (--text TEXT | --body FILE|- | --template NAME)", ErrUsage)
 	}
 	a, err := e.account()
 	if err != nil {
@@ -56,7 +64,7 @@ func send(e *Env, args []string) error {
 		}
 		m = m.Wire() // only the chosen type's fields are sent
 	default:
-		b, err := readInput(e, *jsonFile)
+		b, err := readInput(e, *body)
 		if err != nil {
 			return err
 		}

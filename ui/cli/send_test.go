@@ -52,7 +52,7 @@ func TestSendTextAndJSON(t *testing.T) {
 	}
 	// touser from the file; the documented body passes through unchanged.
 	body := `{"touser":"` + customer + `","msgtype":"msgmenu","msgmenu":{"head_content":"满意吗？","list":[{"id":"1","content":"满意"},{"id":"2","content":"不满意"}],"tail_content":""}}`
-	if err := h.run(body, "--json", "send", "--json", "-"); err != nil {
+	if err := h.run(body, "--json", "send", "--body", "-"); err != nil {
 		t.Fatal(err)
 	}
 	if lastBody(srv) != body {
@@ -67,7 +67,7 @@ func TestSendTextAndJSON(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "m.json")
 	_ = os.WriteFile(f, []byte(`{"touser":"`+customer+`","msgtype":"wxcard","wxcard":{"card_id":"C1"}}`), 0o600)
 	kf := addKF(t, srv)
-	if err := h.run("", "send", "--json="+f, "--to", "oOther00000000000000000000001", "--as", kf); err != nil {
+	if err := h.run("", "send", "--body="+f, "--to", "oOther00000000000000000000001", "--as", kf); err != nil {
 		t.Fatal(err)
 	}
 	if want := `{"touser":"oOther00000000000000000000001","msgtype":"wxcard","wxcard":{"card_id":"C1"},"customservice":{"kf_account":"` + kf + `"}}`; lastBody(srv) != want {
@@ -88,10 +88,66 @@ func addKF(t *testing.T, srv *wechattest.Server) string {
 	return "xiaomei@" + srv.Config().WeChatID
 }
 
+// The input flag was --json, which is also the global "print JSON" flag; the old spelling
+// still sends, and says on stderr (in both languages) what to write instead.
+func TestSendOldJSONSpellingStillWorks(t *testing.T) {
+	h, srv := shopHarness(t)
+	body := `{"touser":"` + customer + `","msgtype":"text","text":{"content":"旧写法"}}`
+	f := filepath.Join(t.TempDir(), "m.json")
+	if err := os.WriteFile(f, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"send", "--json", "-"}, {"send", "--json", f}, {"send", "--json=" + f}} {
+		n := len(srv.Sent())
+		if err := h.run(body, args...); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		if len(srv.Sent()) != n+1 || lastBody(srv) != body {
+			t.Fatalf("%v: not sent: %s", args, lastBody(srv))
+		}
+		if e := h.stderr.String(); !strings.Contains(e, "--body FILE") || !strings.Contains(e, "已弃用") {
+			t.Fatalf("%v: no deprecation line: %q", args, e)
+		}
+	}
+	// The new spelling sends without the warning, and --json is then only the output format.
+	if err := h.run(body, "send", "--body", f); err != nil || strings.Contains(h.stderr.String(), "已弃用") || h.stdout.Len() != 0 {
+		t.Fatalf("%v stderr %q stdout %q", err, h.stderr.String(), h.stdout.String())
+	}
+	if err := h.run(body, "send", "--body", f, "--json"); err != nil || !strings.Contains(h.stdout.String(), `"errcode":0`) ||
+		strings.Contains(h.stderr.String(), "已弃用") {
+		t.Fatalf("%v stderr %q stdout %q", err, h.stderr.String(), h.stdout.String())
+	}
+	if usage := Usage(); !strings.Contains(usage, "--body FILE|-") || strings.Contains(usage, "--json FILE") {
+		t.Fatalf("usage: %s", usage)
+	}
+}
+
+// "help" is a word like any other where the command takes a value or a search word.
+func TestHelpWordIsSentNotObeyed(t *testing.T) {
+	h, srv := shopHarness(t)
+	for _, text := range []string{"help", "-h", "--help"} {
+		n := len(srv.Sent())
+		if err := h.run("", "send", "--to", customer, "--text", text); err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		want := `{"touser":"` + customer + `","msgtype":"text","text":{"content":"` + text + `"}}`
+		if len(srv.Sent()) != n+1 || lastBody(srv) != want || strings.Contains(h.stdout.String(), "usage:") {
+			t.Fatalf("%q: sent %s, stdout %q", text, lastBody(srv), h.stdout.String())
+		}
+	}
+	// Where a flag is expected, -h and --help show the command's usage and send nothing.
+	for _, args := range [][]string{{"send", "--help"}, {"send", "--to", customer, "-h"}, {"--account", "shop", "send", "--help"}} {
+		n := len(srv.Sent())
+		if err := h.run("", args...); err != nil || !strings.Contains(h.stdout.String(), "usage: kfdesk send") || len(srv.Sent()) != n {
+			t.Fatalf("%v: %v %q", args, err, h.stdout.String())
+		}
+	}
+}
+
 func TestSendValidatesLikeTheWindow(t *testing.T) {
 	h, srv := shopHarness(t)
 	body := `{"touser":"` + customer + `","msgtype":"news","news":{"articles":[{"title":"a","url":"https://a.cn"},{"title":"b","url":"https://b.cn"}]}}`
-	err := h.run(body, "send", "--json", "-")
+	err := h.run(body, "send", "--body", "-")
 	if err == nil || !strings.Contains(h.stderr.String(), "news.articles") || !strings.Contains(h.stderr.String(), "1 篇") {
 		t.Fatalf("%v %q", err, h.stderr.String())
 	}
@@ -102,7 +158,7 @@ func TestSendValidatesLikeTheWindow(t *testing.T) {
 		t.Fatalf("no recipient: %v %q", err, h.stderr.String())
 	}
 	if err := h.run("", "send", "--to", customer); err == nil {
-		t.Fatal("neither --text nor --json accepted")
+		t.Fatal("neither --text nor --body accepted")
 	}
 }
 

@@ -22,7 +22,8 @@ func MiniProgram(a storage.Account) bool { return a.Kind == storage.KindMP }
 
 // Send validates m for the account, posts it and records the attempt in the send
 // log, whatever the outcome. An invalid message is neither sent nor logged: the
-// returned api.ValidationErrors say what to fix at which field.
+// returned api.ValidationErrors say what to fix at which field. Send reads m until it
+// returns: a caller whose form goes on editing m hands over m.Clone().
 func (w *Workspace) Send(ctx context.Context, a storage.Account, m *api.Message) (storage.SendLogEntry, error) {
 	if err := m.Validate(MiniProgram(a)); err != nil {
 		return storage.SendLogEntry{}, err

@@ -272,10 +272,12 @@ func (w *Workspace) client(ctx context.Context, a storage.Account) (*api.Client,
 }
 
 // DemoConfig is the fake server's configuration for the demo account: the sample
-// data set (followers, KF accounts, two months of conversations) ending now.
+// data set (followers, KF accounts, two months of conversations) ending now. The demo
+// runs for the whole session and nobody reads its request log, so it keeps none, and
+// of an uploaded file only what it is, not its bytes.
 func DemoConfig() wechattest.Config {
 	return wechattest.Config{AppID: DemoAppID, Secret: demoSecret, Kind: wechattest.OfficialAccount,
-		WeChatID: "kfdesk_demo", Sample: true, Seed: 20261123}
+		WeChatID: "kfdesk_demo", Sample: true, Seed: 20261123, RequestLog: -1, DiscardUploads: true}
 }
 
 // TestConnection checks that the account's credentials work: it obtains a token

@@ -1,4 +1,4 @@
-package kfavatar
+package picture
 
 import (
 	"encoding/binary"
@@ -65,35 +65,40 @@ func tiffOrientation(t []byte) int {
 	return 1
 }
 
-// orient turns a square image upright for an EXIF orientation (1–8). dst(x,y)
-// takes the source pixel that the orientation puts there.
+// orient turns an image upright for an EXIF orientation (1–8); 5–8 swap width and
+// height. dst(x,y) takes the source pixel that the orientation puts there; see the
+// Orientation tag in the EXIF 2.3 standard (CIPA DC-008, tag 0x0112).
 func orient(src *image.RGBA, o int) *image.RGBA {
 	if o <= 1 || o > 8 {
 		return src
 	}
-	n := src.Bounds().Dx()
-	m := n - 1
-	dst := image.NewRGBA(src.Bounds())
-	for y := 0; y < n; y++ {
-		for x := 0; x < n; x++ {
+	w, h := src.Rect.Dx(), src.Rect.Dy()
+	dw, dh := w, h
+	if o >= 5 {
+		dw, dh = h, w
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, dw, dh))
+	for y := 0; y < dh; y++ {
+		for x := 0; x < dw; x++ {
 			var sx, sy int
 			switch o {
 			case 2: // mirrored
-				sx, sy = m-x, y
+				sx, sy = w-1-x, y
 			case 3: // upside down
-				sx, sy = m-x, m-y
+				sx, sy = w-1-x, h-1-y
 			case 4: // mirrored upside down
-				sx, sy = x, m-y
-			case 5: // mirrored, rotated
+				sx, sy = x, h-1-y
+			case 5: // mirrored along the main diagonal
 				sx, sy = y, x
 			case 6: // stored rotated 90° counter-clockwise: turn clockwise
-				sx, sy = y, m-x
-			case 7:
-				sx, sy = m-y, m-x
+				sx, sy = y, h-1-x
+			case 7: // mirrored along the other diagonal
+				sx, sy = w-1-y, h-1-x
 			case 8: // stored rotated 90° clockwise: turn counter-clockwise
-				sx, sy = m-y, x
+				sx, sy = w-1-y, x
 			}
-			dst.SetRGBA(x, y, src.RGBAAt(sx, sy))
+			si, di := src.PixOffset(src.Rect.Min.X+sx, src.Rect.Min.Y+sy), dst.PixOffset(x, y)
+			copy(dst.Pix[di:di+4], src.Pix[si:si+4])
 		}
 	}
 	return dst
