@@ -200,8 +200,8 @@ func (c *Client) InviteKFWorker(ctx context.Context, account, wechatID string) e
 	wechatID = strings.TrimSpace(wechatID)
 	if wechatID == "" || strings.ContainsAny(wechatID, " \t@") {
 		return &InputError{Field: "invite_wx",
-			ZH: "请填写工作人员的微信号（在对方微信「我」页面可见，不是昵称）。",
-			EN: "Enter the worker's WeChat ID (shown on their WeChat Me page; not the nickname)."}
+			Chinese: "请填写工作人员的微信号（在对方微信「我」页面可见，不是昵称）。",
+			English: "Enter the worker's WeChat ID (shown on their WeChat Me page; not the nickname)."}
 	}
 	return c.do(ctx, call{method: http.MethodPost, path: kfInvitePath, body: kfBody{Account: account, InviteWX: wechatID}})
 }
@@ -214,8 +214,8 @@ func (c *Client) UploadKFAvatar(ctx context.Context, account string, jpeg []byte
 	}
 	if len(jpeg) == 0 || len(jpeg) > MaxKFAvatarSize {
 		return &InputError{Field: "image",
-			ZH: fmt.Sprintf("头像文件必须是 1 字节到 %d MB 之间的 JPG。", MaxKFAvatarSize>>20),
-			EN: fmt.Sprintf("The avatar must be a JPG between 1 byte and %d MB.", MaxKFAvatarSize>>20)}
+			Chinese: fmt.Sprintf("头像文件必须是 1 字节到 %d MB 之间的 JPG。", MaxKFAvatarSize>>20),
+			English: fmt.Sprintf("The avatar must be a JPG between 1 byte and %d MB.", MaxKFAvatarSize>>20)}
 	}
 	up := &upload{field: "media", filename: "avatar.jpg", open: func() (io.Reader, error) { return bytes.NewReader(jpeg), nil }}
 	return c.do(ctx, call{method: http.MethodPost, path: kfHeadImgPath, query: url.Values{"kf_account": {account}}, upload: up})
@@ -232,8 +232,8 @@ func CheckKFPrefix(prefix string) error {
 		return nil
 	}
 	return &InputError{Field: "kf_account",
-		ZH: fmt.Sprintf("账号前缀只能用英文字母、数字或下划线，1–%d 个字符（现在是「%s」）。", MaxKFPrefix, prefix),
-		EN: fmt.Sprintf("The account prefix may use only letters, digits or underscores, 1–%d characters (now %q).", MaxKFPrefix, prefix)}
+		Chinese: fmt.Sprintf("账号前缀只能用英文字母、数字或下划线，1–%d 个字符（现在是「%s」）。", MaxKFPrefix, prefix),
+		English: fmt.Sprintf("The account prefix may use only letters, digits or underscores, 1–%d characters (now %q).", MaxKFPrefix, prefix)}
 }
 
 // CheckKFAccount checks "prefix@OA-WeChat-ID". oaWeChatID, when known, must be the suffix.
@@ -241,16 +241,16 @@ func CheckKFAccount(account, oaWeChatID string) error {
 	prefix, suffix, ok := strings.Cut(account, "@")
 	if !ok || !kfSuffixPattern.MatchString(suffix) {
 		return &InputError{Field: "kf_account",
-			ZH: "客服账号的格式是「前缀@公众号微信号」，例如 xiaomei@" + orExample(oaWeChatID) + "。",
-			EN: "A KF account is prefix@account-WeChat-ID, for example xiaomei@" + orExample(oaWeChatID) + "."}
+			Chinese: "客服账号的格式是「前缀@公众号微信号」，例如 xiaomei@" + orExample(oaWeChatID) + "。",
+			English: "A KF account is prefix@account-WeChat-ID, for example xiaomei@" + orExample(oaWeChatID) + "."}
 	}
 	if err := CheckKFPrefix(prefix); err != nil {
 		return err
 	}
 	if oaWeChatID != "" && suffix != oaWeChatID {
 		return &InputError{Field: "kf_account",
-			ZH: "「@」后面必须是本公众号的微信号 " + oaWeChatID + "。",
-			EN: "After the @ must come this account's WeChat ID, " + oaWeChatID + "."}
+			Chinese: "「@」后面必须是本公众号的微信号 " + oaWeChatID + "。",
+			English: "After the @ must come this account's WeChat ID, " + oaWeChatID + "."}
 	}
 	return nil
 }
@@ -268,8 +268,8 @@ func CheckOAWeChatID(id string) error {
 		return nil
 	}
 	return &InputError{Field: "wechat_id",
-		ZH: fmt.Sprintf("请填写公众号的微信号（公众平台「设置与开发」→「公众号设置」里的微信号，最多 %d 个字母、数字、- 或 _），不是名称。", MaxKFSuffix),
-		EN: fmt.Sprintf("Enter the account's WeChat ID (Settings → Account Settings on the platform; up to %d letters, digits, - or _), not its name.", MaxKFSuffix)}
+		Chinese: fmt.Sprintf("请填写公众号的微信号（公众平台「设置与开发」→「公众号设置」里的微信号，最多 %d 个字母、数字、- 或 _），不是名称。", MaxKFSuffix),
+		English: fmt.Sprintf("Enter the account's WeChat ID (Settings → Account Settings on the platform; up to %d letters, digits, - or _), not its name.", MaxKFSuffix)}
 }
 
 // CheckKFNick checks a nickname: not empty, at most 16 characters.
@@ -279,8 +279,8 @@ func CheckKFNick(nick string) error {
 		return nil
 	}
 	return &InputError{Field: "nickname",
-		ZH: fmt.Sprintf("昵称不能为空，最多 %d 个字（现在 %d 个）。", MaxKFNick, n),
-		EN: fmt.Sprintf("The nickname must not be empty and has at most %d characters (now %d).", MaxKFNick, n)}
+		Chinese: fmt.Sprintf("昵称不能为空，最多 %d 个字（现在 %d 个）。", MaxKFNick, n),
+		English: fmt.Sprintf("The nickname must not be empty and has at most %d characters (now %d).", MaxKFNick, n)}
 }
 
 // KFSuffix is the OA WeChat ID part of a KF account ("" when there is no "@").
@@ -291,7 +291,7 @@ func KFSuffix(account string) string {
 
 func checkKFAccountGiven(account string) error {
 	if strings.TrimSpace(account) == "" {
-		return &InputError{Field: "kf_account", ZH: "请指定客服账号。", EN: "Name the KF account."}
+		return &InputError{Field: "kf_account", Chinese: "请指定客服账号。", English: "Name the KF account."}
 	}
 	return nil
 }

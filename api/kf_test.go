@@ -93,7 +93,7 @@ func TestKFRulesAreCheckedBeforeSending(t *testing.T) {
 	for _, tc := range cases {
 		err := c.AddKF(ctx, tc.account, tc.nick)
 		var ie *InputError
-		if !errors.As(err, &ie) || ie.Field != tc.field || ie.ZH == "" || ie.EN == "" {
+		if !errors.As(err, &ie) || ie.Field != tc.field || ie.ZH() == "" || ie.EN() == "" {
 			t.Errorf("AddKF(%q, %q) = %v, want an input error at %s", tc.account, tc.nick, err, tc.field)
 		}
 	}

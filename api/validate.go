@@ -27,6 +27,9 @@ func (e FieldError) Error() string { return e.Field + ": " + e.zh + " / " + e.en
 func (e FieldError) ZH() string { return e.zh }
 func (e FieldError) EN() string { return e.en }
 
+// InputField is the field's JSON path (api.FieldProblem).
+func (e FieldError) InputField() string { return e.Field }
+
 // ValidationErrors are every problem found in a message, in field order.
 type ValidationErrors []FieldError
 

@@ -42,18 +42,20 @@ type Account struct {
 }
 
 var (
-	ErrNotFound  = errors.New("not found / 未找到")
-	ErrDuplicate = errors.New("already exists / 已存在")
+	ErrNotFound  error = api.Describe(nil, "未找到。", "Not found.")
+	ErrDuplicate error = api.Describe(nil, "已存在。", "Already exists.")
 )
 
 // ValidationError names the field that is wrong and says why, in both languages,
 // so the window can show it at the field.
-type ValidationError struct {
-	Field  string // name, kind, appid, token_mode, token_url, api_base, secret
-	ZH, EN string
-}
+// ValidationError is input the archive refuses; Field is name, kind, appid,
+// token_mode, token_url, api_base, secret, date, note, template. It is api.InputError:
+// one shape for every refused input.
+type ValidationError = api.InputError
 
-func (e *ValidationError) Error() string { return e.ZH + " / " + e.EN }
+func invalid(field, zh, en string) *ValidationError {
+	return &ValidationError{Field: field, Chinese: zh, English: en}
+}
 
 var appIDPattern = regexp.MustCompile(`^wx[0-9a-zA-Z]{16}$`)
 
@@ -67,21 +69,21 @@ func validateAccount(a *Account) error {
 	}
 	switch {
 	case a.Name == "":
-		return &ValidationError{"name", "请填写账号名称。", "Enter a name for the account."}
+		return invalid("name", "请填写账号名称。", "Enter a name for the account.")
 	case utf8.RuneCountInString(a.Name) > 64:
-		return &ValidationError{"name", "名称最多 64 个字。", "The name has at most 64 characters."}
+		return invalid("name", "名称最多 64 个字。", "The name has at most 64 characters.")
 	case a.Kind != KindOA && a.Kind != KindMP:
-		return &ValidationError{"kind", "请选择公众号或小程序。", "Choose Official Account or Mini Program."}
+		return invalid("kind", "请选择公众号或小程序。", "Choose Official Account or Mini Program.")
 	case !appIDPattern.MatchString(a.AppID):
-		return &ValidationError{"appid", "AppID 应为 wx 开头的 18 位字母或数字，例如 wx0123456789abcdef。", "The AppID is 18 letters or digits starting with wx, e.g. wx0123456789abcdef."}
+		return invalid("appid", "AppID 应为 wx 开头的 18 位字母或数字，例如 wx0123456789abcdef。", "The AppID is 18 letters or digits starting with wx, e.g. wx0123456789abcdef.")
 	case a.TokenMode != TokenStable && a.TokenMode != TokenClassic && a.TokenMode != TokenURL && a.TokenMode != TokenStatic:
-		return &ValidationError{"token_mode", "请选择令牌方式。", "Choose a token mode."}
+		return invalid("token_mode", "请选择令牌方式。", "Choose a token mode.")
 	case a.TokenMode == TokenURL && a.TokenURL == "":
-		return &ValidationError{"token_url", "请填写令牌服务器地址。", "Enter the token server's URL."}
+		return invalid("token_url", "请填写令牌服务器地址。", "Enter the token server's URL.")
 	case a.TokenURL != "" && !isHTTPURL(a.TokenURL):
-		return &ValidationError{"token_url", "令牌地址应以 http:// 或 https:// 开头。", "The token URL must start with http:// or https://."}
+		return invalid("token_url", "令牌地址应以 http:// 或 https:// 开头。", "The token URL must start with http:// or https://.")
 	case a.APIBase != "" && !isHTTPURL(a.APIBase):
-		return &ValidationError{"api_base", "接口地址应以 http:// 或 https:// 开头，或留空。", "The API address must start with http:// or https://, or be empty."}
+		return invalid("api_base", "接口地址应以 http:// 或 https:// 开头，或留空。", "The API address must start with http:// or https://, or be empty.")
 	}
 	return nil
 }
@@ -105,7 +107,7 @@ func (db *DB) AddAccount(ctx context.Context, a Account) (Account, error) {
 	res, err := db.w.ExecContext(ctx, `INSERT INTO accounts(name, kind, appid, api_base, token_mode, token_url, demo, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, a.Name, a.Kind, a.AppID, a.APIBase, a.TokenMode, a.TokenURL, a.Demo, a.CreatedAt.Unix())
 	if isUnique(err) {
-		return a, fmt.Errorf("account %q: %w", a.Name, ErrDuplicate)
+		return a, api.Describe(ErrDuplicate, fmt.Sprintf("已有名为「%s」的账号。", a.Name), fmt.Sprintf("An account named %q already exists.", a.Name))
 	}
 	if err != nil {
 		return a, err
@@ -122,7 +124,7 @@ func (db *DB) UpdateAccount(ctx context.Context, a Account) error {
 	res, err := db.w.ExecContext(ctx, `UPDATE accounts SET name=?, kind=?, appid=?, api_base=?, token_mode=?, token_url=?
 		WHERE id=?`, a.Name, a.Kind, a.AppID, a.APIBase, a.TokenMode, a.TokenURL, a.ID)
 	if isUnique(err) {
-		return fmt.Errorf("account %q: %w", a.Name, ErrDuplicate)
+		return api.Describe(ErrDuplicate, fmt.Sprintf("已有名为「%s」的账号。", a.Name), fmt.Sprintf("An account named %q already exists.", a.Name))
 	}
 	if err != nil {
 		return err
@@ -195,7 +197,7 @@ func (db *DB) Accounts(ctx context.Context) ([]Account, error) {
 func (db *DB) Account(ctx context.Context, name string) (Account, error) {
 	a, err := scanAccount(db.r.QueryRowContext(ctx, "SELECT "+accountCols+" FROM accounts WHERE name=?", name))
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, fmt.Errorf("account %q: %w", name, ErrNotFound)
+		return a, api.Describe(ErrNotFound, fmt.Sprintf("没有名为「%s」的账号。", name), fmt.Sprintf("There is no account named %q.", name))
 	}
 	return a, err
 }

@@ -38,7 +38,7 @@ func TestAccountValidation(t *testing.T) {
 		c.edit(&a)
 		_, err := db.AddAccount(ctx, a)
 		var ve *ValidationError
-		if !errors.As(err, &ve) || ve.Field != c.field || ve.ZH == "" || ve.EN == "" {
+		if !errors.As(err, &ve) || ve.Field != c.field || ve.ZH() == "" || ve.EN() == "" {
 			t.Errorf("%+v: err = %v, want a %s error", a, err, c.field)
 		}
 	}

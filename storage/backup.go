@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"kfdesk/api"
 )
 
 // Backup writes a consistent copy of the database to dest, without the cached access
@@ -21,7 +23,7 @@ func (db *DB) Backup(ctx context.Context, dest string, progress func(done, total
 		return err
 	}
 	if same(dest, db.path) {
-		return fmt.Errorf("the backup cannot replace the database itself / 备份文件不能覆盖数据库本身")
+		return api.Describe(nil, "备份文件不能覆盖数据库本身。", "The backup cannot replace the database itself.")
 	}
 	var pages, free, pageSize int64
 	// Its own connection: the reader pool is query_only, which refuses VACUUM INTO, and

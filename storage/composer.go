@@ -76,7 +76,7 @@ const MaxNoteRunes = 200
 func (db *DB) SetNote(ctx context.Context, accountID int64, openid, note string) error {
 	note = strings.TrimSpace(note)
 	if utf8.RuneCountInString(note) > MaxNoteRunes {
-		return &ValidationError{"note", "备注最多 200 个字。", "A note has at most 200 characters."}
+		return invalid("note", "备注最多 200 个字。", "A note has at most 200 characters.")
 	}
 	if note == "" {
 		_, err := db.w.ExecContext(ctx, "DELETE FROM customer_notes WHERE account_id=? AND openid=?", accountID, openid)
@@ -182,9 +182,9 @@ func (db *DB) SaveTemplate(ctx context.Context, accountID int64, name, body stri
 	name = strings.TrimSpace(name)
 	switch {
 	case name == "":
-		return &ValidationError{"template", "请填写模板名称。", "Enter a name for the template."}
+		return invalid("template", "请填写模板名称。", "Enter a name for the template.")
 	case utf8.RuneCountInString(name) > 40:
-		return &ValidationError{"template", "模板名称最多 40 个字。", "A template name has at most 40 characters."}
+		return invalid("template", "模板名称最多 40 个字。", "A template name has at most 40 characters.")
 	}
 	_, err := db.w.ExecContext(ctx, `INSERT INTO templates(account_id, name, body, updated_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT(account_id, name) DO UPDATE SET body=excluded.body, updated_at=excluded.updated_at`,

@@ -1,10 +1,11 @@
 package storage
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"kfdesk/api"
 
 	"github.com/gofrs/flock"
 )
@@ -13,7 +14,7 @@ import (
 const LockFileName = "kfdesk.lock"
 
 // ErrAlreadyOpen: another KF Desk window has the data folder.
-var ErrAlreadyOpen = errors.New("KF Desk is already open / KF Desk 已经打开了")
+var ErrAlreadyOpen error = api.Describe(nil, "KF Desk 已经打开了。", "KF Desk is already open.")
 
 // Lock is an exclusive, process-wide lock on a data folder. The operating system
 // drops it when the process ends, also when it crashes, so a stale lock file never

@@ -28,8 +28,8 @@ func BeijingDay(t time.Time) time.Time {
 func ParseDay(s string) (time.Time, error) {
 	d, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(s), Beijing)
 	if err != nil {
-		return time.Time{}, &ValidationError{Field: "date", ZH: fmt.Sprintf("日期 %q 无效，请用 YYYY-MM-DD 格式，例如 2026-11-23。", s),
-			EN: fmt.Sprintf("Invalid date %q: use YYYY-MM-DD, e.g. 2026-11-23.", s)}
+		return time.Time{}, &ValidationError{Field: "date", Chinese: fmt.Sprintf("日期 %q 无效，请用 YYYY-MM-DD 格式，例如 2026-11-23。", s),
+			English: fmt.Sprintf("Invalid date %q: use YYYY-MM-DD, e.g. 2026-11-23.", s)}
 	}
 	return d, nil
 }

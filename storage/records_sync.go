@@ -97,8 +97,8 @@ func (s *RecordSync) syncRange(ctx context.Context, from, to time.Time) (SyncPro
 	var p SyncProgress
 	from, to = BeijingDay(from), BeijingDay(to)
 	if from.After(to) {
-		return p, &ValidationError{Field: "date", ZH: fmt.Sprintf("开始日期 %s 晚于结束日期 %s。", dayKey(from), dayKey(to)),
-			EN: fmt.Sprintf("The start date %s is after the end date %s.", dayKey(from), dayKey(to))}
+		return p, &ValidationError{Field: "date", Chinese: fmt.Sprintf("开始日期 %s 晚于结束日期 %s。", dayKey(from), dayKey(to)),
+			English: fmt.Sprintf("The start date %s is after the end date %s.", dayKey(from), dayKey(to))}
 	}
 	oldest, today := s.oldestDay(), BeijingDay(s.now())
 	if from.Before(oldest) {
@@ -109,8 +109,8 @@ func (s *RecordSync) syncRange(ctx context.Context, from, to time.Time) (SyncPro
 	}
 	if from.After(to) {
 		return p, &ValidationError{Field: "date",
-			ZH: fmt.Sprintf("这段日期没有可同步的记录：微信只保留最近 30 天（%s 至 %s）。", dayKey(oldest), dayKey(today)),
-			EN: fmt.Sprintf("No records to sync in that range: WeChat keeps only the last 30 days (%s to %s).", dayKey(oldest), dayKey(today))}
+			Chinese: fmt.Sprintf("这段日期没有可同步的记录：微信只保留最近 30 天（%s 至 %s）。", dayKey(oldest), dayKey(today)),
+			English: fmt.Sprintf("No records to sync in that range: WeChat keeps only the last 30 days (%s to %s).", dayKey(oldest), dayKey(today))}
 	}
 	done := map[string]bool{}
 	if !s.Force {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"kfdesk/api"
+
 	"github.com/zalando/go-keyring"
 )
 
@@ -23,7 +25,7 @@ type SecretStore interface {
 }
 
 // ErrSecretNotFound: no secret under that key.
-var ErrSecretNotFound = errors.New("secret not found / 未找到密钥")
+var ErrSecretNotFound error = api.Describe(nil, "未找到密钥。", "Secret not found.")
 
 const keyringService = "kfdesk"
 

@@ -92,7 +92,7 @@ func (b *backupTask) finish(path string, err error) {
 	case errors.Is(err, context.Canceled):
 		b.m.setStatus(T("Backup cancelled."))
 	case err != nil:
-		dialog.ShowError(errors.New(T("The backup failed; the database itself is unchanged.")+"\n"+err.Error()), b.m.win)
+		dialog.ShowError(errors.New(T("The backup failed; the database itself is unchanged.")+"\n"+errorText(err)), b.m.win)
 	default:
 		msg := T("The database was copied to:\n%s (%s)\nTo restore it, close KF Desk and put this file in the data folder as %s.",
 			path, fileSize(path), storage.DBFileName)

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"strings"
@@ -341,10 +340,9 @@ func (f *kfForm) clearErrors() {
 
 // showErr puts an error at its field when the form has one, else under the form.
 func (f *kfForm) showErr(err error) {
-	var ie *api.InputError
-	if errors.As(err, &ie) {
-		if l, ok := f.errs[ie.Field]; ok {
-			showError(l, Bilingual(ie.ZH, ie.EN))
+	if field, text, ok := fieldError(err); ok {
+		if l, ok := f.errs[field]; ok {
+			showError(l, text)
 			return
 		}
 	}

@@ -332,10 +332,9 @@ func (f *accountForm) onSave() {
 // was typed), or the saved account.
 func (f *accountForm) saved(a storage.Account, err error) {
 	if err != nil {
-		var ve *storage.ValidationError
-		if errors.As(err, &ve) {
-			if l, ok := f.errs[ve.Field]; ok {
-				showError(l, Bilingual(ve.ZH, ve.EN))
+		if field, text, ok := fieldError(err); ok {
+			if l, ok := f.errs[field]; ok {
+				showError(l, text)
 				return
 			}
 		}

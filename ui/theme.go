@@ -10,7 +10,6 @@ import (
 
 	"kfdesk/api"
 	"kfdesk/assets"
-	"kfdesk/storage"
 )
 
 // cjkTheme draws all text with the bundled Chinese font, so Chinese looks the same on
@@ -70,20 +69,25 @@ func showError(l *widget.Label, text string) {
 	}
 }
 
-// errorText gives an error's explanation in the UI language.
+// errorText gives an error's explanation in the UI language only: every error KF
+// Desk explains is an api.Bilingual (WeChat's answers, refused input, media and
+// message checks). Anything else (a bare system error) is shown as it is.
 func errorText(err error) string {
-	var ae *api.Error
-	var ve *storage.ValidationError
-	var ie *api.InputError
+	var b api.Bilingual
 	switch {
 	case err == nil:
 		return ""
-	case errors.As(err, &ae):
-		return Bilingual(ae.ZH(), ae.EN())
-	case errors.As(err, &ve):
-		return Bilingual(ve.ZH, ve.EN)
-	case errors.As(err, &ie):
-		return Bilingual(ie.ZH, ie.EN)
+	case errors.As(err, &b):
+		return Bilingual(b.ZH(), b.EN())
 	}
 	return err.Error()
+}
+
+// fieldError is err's field and explanation when it concerns one input field.
+func fieldError(err error) (field, text string, ok bool) {
+	var fp api.FieldProblem
+	if !errors.As(err, &fp) {
+		return "", "", false
+	}
+	return fp.InputField(), Bilingual(fp.ZH(), fp.EN()), true
 }

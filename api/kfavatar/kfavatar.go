@@ -41,8 +41,8 @@ func Read(r io.Reader) ([]byte, error) {
 
 func tooLarge() error {
 	return &api.InputError{Field: "image",
-		ZH: fmt.Sprintf("图片文件太大（超过 %d MB），请换一张。", MaxInput>>20),
-		EN: fmt.Sprintf("The picture file is too large (over %d MB); pick another.", MaxInput>>20)}
+		Chinese: fmt.Sprintf("图片文件太大（超过 %d MB），请换一张。", MaxInput>>20),
+		English: fmt.Sprintf("The picture file is too large (over %d MB); pick another.", MaxInput>>20)}
 }
 
 func prepare(data []byte, limit int) ([]byte, error) {

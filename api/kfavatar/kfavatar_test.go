@@ -162,7 +162,7 @@ func TestNotAnImageIsExplained(t *testing.T) {
 	for _, in := range [][]byte{nil, []byte("%PDF-1.7 not a picture"), {0xFF, 0xD8, 0xFF, 0xE1, 0xFF}} {
 		_, err := Prepare(in)
 		var ie *api.InputError
-		if !errors.As(err, &ie) || ie.Field != "image" || ie.ZH == "" || ie.EN == "" {
+		if !errors.As(err, &ie) || ie.Field != "image" || ie.ZH() == "" || ie.EN() == "" {
 			t.Fatalf("%q: err = %v", in, err)
 		}
 	}
@@ -172,7 +172,7 @@ func TestHugeDimensionsRefusedBeforeDecoding(t *testing.T) {
 	// A PNG header claiming 20000×20000: refused from the header alone (see api/picture).
 	_, err := Prepare(pt.HugePNG(20000, 20000))
 	var ie *api.InputError
-	if !errors.As(err, &ie) || ie.Field != "image" || !strings.Contains(ie.EN, "20000×20000") {
+	if !errors.As(err, &ie) || ie.Field != "image" || !strings.Contains(ie.EN(), "20000×20000") {
 		t.Fatalf("err = %v", err)
 	}
 }

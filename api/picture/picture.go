@@ -37,8 +37,8 @@ func Decode(data []byte) (*image.RGBA, error) {
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
 		return nil, &api.InputError{Field: "image",
-			ZH: fmt.Sprintf("图片尺寸 %d×%d 太大，请换一张（最多约 1 亿像素）。", cfg.Width, cfg.Height),
-			EN: fmt.Sprintf("The picture is %d×%d, too large; pick another (at most about 100 megapixels).", cfg.Width, cfg.Height)}
+			Chinese: fmt.Sprintf("图片尺寸 %d×%d 太大，请换一张（最多约 1 亿像素）。", cfg.Width, cfg.Height),
+			English: fmt.Sprintf("The picture is %d×%d, too large; pick another (at most about 100 megapixels).", cfg.Width, cfg.Height)}
 	}
 	src, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
@@ -54,8 +54,8 @@ func Decode(data []byte) (*image.RGBA, error) {
 // NotAPicture is the error for a file no decoder reads.
 func NotAPicture() error {
 	return &api.InputError{Field: "image",
-		ZH: "无法识别这个文件。请选择 JPG、PNG、GIF、BMP 或 WebP 图片（iPhone 的 HEIC 照片请先导出为 JPG）。",
-		EN: "This file is not a picture KF Desk can read. Pick a JPG, PNG, GIF, BMP or WebP (export iPhone HEIC photos as JPG first)."}
+		Chinese: "无法识别这个文件。请选择 JPG、PNG、GIF、BMP 或 WebP 图片（iPhone 的 HEIC 照片请先导出为 JPG）。",
+		English: "This file is not a picture KF Desk can read. Pick a JPG, PNG, GIF, BMP or WebP (export iPhone HEIC photos as JPG first)."}
 }
 
 // EncodeJPEG encodes img at the first of qualities whose JPEG fits in maxBytes; ok is
@@ -77,8 +77,8 @@ func EncodeJPEG(img image.Image, maxBytes int, qualities []int) (out []byte, ok 
 // TooBig is the error for a picture that cannot be encoded within maxBytes.
 func TooBig(maxBytes int) error {
 	return &api.InputError{Field: "image",
-		ZH: fmt.Sprintf("无法把这张图片压缩到 %s 以内，请换一张。", api.SizeText(maxBytes)),
-		EN: fmt.Sprintf("This picture cannot be compressed below %s; pick another.", api.SizeText(maxBytes))}
+		Chinese: fmt.Sprintf("无法把这张图片压缩到 %s 以内，请换一张。", api.SizeText(maxBytes)),
+		English: fmt.Sprintf("This picture cannot be compressed below %s; pick another.", api.SizeText(maxBytes))}
 }
 
 // Shrink re-encodes a picture as a JPEG of at most maxBytes: first by lowering the

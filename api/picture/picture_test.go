@@ -134,10 +134,10 @@ func TestHugeDimensionsRefusedBeforeDecoding(t *testing.T) {
 		t.Fatalf("refusing the header allocated %d bytes", n)
 	}
 	var ie *api.InputError
-	if !errors.As(err, &ie) || ie.Field != "image" || !strings.Contains(ie.ZH, "50000×50000") || !strings.Contains(ie.EN, "50000×50000") {
+	if !errors.As(err, &ie) || ie.Field != "image" || !strings.Contains(ie.ZH(), "50000×50000") || !strings.Contains(ie.EN(), "50000×50000") {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := Shrink(bomb, 1<<20); !errors.As(err, &ie) || !strings.Contains(ie.EN, "50000×50000") {
+	if _, err := Shrink(bomb, 1<<20); !errors.As(err, &ie) || !strings.Contains(ie.EN(), "50000×50000") {
 		t.Fatalf("shrink: %v", err)
 	}
 }
@@ -146,7 +146,7 @@ func TestNotAPictureIsExplained(t *testing.T) {
 	for _, in := range [][]byte{nil, []byte("%PDF-1.7 not a picture"), {0xFF, 0xD8, 0xFF, 0xE1, 0xFF}} {
 		_, err := Decode(in)
 		var ie *api.InputError
-		if !errors.As(err, &ie) || ie.Field != "image" || ie.ZH == "" || ie.EN == "" {
+		if !errors.As(err, &ie) || ie.Field != "image" || ie.ZH() == "" || ie.EN() == "" {
 			t.Fatalf("%q: err = %v", in, err)
 		}
 	}

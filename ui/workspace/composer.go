@@ -46,7 +46,7 @@ func (w *Workspace) Send(ctx context.Context, a storage.Account, m *api.Message)
 		return e, sendErr
 	}
 	if logErr != nil {
-		return e, fmt.Errorf("the message was sent, but the send log could not be written / 消息已发送，但发送记录写入失败：%w", logErr)
+		return e, api.Describe(logErr, "消息已发送，但发送记录写入失败。", "The message was sent, but the send log could not be written.")
 	}
 	return e, nil
 }
@@ -272,8 +272,8 @@ func (w *Workspace) TemplateMessage(ctx context.Context, a storage.Account, name
 		if t.Name == name {
 			d, ok := ParseComposerDraft(t.Body)
 			if !ok {
-				return nil, &api.InputError{Field: "template", ZH: fmt.Sprintf("模板「%s」无法读取。", name),
-					EN: fmt.Sprintf("The template %q cannot be read.", name)}
+				return nil, &api.InputError{Field: "template", Chinese: fmt.Sprintf("模板「%s」无法读取。", name),
+					English: fmt.Sprintf("The template %q cannot be read.", name)}
 			}
 			return d.Message, nil
 		}
@@ -283,6 +283,6 @@ func (w *Workspace) TemplateMessage(ctx context.Context, a storage.Account, name
 	if len(names) > 0 {
 		known = strings.Join(names, ", ")
 	}
-	return nil, &api.InputError{Field: "template", ZH: fmt.Sprintf("没有名为「%s」的模板。已有：%s", name, known),
-		EN: fmt.Sprintf("There is no template named %q. Templates: %s", name, known)}
+	return nil, &api.InputError{Field: "template", Chinese: fmt.Sprintf("没有名为「%s」的模板。已有：%s", name, known),
+		English: fmt.Sprintf("There is no template named %q. Templates: %s", name, known)}
 }

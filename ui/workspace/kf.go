@@ -174,8 +174,8 @@ func (w *Workspace) ResolveKF(ctx context.Context, a storage.Account, input stri
 	account = FullKFAccount(input, oaID)
 	if !strings.Contains(account, "@") {
 		return "", "", &api.InputError{Field: "kf_account",
-			ZH: "还不知道公众号的微信号：请写完整的客服账号，格式为 前缀@公众号微信号。",
-			EN: "The Official Account's WeChat ID is not known yet: give the full account, prefix@OA-WeChat-ID."}
+			Chinese: "还不知道公众号的微信号：请写完整的客服账号，格式为 前缀@公众号微信号。",
+			English: "The Official Account's WeChat ID is not known yet: give the full account, prefix@OA-WeChat-ID."}
 	}
 	return account, oaID, nil
 }

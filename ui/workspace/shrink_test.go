@@ -35,7 +35,7 @@ func TestShrinkImageUprightAndCapped(t *testing.T) {
 	}
 	_, err = ShrinkImage(pt.HugePNG(50000, 50000), api.MediaLimits[api.MediaImage].MaxBytes)
 	var ie *api.InputError
-	if !errors.As(err, &ie) || !strings.Contains(ie.ZH, "50000×50000") || !strings.Contains(ie.EN, "50000×50000") {
+	if !errors.As(err, &ie) || !strings.Contains(ie.ZH(), "50000×50000") || !strings.Contains(ie.EN(), "50000×50000") {
 		t.Fatalf("bomb: %v", err)
 	}
 }

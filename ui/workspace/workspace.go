@@ -85,7 +85,7 @@ func secretKey(a storage.Account) string { return "account-" + strconv.FormatInt
 // account with --account).
 func (w *Workspace) AddAccount(ctx context.Context, a storage.Account, secret string) (storage.Account, error) {
 	if secret == "" && a.TokenMode != storage.TokenURL {
-		return a, &storage.ValidationError{Field: "secret", ZH: "请填写 AppSecret。", EN: "Enter the AppSecret."}
+		return a, &storage.ValidationError{Field: "secret", Chinese: "请填写 AppSecret。", English: "Enter the AppSecret."}
 	}
 	a, err := w.DB.AddAccount(ctx, a)
 	if err != nil {
@@ -96,7 +96,7 @@ func (w *Workspace) AddAccount(ctx context.Context, a storage.Account, secret st
 			if derr := w.DB.DeleteAccount(ctx, a.Name); derr != nil {
 				err = errors.Join(err, derr)
 			}
-			return a, fmt.Errorf("save secret in %s: %w", w.Secrets.Where(), err)
+			return a, secretError(err, "无法把 AppSecret 保存到%s。", "Could not save the AppSecret in %s.", w.Secrets.Where())
 		}
 	}
 	return a, w.DB.SetSetting(ctx, SettingCurrentAccount, a.Name)
@@ -122,7 +122,7 @@ func (w *Workspace) SetLanguage(ctx context.Context, code string) error {
 	case "", "zh", "en":
 		return w.DB.SetSetting(ctx, SettingLanguage, code)
 	}
-	return &storage.ValidationError{Field: "language", ZH: "语言只能是 zh、en 或留空（跟随系统）。", EN: "The language is zh, en, or empty (follow the system)."}
+	return &storage.ValidationError{Field: "language", Chinese: "语言只能是 zh、en 或留空（跟随系统）。", English: "The language is zh, en, or empty (follow the system)."}
 }
 
 // Chinese tells whether to speak Chinese: the language chosen in Settings, else the
@@ -146,7 +146,7 @@ func (w *Workspace) UpdateAccount(ctx context.Context, a storage.Account, secret
 	}
 	if secret != "" {
 		if err := w.Secrets.Set(secretKey(a), secret); err != nil {
-			return fmt.Errorf("save secret in %s: %w", w.Secrets.Where(), err)
+			return secretError(err, "无法把 AppSecret 保存到%s。", "Could not save the AppSecret in %s.", w.Secrets.Where())
 		}
 	}
 	// Settings (and maybe the secret) changed: forget the client and its cached tokens.
@@ -172,7 +172,7 @@ func (w *Workspace) RemoveAccount(ctx context.Context, name string) error {
 	delete(w.clients, a.ID)
 	w.mu.Unlock()
 	if err := w.Secrets.Delete(secretKey(a)); err != nil && !errors.Is(err, storage.ErrSecretNotFound) {
-		return fmt.Errorf("remove secret from %s: %w", w.Secrets.Where(), err)
+		return secretError(err, "无法从%s删除 AppSecret。", "Could not remove the AppSecret from %s.", w.Secrets.Where())
 	}
 	if cur, _, err := w.DB.Setting(ctx, SettingCurrentAccount); err != nil || cur != name {
 		return err
@@ -232,7 +232,13 @@ func (w *Workspace) CurrentAccount(ctx context.Context, name string) (storage.Ac
 }
 
 // ErrNoAccount: nothing is configured yet.
-var ErrNoAccount = errors.New("no account is configured yet (add one, or run `kfdesk demo`) / 还没有配置账号（请添加账号，或运行 kfdesk demo 使用演示账号）")
+var ErrNoAccount error = api.Describe(nil, "还没有配置账号（请添加账号，或运行 kfdesk demo 使用演示账号）。",
+	"No account is configured yet (add one, or run `kfdesk demo`).")
+
+// secretError explains a failure of the secret store (where: Secrets.Where()).
+func secretError(err error, zh, en, where string) error {
+	return api.Describe(err, fmt.Sprintf(zh, where), fmt.Sprintf(en, where))
+}
 
 func tokenKey(a storage.Account, m api.TokenMode) string {
 	return a.AppID + ":" + string(m)
@@ -259,7 +265,8 @@ func (w *Workspace) client(ctx context.Context, a storage.Account) (*api.Client,
 	} else if mode != api.TokenURL {
 		s, err := w.Secrets.Get(secretKey(a))
 		if err != nil {
-			return nil, fmt.Errorf("read the secret of %q from %s: %w", a.Name, w.Secrets.Where(), err)
+			return nil, api.Describe(err, fmt.Sprintf("无法从%s读取账号「%s」的 AppSecret。", w.Secrets.Where(), a.Name),
+				fmt.Sprintf("Could not read the AppSecret of %q from %s.", a.Name, w.Secrets.Where()))
 		}
 		cfg.Secret = s
 	}
