@@ -12,6 +12,7 @@ import (
 
 	"kfdesk/api"
 	"kfdesk/api/clock"
+	"kfdesk/ui/workspace"
 )
 
 // The preview is drawn like WeChat's chat on a phone: its own fixed colours,
@@ -52,7 +53,7 @@ func (s *composerScreen) renderPreview() {
 // messagePreview is one incoming message in a WeChat-like chat.
 func messagePreview(m *api.Message, files map[string]string, sender string) fyne.CanvasObject {
 	bg := canvas.NewRectangle(chatBackground)
-	when := chatText(clock.Now().Format("15:04"), 12, greyInk)
+	when := chatText(workspace.FormatTime(clock.Now(), "15:04"), 12, greyInk)
 	when.Alignment = fyne.TextAlignCenter
 	who := chatText(sender, 11, greyInk)
 	row := container.NewHBox(avatar(sender), container.NewVBox(who, previewBody(m, files)))

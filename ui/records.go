@@ -164,7 +164,7 @@ func lastSyncText(ctx context.Context, db *storage.DB, accountID int64) string {
 	}
 	text := T("Last synced %s", workspace.FormatTime(at, "2006-01-02 15:04"))
 	if day, ok, _ := db.LastCompleteDay(ctx, accountID); ok {
-		text += T(" · complete up to %s", day.Format("2006-01-02"))
+		text += T(" · complete up to %s", workspace.FormatTime(day, "2006-01-02"))
 	}
 	return text
 }

@@ -208,7 +208,7 @@ const bubbleMaxWidth = 340
 
 // chatRow is one record: an event line or a bubble on its side.
 func chatRow(r storage.Record, selected bool) fyne.CanvasObject {
-	when := r.Time.In(storage.Beijing).Format("01-02 15:04")
+	when := workspace.FormatTime(r.Time, "01-02 15:04")
 	dir := api.OperCodeDirection(r.OperCode)
 	if dir == api.DirEvent || dir == api.DirOther {
 		t := api.OperCodeName(r.OperCode, Chinese()) + " · " + when

@@ -13,6 +13,7 @@ import (
 
 	"kfdesk/api"
 	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 // The result list holds at most a few pages of records however long it is: rows
@@ -182,7 +183,7 @@ func (r *recordRow) show(rec storage.Record, customer, q string) {
 	r.shown = key
 	fg := theme.Color(theme.ColorNameForeground)
 	r.when.Color, r.customer.Color, r.worker.Color = fg, fg, theme.Color(theme.ColorNamePlaceHolder)
-	r.when.Text = rec.Time.In(storage.Beijing).Format("2006-01-02 15:04:05")
+	r.when.Text = workspace.FormatTime(rec.Time, "2006-01-02 15:04:05")
 	r.dir.Text, r.dir.Color = directionText(rec.OperCode)
 	r.customer.Text = customer
 	r.worker.Text = workerName(rec.Worker)

@@ -176,7 +176,7 @@ func progressText(p storage.SyncProgress) string {
 	}
 	day := ""
 	if !p.Day.IsZero() {
-		day = " (" + p.Day.Format("2006-01-02") + ")"
+		day = " (" + workspace.FormatTime(p.Day, "2006-01-02") + ")"
 	}
 	return T("day %d of %d%s · %d pages · %s records, %s new", min(p.DaysDone+1, max(p.Days, 1)), p.Days, day,
 		p.Pages, groupDigits(p.Records), groupDigits(p.Added))
@@ -196,7 +196,7 @@ func endText(p storage.SyncProgress, err error) string {
 	}
 	where := ""
 	if !p.Day.IsZero() {
-		where = p.Day.Format("2006-01-02")
+		where = workspace.FormatTime(p.Day, "2006-01-02")
 	}
 	return errorText(err) + " " + T("Stopped at %s with %s new records stored; sync again to continue from there.", where, groupDigits(p.Added))
 }

@@ -13,6 +13,7 @@ import (
 	"kfdesk/api"
 	"kfdesk/api/kfavatar"
 	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 func init() {
@@ -66,7 +67,7 @@ func invitation(k api.KFAccount) string {
 	}
 	s := k.InviteStatus + " " + k.InviteWX
 	if k.InviteStatus == api.InviteWaiting && k.InviteExpireTime > 0 {
-		s += " until " + time.Unix(k.InviteExpireTime, 0).Format("2006-01-02 15:04")
+		s += " until " + workspace.FormatTime(time.Unix(k.InviteExpireTime, 0), "2006-01-02 15:04")
 	}
 	return s
 }

@@ -37,7 +37,7 @@ func recordsSync(e *Env, args []string) error {
 		Progress: func(p storage.SyncProgress) {
 			day := ""
 			if !p.Day.IsZero() {
-				day = p.Day.Format("2006-01-02")
+				day = workspace.FormatTime(p.Day, "2006-01-02")
 			}
 			if p.Phase == storage.PhaseIndexing {
 				line.show(fmt.Sprint("index", p.Indexed == p.ToIndex),
@@ -56,11 +56,11 @@ func recordsSync(e *Env, args []string) error {
 	line.end()
 	if err != nil {
 		return fmt.Errorf("sync stopped on %s after %d new records; run it again to resume / 同步在 %s 中断（已保存 %d 条），再次运行即可继续: %w",
-			p.Day.Format("2006-01-02"), p.Added, p.Day.Format("2006-01-02"), p.Added, err)
+			workspace.FormatTime(p.Day, "2006-01-02"), p.Added, workspace.FormatTime(p.Day, "2006-01-02"), p.Added, err)
 	}
 	last := "none"
 	if d, ok, _ := e.WS.DB.LastCompleteDay(e.Ctx, a.ID); ok {
-		last = d.Format("2006-01-02")
+		last = workspace.FormatTime(d, "2006-01-02")
 	}
 	fmt.Fprintf(e.Stderr, "synced %d days (%d already complete): %d records, %d new; last complete day %s\n",
 		p.DaysDone, p.Skipped, p.Records, p.Added, last)

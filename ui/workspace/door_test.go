@@ -50,6 +50,12 @@ func TestFrontEndsGoThroughTheWorkspace(t *testing.T) {
 				if inner, ok := sel.X.(*ast.SelectorExpr); ok && inner.Sel.Name == "DB" && isWrite(sel.Sel.Name) {
 					t.Errorf("%s: %s writes storage directly; add a Workspace method", fset.Position(sel.Pos()), sel.Sel.Name)
 				}
+				// t.Format("2006-…"): a time shown in some zone; FormatTime shows it in TimeZone.
+				if sel.Sel.Name == "Format" {
+					if call, ok := n.(*ast.SelectorExpr); ok && call != nil && isTimeLayoutCall(f, sel) {
+						t.Errorf("%s: a time formatted around workspace.FormatTime (one zone everywhere)", fset.Position(sel.Pos()))
+					}
+				}
 				// api.New(…): a WeChat client of its own.
 				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "api" && sel.Sel.Name == "New" {
 					t.Errorf("%s: a front-end builds a WeChat client; use Workspace", fset.Position(sel.Pos()))
@@ -58,4 +64,21 @@ func TestFrontEndsGoThroughTheWorkspace(t *testing.T) {
 			})
 		}
 	}
+}
+
+// isTimeLayoutCall: sel is the Format of a call whose first argument is a time
+// layout literal ("2006-01-02", "15:04"…).
+func isTimeLayoutCall(f *ast.File, sel *ast.SelectorExpr) bool {
+	found := false
+	ast.Inspect(f, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || call.Fun != sel || len(call.Args) == 0 {
+			return true
+		}
+		if lit, ok := call.Args[0].(*ast.BasicLit); ok && (strings.Contains(lit.Value, "2006") || strings.Contains(lit.Value, "15:04")) {
+			found = true
+		}
+		return true
+	})
+	return found
 }
