@@ -46,7 +46,7 @@ type composerScreen struct {
 	haveRecords bool // chat records were downloaded, so a missing customer means no message
 
 	to             *widget.Entry
-	recipientInfo  *widget.Label
+	recipientInfo  *wrapLabel
 	note           *widget.Entry
 	typeSelect     *widget.Select
 	sendAs         *sendAsSelect
@@ -55,9 +55,9 @@ type composerScreen struct {
 	formBox        *fyne.Container
 	preview        *fyne.Container
 	entries        map[string]*widget.Entry
-	errLabels      map[string]*widget.Label
-	formError      *widget.Label
-	status         *widget.Label
+	errLabels      map[string]*wrapLabel
+	formError      *wrapLabel
+	status         *wrapLabel
 	byteCount      *widget.Label
 	send           *widget.Button
 	typing         *widget.Button
@@ -103,8 +103,7 @@ func (s *composerScreen) buildUI() fyne.CanvasObject {
 	s.to.SetText(s.msg.ToUser)
 	s.to.OnChanged = func(v string) { s.setRecipient(strings.TrimSpace(v), false) }
 	choose := widget.NewButtonWithIcon(T("Choose…"), theme.AccountIcon(), s.onChooseRecipient)
-	s.recipientInfo = widget.NewLabel("")
-	s.recipientInfo.Wrapping = fyne.TextWrapWord
+	s.recipientInfo = newWrapLabel("")
 	s.note = widget.NewEntry()
 	s.note.SetPlaceHolder(T("Your note on this customer, e.g. 老顾客 王姐"))
 	s.note.OnSubmitted = func(string) { s.onSaveNote() }
@@ -127,8 +126,7 @@ func (s *composerScreen) buildUI() fyne.CanvasObject {
 	s.formBox = container.NewVBox()
 	s.preview = container.NewStack()
 	s.formError = newErrorLabel()
-	s.status = widget.NewLabel("")
-	s.status.Wrapping = fyne.TextWrapWord
+	s.status = newWrapLabel("")
 
 	s.send = widget.NewButtonWithIcon(T("Send"), theme.MailSendIcon(), s.onSend)
 	s.send.Importance = widget.HighImportance
@@ -140,7 +138,7 @@ func (s *composerScreen) buildUI() fyne.CanvasObject {
 	s.loadTemplates()
 	logButton := widget.NewButtonWithIcon(T("Send log"), theme.HistoryIcon(), s.onSendLog)
 
-	s.errLabels = map[string]*widget.Label{"touser": newErrorLabel(), "customservice.kf_account": newErrorLabel()}
+	s.errLabels = map[string]*wrapLabel{"touser": newErrorLabel(), "customservice.kf_account": newErrorLabel()}
 	grid := container.New(layout.NewFormLayout(),
 		widget.NewLabel(T("To")), container.NewVBox(container.NewBorder(nil, nil, nil, choose, s.to), s.errLabels["touser"], s.recipientInfo),
 		widget.NewLabel(T("Note")), container.NewBorder(nil, nil, nil, saveNote, s.note),

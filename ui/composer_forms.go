@@ -87,7 +87,7 @@ func (s *composerScreen) field(f *fyne.Container, label, path string, ptr *strin
 	return e
 }
 
-func (s *composerScreen) errorLabel(path string) *widget.Label {
+func (s *composerScreen) errorLabel(path string) *wrapLabel {
 	l := newErrorLabel()
 	s.errLabels[path] = l
 	return l
@@ -100,8 +100,7 @@ func (s *composerScreen) errorRow(f *fyne.Container, path string) {
 }
 
 func (s *composerScreen) hint(f *fyne.Container, text string) {
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
+	l := newWrapLabel(text)
 	l.Importance = widget.LowImportance
 	f.Add(layout.NewSpacer())
 	f.Add(l)

@@ -206,10 +206,11 @@ type syncDialog struct {
 
 	from, to      *widget.DateEntry
 	auto          *widget.Check
-	last, note    *widget.Label
+	last          *widget.Label
+	note          *wrapLabel
 	bar           *widget.ProgressBar
-	status        *widget.Label
-	errLine, done *widget.Label
+	status        *wrapLabel
+	errLine, done *wrapLabel
 	start, cancel *widget.Button
 	d             *dialog.CustomDialog
 	unwatch       func()
@@ -234,14 +235,11 @@ func (d *syncDialog) show() {
 	})
 	d.auto.Checked = v == "1"
 	d.last = widget.NewLabel(lastSyncText(d.m.ctx, d.m.ws.DB, d.account.ID))
-	d.note = widget.NewLabel(T("WeChat keeps chat records for 30 days: older days can no longer be downloaded. Days already complete are skipped."))
-	d.note.Wrapping = fyne.TextWrapWord
+	d.note = newWrapLabel(T("WeChat keeps chat records for 30 days: older days can no longer be downloaded. Days already complete are skipped."))
 	d.bar = widget.NewProgressBar()
-	d.status = widget.NewLabel("")
-	d.status.Wrapping = fyne.TextWrapWord
+	d.status = newWrapLabel("")
 	d.errLine = newErrorLabel()
-	d.done = widget.NewLabel("")
-	d.done.Wrapping = fyne.TextWrapWord
+	d.done = newWrapLabel("")
 	d.done.Importance = widget.SuccessImportance
 	d.done.Hide()
 	d.start = widget.NewButtonWithIcon(T("Start sync"), theme.DownloadIcon(), d.onStart)

@@ -23,7 +23,7 @@ type settingsScreen struct {
 	selected int // index into m.accounts, -1 for none
 
 	add, edit, remove, test *widget.Button
-	testResult              *widget.Label
+	testResult              *wrapLabel
 	formBox                 *fyne.Container // holds the account form while adding/editing
 	form                    *accountForm
 	language                *widget.Select
@@ -48,8 +48,7 @@ func (s *settingsScreen) buildUI() fyne.CanvasObject {
 	s.edit = widget.NewButtonWithIcon(T("Edit"), theme.DocumentCreateIcon(), s.onEdit)
 	s.remove = widget.NewButtonWithIcon(T("Remove"), theme.DeleteIcon(), s.onRemove)
 	s.test = widget.NewButtonWithIcon(T("Test connection"), theme.ConfirmIcon(), s.onTest)
-	s.testResult = widget.NewLabel("")
-	s.testResult.Wrapping = fyne.TextWrapWord
+	s.testResult = newWrapLabel("")
 	s.formBox = container.NewVBox()
 	s.selected = -1
 	s.updateButtons()
@@ -68,8 +67,7 @@ func (s *settingsScreen) buildUI() fyne.CanvasObject {
 	}
 	s.language.OnChanged = func(string) { s.onLanguage(languageCodes[s.language.SelectedIndex()]) }
 
-	where := widget.NewLabel(T("Data folder: %s", s.m.ws.Dir) + "\n" + T("Secrets are kept in: %s", s.m.ws.Secrets.Where()))
-	where.Wrapping = fyne.TextWrapWord
+	where := newWrapLabel(T("Data folder: %s", s.m.ws.Dir) + "\n" + T("Secrets are kept in: %s", s.m.ws.Secrets.Where()))
 	if s.m.ws.SecretsNote != "" {
 		where.SetText(where.Text + "\n" + s.m.ws.SecretsNote)
 	}
@@ -193,8 +191,8 @@ type accountForm struct {
 
 	name, appID, secret, tokenURL, apiBase *widget.Entry
 	kind, tokenMode                        *widget.Select
-	errs                                   map[string]*widget.Label
-	formErr                                *widget.Label
+	errs                                   map[string]*wrapLabel
+	formErr                                *wrapLabel
 	save, cancel                           *widget.Button
 	onDone                                 func(saved *storage.Account)
 }
@@ -205,7 +203,7 @@ var (
 )
 
 func newAccountForm(ws *workspace.Workspace, editing *storage.Account) *accountForm {
-	return &accountForm{ws: ws, editing: editing, errs: map[string]*widget.Label{}}
+	return &accountForm{ws: ws, editing: editing, errs: map[string]*wrapLabel{}}
 }
 
 func (f *accountForm) buildUI() fyne.CanvasObject {
@@ -252,8 +250,7 @@ func (f *accountForm) buildUI() fyne.CanvasObject {
 		widget.NewFormItem(T("Token URL"), field("token_url", f.tokenURL)),
 		widget.NewFormItem(T("API address"), field("api_base", f.apiBase)),
 	)
-	help := widget.NewLabel(T("The AppID and AppSecret are at mp.weixin.qq.com → Settings and Development → Basic Configuration. The AppSecret is stored in the system's secret store and never shown again. Leave the API address empty unless you use an API relay."))
-	help.Wrapping = fyne.TextWrapWord
+	help := newWrapLabel(T("The AppID and AppSecret are at mp.weixin.qq.com → Settings and Development → Basic Configuration. The AppSecret is stored in the system's secret store and never shown again. Leave the API address empty unless you use an API relay."))
 	f.formErr = newErrorLabel()
 	f.save = widget.NewButtonWithIcon(T("Save"), theme.DocumentSaveIcon(), f.onSave)
 	f.save.Importance = widget.HighImportance

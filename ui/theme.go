@@ -52,16 +52,15 @@ func askFirst(win fyne.Window, title, msg, confirm string, onYes func()) {
 }
 
 // newErrorLabel is a field's or a form's error line: red, wrapping, hidden when empty.
-func newErrorLabel() *widget.Label {
-	l := widget.NewLabel("")
+func newErrorLabel() *wrapLabel {
+	l := newWrapLabel("")
 	l.Importance = widget.DangerImportance
-	l.Wrapping = fyne.TextWrapWord
 	l.Hide()
 	return l
 }
 
 // showError sets or clears an error label.
-func showError(l *widget.Label, text string) {
+func showError(l *wrapLabel, text string) {
 	l.SetText(text)
 	if text == "" {
 		l.Hide()
