@@ -106,7 +106,7 @@ func (s *composerScreen) buildUI() fyne.CanvasObject {
 	s.recipientInfo = newWrapLabel("")
 	s.note = widget.NewEntry()
 	s.note.SetPlaceHolder(T("Your note on this customer, e.g. 老顾客 王姐"))
-	s.note.OnSubmitted = func(string) { s.onSaveNote() }
+	// no OnSubmitted: an input method's Enter would save a half-typed note (textinput.go)
 	saveNote := widget.NewButton(T("Save note"), s.onSaveNote)
 
 	var labels []string

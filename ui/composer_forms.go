@@ -221,7 +221,7 @@ func (s *composerScreen) boundEntry(path string, ptr *string, placeholder string
 	e.SetPlaceHolder(placeholder)
 	e.SetText(*ptr)
 	e.OnChanged = func(v string) {
-		*ptr = v
+		*ptr = unixNewlines(v)
 		s.showFieldError(path, "")
 		if path == "text.content" {
 			s.updateByteCount()

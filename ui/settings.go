@@ -296,19 +296,19 @@ func (f *accountForm) onSave() {
 	}
 	a.Name = f.name.Text
 	a.Kind = kindValues[max(f.kind.SelectedIndex(), 0)]
-	a.AppID = f.appID.Text
+	a.AppID = pastedCredential(f.appID.Text)
 	a.TokenMode = f.mode()
-	a.TokenURL = f.tokenURL.Text
-	a.APIBase = f.apiBase.Text
+	a.TokenURL = pastedCredential(f.tokenURL.Text)
+	a.APIBase = pastedCredential(f.apiBase.Text)
 	if a.TokenMode != storage.TokenURL {
 		a.TokenURL = ""
 	}
 
 	var err error
 	if f.editing == nil {
-		a, err = f.ws.AddAccount(context.Background(), a, f.secret.Text)
+		a, err = f.ws.AddAccount(context.Background(), a, pastedCredential(f.secret.Text))
 	} else {
-		err = f.ws.UpdateAccount(context.Background(), a, f.secret.Text)
+		err = f.ws.UpdateAccount(context.Background(), a, pastedCredential(f.secret.Text))
 	}
 	if err != nil {
 		var ve *storage.ValidationError
