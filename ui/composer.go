@@ -11,7 +11,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -485,5 +484,5 @@ func (m *MainWindow) OpenComposerFor(openid string) {
 
 // showInfo is a small OK dialog.
 func (s *composerScreen) showInfo(title, text string) {
-	dialog.ShowInformation(title, text, s.m.win)
+	tell(s.m.win, title, text)
 }

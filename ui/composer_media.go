@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -95,7 +96,7 @@ func (s *composerScreen) useFile(path, file string) {
 	switch {
 	case canShrink:
 		msg := errorText(err) + "\n\n" + T("Re-encode it as a smaller JPEG and upload that? The file on your computer is not changed.")
-		dialog.ShowConfirm(T("Shrink the picture?"), msg, func(ok bool) {
+		ask(s.m.win, T("Shrink the picture?"), msg, lang.L("Yes"), lang.L("No"), func(ok bool) {
 			if !ok {
 				s.showFieldError(path, errorText(err))
 				return
@@ -107,7 +108,7 @@ func (s *composerScreen) useFile(path, file string) {
 			}
 			name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file)) + ".jpg"
 			s.upload(path, typ, file, name, small)
-		}, s.m.win)
+		})
 	case err != nil:
 		s.showFieldError(path, errorText(err))
 	default:

@@ -1,10 +1,14 @@
 package ui
 
 import (
+	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"kfdesk/ui/workspace"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -193,4 +197,30 @@ func TestHelpTextsWrapAsChinese(t *testing.T) {
 		"\n\n"+T("No account is set up yet. Try the demo account first (sample data; nothing is sent to WeChat), or add your own account with its AppID and AppSecret."))
 	openAddForm(t, m)
 	assertWrappedOnScreen(t, m.Window().Canvas(), T("The AppID and AppSecret are at mp.weixin.qq.com → Settings and Development → Basic Configuration. The AppSecret is stored in the system's secret store and never shown again. Leave the API address empty unless you use an API relay."))
+}
+
+// A dialog's message (Fyne's own dialogs wrap it at spaces only), and the dialog is
+// tall enough for all its lines, at a few window widths.
+func TestDialogMessageWrapsAsChinese(t *testing.T) {
+	for _, width := range []float32{360, 420, 640} {
+		t.Run(fmt.Sprint(width), func(t *testing.T) {
+			m, ws := newTestWindow(t, "zh")
+			if _, err := ws.EnsureDemo(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			m.SelectAccount(workspace.DemoName)
+			waitIdle(t, m)
+			c := m.Window().Canvas()
+			test.Tap(findButton(t, c, T("Settings")))
+			m.Window().Resize(fyne.NewSize(width, 600))
+			test.Tap(findButton(t, c, T("Remove")))
+			msg := T("Remove the account %q from KF Desk? Its AppSecret is deleted from this computer. Nothing changes on WeChat.", workspace.DemoName)
+			assertWrappedOnScreen(t, c, msg)
+			for _, o := range objects(c) {
+				if l, ok := o.(*wrapLabel); ok && l.Text == msg && l.Size().Height < l.MinSize().Height {
+					t.Fatalf("the dialog cuts its message: %v high, the lines need %v", l.Size().Height, l.MinSize().Height)
+				}
+			}
+		})
+	}
 }
