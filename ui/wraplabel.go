@@ -54,8 +54,9 @@ func (l *wrapLabel) CreateRenderer() fyne.WidgetRenderer {
 type wrapLabelRenderer struct {
 	l     *wrapLabel
 	shown *widget.Label
-	// text and width of the last wrap, to skip rewrapping on a layout that changed neither
+	// text, style and width of the last wrap, to skip rewrapping on a layout that changed none
 	text  string
+	style fyne.TextStyle
 	width float32
 }
 
@@ -68,14 +69,14 @@ func (r *wrapLabelRenderer) sync() {
 
 // rewrap sets the shown text for a label width, measured as the inner label measures it.
 func (r *wrapLabelRenderer) rewrap(width float32) {
-	text := r.l.Text
-	if text == r.text && width == r.width && r.shown.Text != "" {
+	text, style := r.l.Text, r.l.TextStyle
+	if text == r.text && style == r.style && width == r.width && r.shown.Text != "" {
 		return
 	}
-	r.text, r.width = text, width
+	r.text, r.style, r.width = text, style, width
 	th := r.l.Theme()
 	avail := width - 2*th.Size(theme.SizeNameInnerPadding)
-	size, style := th.Size(theme.SizeNameText), r.l.TextStyle
+	size := th.Size(theme.SizeNameText)
 	if avail <= 0 { // not laid out yet: one line per paragraph, as a Label shows it
 		r.shown.Text = text
 		return
