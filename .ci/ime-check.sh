@@ -69,7 +69,7 @@ xvfb-run -a -s "-screen 0 1100x720x24 -nolisten tcp" dbus-run-session -- bash -c
 	xdotool type --delay 120 shijie; sleep 1; xdotool key space
 	if ! await "\"content\":\"你好世界\""; then
 		echo "ime-check: FAIL: the committed 你好世界 did not reach the text field; the draft is: $(draft)"
-		import -window root ime-check-fail.png 2>/dev/null && echo "ime-check: screenshot: ime-check-fail.png"
+		mkdir -p dist && import -window root dist/ime-check-fail.png 2>/dev/null && echo "ime-check: screenshot: dist/ime-check-fail.png"
 		echo "--- fcitx5 log:"; tail -5 "$tmp/fcitx5.log"
 		exit 1
 	fi
