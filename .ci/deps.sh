@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, only those missing, so `make` works on a
-# fresh Debian/Ubuntu machine with no manual step. Usage: .ci/deps.sh build|test|windows|screenshot|smoke-windows
+# fresh Debian/Ubuntu machine with no manual step. Usage: .ci/deps.sh build|test|windows|screenshot|smoke-windows|ime-check
 set -euo pipefail
 
 build=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
@@ -10,6 +10,7 @@ declare -A extra=(
 	[windows]="gcc-mingw-w64-x86-64"
 	[screenshot]="xvfb xauth xdotool xclip imagemagick"
 	[smoke-windows]="gcc-mingw-w64-x86-64 wine64 xvfb xauth xdotool imagemagick"
+	[ime-check]="xvfb xauth xdotool dbus fcitx5 fcitx5-rime rime-data-pinyin-simp sqlite3 imagemagick"
 )
 want=("${build[@]}")
 for t in "$@"; do

@@ -96,7 +96,7 @@ func (b *backupTask) finish(path string, err error) {
 	default:
 		msg := T("The database was copied to:\n%s (%s)\nTo restore it, close KF Desk and put this file in the data folder as %s.",
 			path, fileSize(path), storage.DBFileName)
-		dialog.ShowInformation(T("Backup finished"), msg, b.m.win)
+		tell(b.m.win, T("Backup finished"), msg)
 		b.m.setStatus(T("Backed up to %s", filepath.Base(path)))
 	}
 	if b.onEnded != nil {

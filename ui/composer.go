@@ -12,7 +12,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -48,7 +47,7 @@ type composerScreen struct {
 	haveRecords bool // chat records were downloaded, so a missing customer means no message
 
 	to             *widget.Entry
-	recipientInfo  *widget.Label
+	recipientInfo  *wrapLabel
 	note           *widget.Entry
 	typeSelect     *widget.Select
 	sendAs         *sendAsSelect
@@ -57,9 +56,9 @@ type composerScreen struct {
 	formBox        *fyne.Container
 	preview        *fyne.Container
 	entries        map[string]*widget.Entry
-	errLabels      map[string]*widget.Label
-	formError      *widget.Label
-	status         *widget.Label
+	errLabels      map[string]*wrapLabel
+	formError      *wrapLabel
+	status         *wrapLabel
 	byteCount      *widget.Label
 	send           *widget.Button
 	typing         *widget.Button
@@ -133,11 +132,10 @@ func (s *composerScreen) fill(st workspace.ComposerState, recipient string) fyne
 	s.to.SetText(s.msg.ToUser)
 	s.to.OnChanged = func(v string) { s.setRecipient(strings.TrimSpace(v), false) }
 	choose := widget.NewButtonWithIcon(T("Choose…"), theme.AccountIcon(), s.onChooseRecipient)
-	s.recipientInfo = widget.NewLabel("")
-	s.recipientInfo.Wrapping = fyne.TextWrapWord
+	s.recipientInfo = newWrapLabel("")
 	s.note = widget.NewEntry()
 	s.note.SetPlaceHolder(T("Your note on this customer, e.g. 老顾客 王姐"))
-	s.note.OnSubmitted = func(string) { s.onSaveNote() }
+	// no OnSubmitted: an input method's Enter would save a half-typed note (textinput.go)
 	saveNote := widget.NewButton(T("Save note"), s.onSaveNote)
 
 	var labels []string
@@ -157,8 +155,7 @@ func (s *composerScreen) fill(st workspace.ComposerState, recipient string) fyne
 	s.formBox = container.NewVBox()
 	s.preview = container.NewStack()
 	s.formError = newErrorLabel()
-	s.status = widget.NewLabel("")
-	s.status.Wrapping = fyne.TextWrapWord
+	s.status = newWrapLabel("")
 
 	s.send = widget.NewButtonWithIcon(T("Send"), theme.MailSendIcon(), s.onSend)
 	s.send.Importance = widget.HighImportance
@@ -170,7 +167,7 @@ func (s *composerScreen) fill(st workspace.ComposerState, recipient string) fyne
 	s.showTemplates()
 	logButton := widget.NewButtonWithIcon(T("Send log"), theme.HistoryIcon(), s.onSendLog)
 
-	s.errLabels = map[string]*widget.Label{"touser": newErrorLabel(), "customservice.kf_account": newErrorLabel()}
+	s.errLabels = map[string]*wrapLabel{"touser": newErrorLabel(), "customservice.kf_account": newErrorLabel()}
 	grid := container.New(layout.NewFormLayout(),
 		widget.NewLabel(T("To")), container.NewVBox(container.NewBorder(nil, nil, nil, choose, s.to), s.errLabels["touser"], s.recipientInfo),
 		widget.NewLabel(T("Note")), container.NewBorder(nil, nil, nil, saveNote, s.note),
@@ -549,5 +546,5 @@ func (m *MainWindow) OpenComposerFor(openid string) {
 
 // showInfo is a small OK dialog.
 func (s *composerScreen) showInfo(title, text string) {
-	dialog.ShowInformation(title, text, s.m.win)
+	tell(s.m.win, title, text)
 }

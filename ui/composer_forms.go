@@ -87,7 +87,7 @@ func (s *composerScreen) field(f *fyne.Container, label, path string, ptr *strin
 	return e
 }
 
-func (s *composerScreen) errorLabel(path string) *widget.Label {
+func (s *composerScreen) errorLabel(path string) *wrapLabel {
 	l := newErrorLabel()
 	s.errLabels[path] = l
 	return l
@@ -100,8 +100,7 @@ func (s *composerScreen) errorRow(f *fyne.Container, path string) {
 }
 
 func (s *composerScreen) hint(f *fyne.Container, text string) {
-	l := widget.NewLabel(text)
-	l.Wrapping = fyne.TextWrapWord
+	l := newWrapLabel(text)
 	l.Importance = widget.LowImportance
 	f.Add(layout.NewSpacer())
 	f.Add(l)
@@ -222,7 +221,7 @@ func (s *composerScreen) boundEntry(path string, ptr *string, placeholder string
 	e.SetPlaceHolder(placeholder)
 	e.SetText(*ptr)
 	e.OnChanged = func(v string) {
-		*ptr = v
+		*ptr = unixNewlines(v)
 		s.showFieldError(path, "")
 		if path == "text.content" {
 			s.updateByteCount()

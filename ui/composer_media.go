@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -98,13 +99,13 @@ func (s *composerScreen) useFile(path, file string) {
 		switch {
 		case workspace.CanShrink(f, err):
 			msg := errorText(err) + "\n\n" + T("Re-encode it as a smaller JPEG and upload that? The file on your computer is not changed.")
-			dialog.ShowConfirm(T("Shrink the picture?"), msg, func(ok bool) {
+			ask(s.m.win, T("Shrink the picture?"), msg, lang.L("Yes"), lang.L("No"), func(ok bool) {
 				if !ok {
 					s.showFieldError(path, errorText(err))
 					return
 				}
 				s.shrinkAndUpload(path, f)
-			}, s.m.win)
+			})
 		case err != nil:
 			s.showFieldError(path, errorText(err))
 		default:

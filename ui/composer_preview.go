@@ -218,34 +218,12 @@ func chatText(s string, size float32, c color.Color) *canvas.Text {
 	return t
 }
 
-// wrapText breaks text into lines no wider than width (by measuring, so Chinese
-// and Latin both wrap right); Latin words are kept whole where they fit.
+// wrapText breaks text drawn at size into lines no wider than width (wraplabel.go).
 func wrapText(text string, width, size float32) []string {
 	if text == "" {
 		return nil
 	}
-	style := fyne.TextStyle{}
-	fits := func(s string) bool { return fyne.MeasureText(s, size, style).Width <= width }
-	var lines []string
-	var cur []rune
-	lastSpace := -1
-	for _, r := range text {
-		cur = append(cur, r)
-		if r == ' ' {
-			lastSpace = len(cur) - 1
-		}
-		if fits(string(cur)) || len(cur) == 1 {
-			continue
-		}
-		cut := len(cur) - 1
-		if lastSpace > 0 && r < 0x2E80 { // inside a Latin word: break at the last space
-			cut = lastSpace + 1
-		}
-		lines = append(lines, strings.TrimRight(string(cur[:cut]), " "))
-		cur = append([]rune{}, cur[cut:]...)
-		lastSpace = -1
-	}
-	return append(lines, string(cur))
+	return breakLines(text, width, func(s string) float32 { return fyne.MeasureText(s, size, fyne.TextStyle{}).Width })
 }
 
 // hostOf is the footer of a link card: the site's name.

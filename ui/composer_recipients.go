@@ -27,7 +27,7 @@ type recipientPicker struct {
 	sync     *widget.Button
 	cancel   *widget.Button
 	progress *widget.ProgressBar
-	info     *widget.Label
+	info     *wrapLabel
 	stop     context.CancelFunc
 }
 
@@ -65,8 +65,7 @@ func (s *composerScreen) onChooseRecipient() {
 	p.cancel.Hide()
 	p.progress = widget.NewProgressBar()
 	p.progress.Hide()
-	p.info = widget.NewLabel(s.followerInfo())
-	p.info.Wrapping = fyne.TextWrapWord
+	p.info = newWrapLabel(s.followerInfo())
 	if s.mp {
 		p.sync.Hide() // a Mini Program has no follower list
 	}

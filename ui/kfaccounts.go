@@ -39,7 +39,8 @@ type kfScreen struct {
 
 	list                                    *widget.List
 	refresh, add, edit, del, invite, avatar *widget.Button
-	oaLabel, notice, listErr                *widget.Label
+	oaLabel                                 *widget.Label
+	notice, listErr                         *wrapLabel
 	busy                                    *widget.ProgressBarInfinite
 	formBox                                 *fyne.Container
 	form                                    *kfForm // the open form, nil when none
@@ -49,8 +50,7 @@ func newKFScreen(m *MainWindow) *kfScreen { return &kfScreen{m: m, account: m.ac
 
 func (s *kfScreen) buildUI() fyne.CanvasObject {
 	if s.account.Kind == storage.KindMP {
-		l := widget.NewLabel(T("Mini Programs have no KF account API: bind customer-service staff (up to 100) at mp.weixin.qq.com → Features → Customer Service. Messages and chat records work here as usual."))
-		l.Wrapping = fyne.TextWrapWord
+		l := newWrapLabel(T("Mini Programs have no KF account API: bind customer-service staff (up to 100) at mp.weixin.qq.com → Features → Customer Service. Messages and chat records work here as usual."))
 		return container.NewVBox(heading(T("KF accounts")), l)
 	}
 	s.list = widget.NewList(func() int { return len(s.items) },
@@ -67,8 +67,7 @@ func (s *kfScreen) buildUI() fyne.CanvasObject {
 	s.avatar = widget.NewButtonWithIcon(T("Set avatar"), theme.FileImageIcon(), s.onAvatar)
 	s.add.Importance = widget.HighImportance
 	s.oaLabel = widget.NewLabel("")
-	s.notice = widget.NewLabel("")
-	s.notice.Wrapping = fyne.TextWrapWord
+	s.notice = newWrapLabel("")
 	s.notice.Importance = widget.SuccessImportance
 	s.notice.Hide()
 	s.listErr = newErrorLabel()
@@ -89,9 +88,8 @@ func (s *kfScreen) buildUI() fyne.CanvasObject {
 
 // helpText fills the side panel when no form is open.
 func (s *kfScreen) helpText() fyne.CanvasObject {
-	l := widget.NewLabel(T("Each KF account is one customer-service seat. Add it, then invite a worker by WeChat ID: once they accept in WeChat they answer customers at mpkf.weixin.qq.com or in the 客服小助手 mini program.") +
+	l := newWrapLabel(T("Each KF account is one customer-service seat. Add it, then invite a worker by WeChat ID: once they accept in WeChat they answer customers at mpkf.weixin.qq.com or in the 客服小助手 mini program.") +
 		"\n\n" + T("Select an account to edit its nickname, delete it, invite a worker or set its avatar."))
-	l.Wrapping = fyne.TextWrapWord
 	return l
 }
 
@@ -312,15 +310,15 @@ func (s *kfScreen) loadThumb(url string) {
 type kfForm struct {
 	prefix, oaID, nick, wx *widget.Entry
 	nickCount              *widget.Label
-	errs                   map[string]*widget.Label
-	formErr                *widget.Label
+	errs                   map[string]*wrapLabel
+	formErr                *wrapLabel
 	busy                   *widget.ProgressBarInfinite
 	save, cancel           *widget.Button
 	stop                   context.CancelFunc // cancels the running call, if any
 }
 
 func newKFForm() *kfForm {
-	f := &kfForm{errs: map[string]*widget.Label{}, formErr: newErrorLabel(), busy: widget.NewProgressBarInfinite()}
+	f := &kfForm{errs: map[string]*wrapLabel{}, formErr: newErrorLabel(), busy: widget.NewProgressBarInfinite()}
 	f.busy.Hide()
 	return f
 }
@@ -433,12 +431,11 @@ func (s *kfScreen) onAdd() {
 	}
 	f.errs["kf_account"], f.errs["wechat_id"] = newErrorLabel(), newErrorLabel()
 	account := container.NewVBox(container.NewBorder(nil, nil, nil, suffix, f.prefix), f.errs["kf_account"], f.errs["wechat_id"])
-	rules := widget.NewLabel(T("Account: prefix@the Official Account's WeChat ID. The prefix has 1–10 letters, digits or underscores and cannot be changed later.") + "\n" +
+	rules := newWrapLabel(T("Account: prefix@the Official Account's WeChat ID. The prefix has 1–10 letters, digits or underscores and cannot be changed later.") + "\n" +
 		T("Nickname: up to 16 characters; customers see it."))
 	if f.oaID != nil {
 		rules.SetText(rules.Text + "\n" + T("The Official Account's WeChat ID is under mp.weixin.qq.com → Settings and Development → Account Settings (微信号). It is asked only once."))
 	}
-	rules.Wrapping = fyne.TextWrapWord
 	items := []*widget.FormItem{widget.NewFormItem(T("Account"), account)}
 	form := widget.NewForm(append(items, widget.NewFormItem(T("Nickname"), f.nickEntry("")))...)
 	s.openForm(f, T("Add KF account"), T("Add"), func() { s.saveAdd(f) }, form, rules)
@@ -535,8 +532,7 @@ func (s *kfScreen) onInvite() {
 	form := widget.NewForm(
 		widget.NewFormItem(T("Account"), widget.NewLabel(k.Account)),
 		widget.NewFormItem(T("WeChat ID"), f.field("invite_wx", f.wx)))
-	rules := widget.NewLabel(T("Enter the worker's WeChat ID (微信号, on their WeChat Me page), not their nickname. They get an invitation in WeChat and have 7 days to accept; then this account is bound to them."))
-	rules.Wrapping = fyne.TextWrapWord
+	rules := newWrapLabel(T("Enter the worker's WeChat ID (微信号, on their WeChat Me page), not their nickname. They get an invitation in WeChat and have 7 days to accept; then this account is bound to them."))
 	s.openForm(f, T("Invite worker"), T("Send invitation"), func() {
 		f.clearErrors()
 		wx := strings.TrimSpace(f.wx.Text)
@@ -577,8 +573,7 @@ func (s *kfScreen) onAvatar() {
 // and Cancel in the side panel; the list then shows the new avatar.
 func (s *kfScreen) uploadAvatar(k api.KFAccount, read func() ([]byte, error)) {
 	f := newKFForm()
-	note := widget.NewLabel(T("Preparing the picture (square, 640×640, JPG) and uploading it…"))
-	note.Wrapping = fyne.TextWrapWord
+	note := newWrapLabel(T("Preparing the picture (square, 640×640, JPG) and uploading it…"))
 	s.openForm(f, T("Avatar of %s", k.Nick), T("Choose another picture"), s.onAvatar, note)
 	s.call(f, T("The avatar of %s is set.", k.Account), func(ctx context.Context) error {
 		data, err := read()

@@ -249,8 +249,7 @@ func newComingScreen(title, text string) *comingScreen { return &comingScreen{ti
 
 func (c *comingScreen) buildUI() fyne.CanvasObject {
 	t := heading(c.title)
-	l := widget.NewLabel(c.text + "\n" + T("Coming soon."))
-	l.Wrapping = fyne.TextWrapWord
+	l := newWrapLabel(c.text + "\n" + T("Coming soon."))
 	return container.NewVBox(t, l)
 }
 

@@ -82,11 +82,10 @@ func walkVisible(o fyne.CanvasObject, fn func(fyne.CanvasObject)) {
 func shownText(c fyne.Canvas) string {
 	var b strings.Builder
 	for _, o := range objects(c) {
-		switch x := o.(type) {
-		case *canvas.Text:
+		if x, ok := o.(*canvas.Text); ok {
 			b.WriteString(x.Text + "\n")
-		case *widget.Label:
-			b.WriteString(x.Text + "\n")
+		} else if text, ok := labelText(o); ok { // the whole text of a wrapped label too
+			b.WriteString(text + "\n")
 		}
 	}
 	return b.String()

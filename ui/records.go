@@ -33,7 +33,7 @@ type recordsScreen struct {
 	from, to          *widget.DateEntry
 	list              *widget.List
 	count, lastSync   *widget.Label
-	listErr           *widget.Label
+	listErr           *wrapLabel
 	syncBtn, export   *widget.Button
 	exportBar         *widget.ProgressBar
 	exportStop        *widget.Button
@@ -115,8 +115,7 @@ func (s *recordsScreen) buildUI() fyne.CanvasObject {
 		container.NewBorder(nil, nil, nil, clear, filters),
 		container.NewBorder(nil, nil, nil, nil, s.count),
 		s.listErr, s.exportBox)
-	hint := widget.NewLabel(T("Select a record to see the whole conversation."))
-	hint.Wrapping = fyne.TextWrapWord
+	hint := newWrapLabel(T("Select a record to see the whole conversation."))
 	s.side = container.NewStack(container.NewVBox(hint))
 	split := container.NewHSplit(s.list, s.side)
 	split.Offset = 0.56

@@ -32,13 +32,14 @@ type conversationView struct {
 	moreBefore, moreAfter bool
 	state                 storage.Customer
 
-	title, window  *widget.Label
+	title          *widget.Label
+	window         *wrapLabel
 	reply          *widget.Button
 	earlier, later *widget.Button
 	box            *fyne.Container
 	scroll         *container.Scroll
 	selectedRow    fyne.CanvasObject
-	loadErr        *widget.Label
+	loadErr        *wrapLabel
 	nowFunc        func() time.Time
 }
 
@@ -53,8 +54,7 @@ func (v *conversationView) buildUI() fyne.CanvasObject {
 	v.title = widget.NewLabel(v.s.customerTitle(v.openid))
 	v.title.TextStyle.Bold = true
 	v.title.Truncation = fyne.TextTruncateEllipsis
-	v.window = widget.NewLabel(T("Checking the 48-hour reply window…"))
-	v.window.Wrapping = fyne.TextWrapWord
+	v.window = newWrapLabel(T("Checking the 48-hour reply window…"))
 	v.reply = widget.NewButtonWithIcon(T("Reply"), theme.MailReplyIcon(), func() { v.s.onReply(v.openid) })
 	v.reply.Importance = widget.HighImportance
 	v.earlier = widget.NewButton(T("Earlier messages"), v.onEarlier)
@@ -234,8 +234,7 @@ func chatRow(r storage.Record, selected bool) fyne.CanvasObject {
 	if text == "" {
 		text = api.OperCodeName(r.OperCode, Chinese())
 	}
-	body := widget.NewLabel(text)
-	body.Wrapping = fyne.TextWrapWord
+	body := newWrapLabel(text)
 	fill := theme.Color(theme.ColorNameInputBackground)
 	if right {
 		fill = bubbleGreen

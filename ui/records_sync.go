@@ -208,10 +208,11 @@ type syncDialog struct {
 
 	from, to      *widget.DateEntry
 	auto          *widget.Check
-	last, note    *widget.Label
+	last          *widget.Label
+	note          *wrapLabel
 	bar           *widget.ProgressBar
-	status        *widget.Label
-	errLine, done *widget.Label
+	status        *wrapLabel
+	errLine, done *wrapLabel
 	start, cancel *widget.Button
 	d             *dialog.CustomDialog
 	unwatch       func()
@@ -225,14 +226,11 @@ func (d *syncDialog) show() {
 	d.from, d.to = widget.NewDateEntry(), widget.NewDateEntry()
 	d.auto = widget.NewCheck(T("Sync automatically when KF Desk starts"), nil)
 	d.last = widget.NewLabel(T("Loading…"))
-	d.note = widget.NewLabel(T("WeChat keeps chat records for 30 days: older days can no longer be downloaded. Days already complete are skipped."))
-	d.note.Wrapping = fyne.TextWrapWord
+	d.note = newWrapLabel(T("WeChat keeps chat records for 30 days: older days can no longer be downloaded. Days already complete are skipped."))
 	d.bar = widget.NewProgressBar()
-	d.status = widget.NewLabel("")
-	d.status.Wrapping = fyne.TextWrapWord
+	d.status = newWrapLabel("")
 	d.errLine = newErrorLabel()
-	d.done = widget.NewLabel("")
-	d.done.Wrapping = fyne.TextWrapWord
+	d.done = newWrapLabel("")
 	d.done.Importance = widget.SuccessImportance
 	d.done.Hide()
 	d.start = widget.NewButtonWithIcon(T("Start sync"), theme.DownloadIcon(), d.onStart)

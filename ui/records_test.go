@@ -334,7 +334,7 @@ func TestRecordsSelectOpensConversationAndReply(t *testing.T) {
 func TestReplyWindowText(t *testing.T) {
 	SetLanguage("en")
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, storage.Beijing)
-	v := &conversationView{window: widget.NewLabel(""), nowFunc: func() time.Time { return now }}
+	v := &conversationView{window: newWrapLabel(""), nowFunc: func() time.Time { return now }}
 	cases := []struct {
 		c    storage.Customer
 		want string

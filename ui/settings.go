@@ -22,7 +22,7 @@ type settingsScreen struct {
 	selected int // index into m.accounts, -1 for none
 
 	add, edit, remove, test *widget.Button
-	testResult              *widget.Label
+	testResult              *wrapLabel
 	formBox                 *fyne.Container // holds the account form while adding/editing
 	form                    *accountForm
 	language                *widget.Select
@@ -47,8 +47,7 @@ func (s *settingsScreen) buildUI() fyne.CanvasObject {
 	s.edit = widget.NewButtonWithIcon(T("Edit"), theme.DocumentCreateIcon(), s.onEdit)
 	s.remove = widget.NewButtonWithIcon(T("Remove"), theme.DeleteIcon(), s.onRemove)
 	s.test = widget.NewButtonWithIcon(T("Test connection"), theme.ConfirmIcon(), s.onTest)
-	s.testResult = widget.NewLabel("")
-	s.testResult.Wrapping = fyne.TextWrapWord
+	s.testResult = newWrapLabel("")
 	s.formBox = container.NewVBox()
 	s.selected = -1
 	s.updateButtons()
@@ -66,8 +65,7 @@ func (s *settingsScreen) buildUI() fyne.CanvasObject {
 	}
 	s.language.OnChanged = func(string) { s.onLanguage(languageCodes[s.language.SelectedIndex()]) }
 
-	where := widget.NewLabel(T("Data folder: %s", s.m.ws.Dir) + "\n" + T("Secrets are kept in: %s", s.m.ws.Secrets.Where()))
-	where.Wrapping = fyne.TextWrapWord
+	where := newWrapLabel(T("Data folder: %s", s.m.ws.Dir) + "\n" + T("Secrets are kept in: %s", s.m.ws.Secrets.Where()))
 	if s.m.ws.SecretsNote != "" {
 		where.SetText(where.Text + "\n" + s.m.ws.SecretsNote)
 	}
@@ -196,8 +194,8 @@ type accountForm struct {
 
 	name, appID, secret, tokenURL, apiBase *widget.Entry
 	kind, tokenMode                        *widget.Select
-	errs                                   map[string]*widget.Label
-	formErr                                *widget.Label
+	errs                                   map[string]*wrapLabel
+	formErr                                *wrapLabel
 	save, cancel                           *widget.Button
 	onDone                                 func(saved *storage.Account)
 }
@@ -208,7 +206,7 @@ var (
 )
 
 func newAccountForm(m *MainWindow, editing *storage.Account) *accountForm {
-	return &accountForm{m: m, editing: editing, errs: map[string]*widget.Label{}}
+	return &accountForm{m: m, editing: editing, errs: map[string]*wrapLabel{}}
 }
 
 func (f *accountForm) buildUI() fyne.CanvasObject {
@@ -255,8 +253,7 @@ func (f *accountForm) buildUI() fyne.CanvasObject {
 		widget.NewFormItem(T("Token URL"), field("token_url", f.tokenURL)),
 		widget.NewFormItem(T("API address"), field("api_base", f.apiBase)),
 	)
-	help := widget.NewLabel(T("The AppID and AppSecret are at mp.weixin.qq.com → Settings and Development → Basic Configuration. The AppSecret is stored in the system's secret store and never shown again. Leave the API address empty unless you use an API relay."))
-	help.Wrapping = fyne.TextWrapWord
+	help := newWrapLabel(T("The AppID and AppSecret are at mp.weixin.qq.com → Settings and Development → Basic Configuration. The AppSecret is stored in the system's secret store and never shown again. Leave the API address empty unless you use an API relay."))
 	f.formErr = newErrorLabel()
 	f.save = widget.NewButtonWithIcon(T("Save"), theme.DocumentSaveIcon(), f.onSave)
 	f.save.Importance = widget.HighImportance
@@ -302,17 +299,17 @@ func (f *accountForm) onSave() {
 	}
 	a.Name = f.name.Text
 	a.Kind = kindValues[max(f.kind.SelectedIndex(), 0)]
-	a.AppID = f.appID.Text
+	a.AppID = pastedCredential(f.appID.Text)
 	a.TokenMode = f.mode()
-	a.TokenURL = f.tokenURL.Text
-	a.APIBase = f.apiBase.Text
+	a.TokenURL = pastedCredential(f.tokenURL.Text)
+	a.APIBase = pastedCredential(f.apiBase.Text)
 	if a.TokenMode != storage.TokenURL {
 		a.TokenURL = ""
 	}
 
 	// The secret goes to the system's secret store, which may take a while (or ask
 	// the operator): never on the UI thread.
-	secret, adding := f.secret.Text, f.editing == nil
+	secret, adding := pastedCredential(f.secret.Text), f.editing == nil
 	f.save.Disable()
 	var err error
 	f.m.goBackground(func() {

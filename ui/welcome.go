@@ -16,16 +16,15 @@ type welcomeScreen struct {
 	m       *MainWindow
 	demo    *widget.Button
 	add     *widget.Button
-	errLine *widget.Label
+	errLine *wrapLabel
 }
 
 func newWelcomeScreen(m *MainWindow) *welcomeScreen { return &welcomeScreen{m: m} }
 
 func (s *welcomeScreen) buildUI() fyne.CanvasObject {
 	title := heading(T("Welcome to KF Desk"))
-	intro := widget.NewLabel(T("KF Desk lets you answer your customers on your WeChat Official Account or Mini Program: send customer-service messages, manage KF accounts, and keep every chat record searchable on this computer.") +
+	intro := newWrapLabel(T("KF Desk lets you answer your customers on your WeChat Official Account or Mini Program: send customer-service messages, manage KF accounts, and keep every chat record searchable on this computer.") +
 		"\n\n" + T("No account is set up yet. Try the demo account first (sample data; nothing is sent to WeChat), or add your own account with its AppID and AppSecret."))
-	intro.Wrapping = fyne.TextWrapWord
 	s.demo = widget.NewButtonWithIcon(T("Use the demo account"), theme.MediaPlayIcon(), s.onDemo)
 	s.demo.Importance = widget.HighImportance
 	s.add = widget.NewButtonWithIcon(T("Add my account"), theme.ContentAddIcon(), s.onAdd)
