@@ -11,7 +11,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -483,9 +482,4 @@ func (m *MainWindow) OpenComposerFor(openid string) {
 	m.composerRecipient = openid
 	m.showPage(PageComposer)
 	m.composerRecipient = ""
-}
-
-// showInfo is a small OK dialog.
-func (s *composerScreen) showInfo(title, text string) {
-	dialog.ShowInformation(title, text, s.m.win)
 }
