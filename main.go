@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"kfdesk/assets"
+	_ "kfdesk/internal/clocale" // before Fyne reads the locale: no "Fyne error" line on a C.UTF-8 system
 	"kfdesk/storage"
 	"kfdesk/ui"
 	"kfdesk/ui/cli"
