@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"kfdesk/assets"
+	"kfdesk/ui/workspace"
 )
 
 // desktopMenu is the "More" button at the right of the top bar: About, open the data
@@ -66,6 +67,7 @@ func (d *desktopMenu) onAbout() {
 		T("Version %s", version()),
 		T("Data folder: %s", ws.Dir),
 		T("Database: %s (%s)", ws.DB.Path(), fileSize(ws.DB.Path())),
+		T("Log (for support; no secrets, no message text): %s", workspace.LogPath(ws.Dir)),
 		T("Secrets are kept in: %s", ws.Secrets.Where()),
 	}
 	info := widget.NewLabel("")

@@ -22,7 +22,7 @@ func TestMoreMenuOffersAboutFolderAndBackup(t *testing.T) {
 	assertShows(t, c, "关于 KF Desk", "打开数据文件夹", "备份数据库…")
 }
 
-func TestAboutShowsVersionAndOpensDataFolder(t *testing.T) {
+func TestAboutShowsVersionLogAndOpensDataFolder(t *testing.T) {
 	old := Version
 	Version = "1.2.3"
 	t.Cleanup(func() { Version = old })
@@ -32,7 +32,8 @@ func TestAboutShowsVersionAndOpensDataFolder(t *testing.T) {
 
 	m.desktop.onAbout()
 	c := m.Window().Canvas()
-	assertShows(t, c, "关于 KF Desk", "版本 1.2.3", "数据文件夹："+ws.Dir, "数据库："+ws.DB.Path())
+	assertShows(t, c, "关于 KF Desk", "版本 1.2.3", "数据文件夹："+ws.Dir, "数据库："+ws.DB.Path(),
+		"日志（供排查问题；不含密钥和消息内容）："+filepath.Join(ws.Dir, "kfdesk.log"))
 
 	test.Tap(findButton(t, c, "打开数据文件夹"))
 	if opened == nil || opened.Scheme != "file" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -383,7 +384,9 @@ func (s *composerScreen) onSend() {
 			s.status.SetText(T("Not sent. Your message is kept as a draft."))
 			return
 		}
-		_ = s.m.ws.DB.ClearDraft(s.m.ctx, s.a.ID)
+		if err := s.m.ws.DB.ClearDraft(s.m.ctx, s.a.ID); err != nil { // the sent text comes back as a draft
+			slog.Warn("could not clear the draft of a sent message", "err", err)
+		}
 		s.status.SetText(T("Sent to %s at %s.", s.recipientName(msg.ToUser), clock.Now().Format("15:04:05")))
 		s.resetBody()
 	})

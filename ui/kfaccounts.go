@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -478,7 +479,9 @@ func (s *kfScreen) saveAdd(f *kfForm) {
 	s.call(f, T("Added %s. Now invite a worker to bind it.", account), func(ctx context.Context, c *api.Client) error {
 		err := c.AddKF(ctx, account, nick)
 		if err == nil && learnt { // WeChat took the suffix: it is the OA's WeChat ID
-			_ = s.m.ws.SetOAWeChatID(ctx, s.account, oaID)
+			if err := s.m.ws.SetOAWeChatID(ctx, s.account, oaID); err != nil {
+				slog.Warn("could not save the Official Account's WeChat ID", "err", err)
+			}
 		}
 		return err
 	})

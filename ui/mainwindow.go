@@ -5,6 +5,8 @@ package ui
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
@@ -151,7 +153,9 @@ func (m *MainWindow) reloadAccounts(choose string) {
 	}
 	cur, err := m.ws.CurrentAccount(m.ctx, choose)
 	if err != nil {
-		cur, _ = m.ws.CurrentAccount(m.ctx, "")
+		if cur, err = m.ws.CurrentAccount(m.ctx, ""); err != nil && !errors.Is(err, workspace.ErrNoAccount) {
+			slog.Warn("could not read the current account", "err", err)
+		}
 	}
 	m.account = cur
 	if cur.Name != "" {
@@ -166,7 +170,9 @@ func (m *MainWindow) onAccountChosen(name string) {
 	for _, a := range m.accounts {
 		if a.Name == name {
 			m.account = a
-			_ = m.ws.DB.SetSetting(m.ctx, workspace.SettingCurrentAccount, name)
+			if err := m.ws.DB.SetSetting(m.ctx, workspace.SettingCurrentAccount, name); err != nil {
+				slog.Warn("could not save the current account", "err", err)
+			}
 		}
 	}
 	m.showPage(m.page)

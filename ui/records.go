@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -132,9 +133,14 @@ func (s *recordsScreen) loadChoices() {
 	var workers []string
 	var notes map[string]string
 	s.m.goBackground(func() {
-		workers, _ = s.m.ws.DB.RecordWorkers(s.m.ctx, s.account.ID)
+		var err error // the filters then offer less: no worker names, no notes
+		if workers, err = s.m.ws.DB.RecordWorkers(s.m.ctx, s.account.ID); err != nil {
+			slog.Warn("could not read the chat records' workers", "err", err)
+		}
 		if n := notesOf(s.m.ws.DB); n != nil {
-			notes, _ = n.Notes(s.m.ctx, s.account.ID)
+			if notes, err = n.Notes(s.m.ctx, s.account.ID); err != nil {
+				slog.Warn("could not read the customer notes", "err", err)
+			}
 		}
 	}, func() {
 		s.workers, s.notes = workers, notes
@@ -437,7 +443,9 @@ func (s *recordsScreen) exportTo(path string, created bool) {
 			}})
 		if err != nil && created {
 			if st, serr := os.Stat(path); serr == nil && st.Size() == 0 {
-				_ = os.Remove(path)
+				if err := os.Remove(path); err != nil {
+					slog.Warn("could not remove the empty file of an unfinished export", "err", err)
+				}
 			}
 		}
 	}, func() {

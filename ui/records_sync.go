@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -230,7 +231,9 @@ func (d *syncDialog) show() {
 		if on {
 			val = "1"
 		}
-		_ = d.m.ws.DB.SetSetting(d.m.ctx, SettingRecordsAutoSync, val)
+		if err := d.m.ws.DB.SetSetting(d.m.ctx, SettingRecordsAutoSync, val); err != nil {
+			slog.Warn("could not save the automatic sync setting", "err", err)
+		}
 	})
 	d.auto.Checked = v == "1"
 	d.last = widget.NewLabel(lastSyncText(d.m.ctx, d.m.ws.DB, d.account.ID))

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 
 	"fyne.io/fyne/v2"
 )
@@ -54,13 +56,19 @@ func (m *MainWindow) restoreWindowState() {
 func (m *MainWindow) saveWindowSize() {
 	s := m.win.Canvas().Size()
 	if s.Width > 0 && s.Height > 0 {
-		_ = m.ws.DB.SetSetting(m.ctx, settingWindowSize, fmt.Sprintf("%gx%g", s.Width, s.Height))
+		// Also after stop (OnStopped follows OnClosed), so not with m.ctx's cancellation.
+		ctx := context.WithoutCancel(m.ctx)
+		if err := m.ws.DB.SetSetting(ctx, settingWindowSize, fmt.Sprintf("%gx%g", s.Width, s.Height)); err != nil {
+			slog.Warn("could not save the window size", "err", err)
+		}
 	}
 }
 
 // rememberPage stores the page the operator went to.
 func (m *MainWindow) rememberPage(p Page) {
 	if name, ok := pageNames[p]; ok {
-		_ = m.ws.DB.SetSetting(m.ctx, settingLastPage, name)
+		if err := m.ws.DB.SetSetting(m.ctx, settingLastPage, name); err != nil {
+			slog.Warn("could not save the last page", "err", err)
+		}
 	}
 }

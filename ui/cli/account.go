@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -56,7 +57,9 @@ func accountAdd(e *Env, args []string) error {
 		return err
 	}
 	if _, ok, _ := e.WS.DB.Setting(e.Ctx, workspace.SettingCurrentAccount); !ok {
-		_ = e.WS.DB.SetSetting(e.Ctx, workspace.SettingCurrentAccount, a.Name)
+		if err := e.WS.DB.SetSetting(e.Ctx, workspace.SettingCurrentAccount, a.Name); err != nil {
+			slog.Warn("could not make the new account the default", "err", err)
+		}
 	}
 	fmt.Fprintf(e.Stderr, "added account %q (secret kept in %s)\n", a.Name, e.WS.Secrets.Where())
 	if e.WS.SecretsNote != "" {

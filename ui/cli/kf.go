@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -119,7 +120,9 @@ func kfAdd(e *Env, args []string) error {
 		return err
 	}
 	if oaID == "" { // WeChat accepted the suffix: it is the OA's WeChat ID
-		_ = e.WS.SetOAWeChatID(e.Ctx, a, api.KFSuffix(account))
+		if err := e.WS.SetOAWeChatID(e.Ctx, a, api.KFSuffix(account)); err != nil {
+			slog.Warn("could not save the Official Account's WeChat ID", "err", err)
+		}
 	}
 	fmt.Fprintf(e.Stderr, "added KF account %s (%s); invite a worker with `kfdesk kf invite %s --wx WECHAT_ID`\n", account, *nick, account)
 	return nil

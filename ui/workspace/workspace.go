@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -88,7 +89,9 @@ func (w *Workspace) AddAccount(ctx context.Context, a storage.Account, secret st
 	}
 	if secret != "" {
 		if err := w.Secrets.Set(secretKey(a), secret); err != nil {
-			_ = w.DB.DeleteAccount(ctx, a.Name)
+			if derr := w.DB.DeleteAccount(ctx, a.Name); derr != nil { // the account stays, without its secret
+				slog.Warn("could not remove an account whose secret was not saved", "err", derr)
+			}
 			return a, fmt.Errorf("save secret in %s: %w", w.Secrets.Where(), err)
 		}
 	}
@@ -110,7 +113,9 @@ func (w *Workspace) UpdateAccount(ctx context.Context, a storage.Account, secret
 	delete(w.clients, a.ID)
 	w.mu.Unlock()
 	for _, m := range []api.TokenMode{api.TokenStable, api.TokenClassic, api.TokenURL} {
-		_ = w.DB.DeleteToken(ctx, tokenKey(a, m))
+		if err := w.DB.DeleteToken(ctx, tokenKey(a, m)); err != nil { // a stale token is renewed on its first error
+			slog.Warn("could not forget a cached token", "err", err)
+		}
 	}
 	return nil
 }
@@ -131,7 +136,9 @@ func (w *Workspace) RemoveAccount(ctx context.Context, name string) error {
 		return fmt.Errorf("remove secret from %s: %w", w.Secrets.Where(), err)
 	}
 	if cur, _, _ := w.DB.Setting(ctx, SettingCurrentAccount); cur == name {
-		_ = w.DB.SetSetting(ctx, SettingCurrentAccount, "")
+		if err := w.DB.SetSetting(ctx, SettingCurrentAccount, ""); err != nil { // CurrentAccount skips a missing one
+			slog.Warn("could not clear the current account", "err", err)
+		}
 	}
 	return nil
 }
