@@ -51,7 +51,7 @@ type recordsScreen struct {
 	searchStop   context.CancelFunc
 	debounce     *time.Timer
 	workers      []string
-	notes        map[string]string // openid → the operator's note, when the composer keeps notes
+	notes        map[string]string // openid → the operator's note (the composer keeps them)
 	exportCancel context.CancelFunc
 	syncDlg      *syncDialog // the last Sync dialog opened (tests look at it)
 }
@@ -137,10 +137,8 @@ func (s *recordsScreen) loadChoices() {
 		if workers, err = s.m.ws.DB.RecordWorkers(s.m.ctx, s.account.ID); err != nil {
 			slog.Warn("could not read the chat records' workers", "err", err)
 		}
-		if n := notesOf(s.m.ws.DB); n != nil {
-			if notes, err = n.Notes(s.m.ctx, s.account.ID); err != nil {
-				slog.Warn("could not read the customer notes", "err", err)
-			}
+		if notes, err = s.m.ws.DB.Notes(s.m.ctx, s.account.ID); err != nil {
+			slog.Warn("could not read the customer notes", "err", err)
 		}
 	}, func() {
 		s.workers, s.notes = workers, notes
@@ -153,17 +151,6 @@ func (s *recordsScreen) loadChoices() {
 		s.worker.Refresh()
 		s.list.Refresh()
 	})
-}
-
-// customerNotes is the operator's notes on customers, kept by the composer
-// (issue 3, storage.DB.Notes). Until that lands the filter takes OpenIDs only.
-type customerNotes interface {
-	Notes(ctx context.Context, accountID int64) (map[string]string, error)
-}
-
-func notesOf(db any) customerNotes {
-	n, _ := db.(customerNotes)
-	return n
 }
 
 // showLastSync says when the archive was last synced and up to which day it is complete.
