@@ -47,6 +47,13 @@ func run(args []string) int {
 		fmt.Print(cli.Usage())
 		return 0
 	}
+	if len(rest) > 0 {
+		// The command line writes no log file: its warnings are lines of its own on
+		// stderr, which a cron job mails and a script captures. The window owns the data
+		// folder's log (one writer, so rotating it is safe; Windows cannot rename a file
+		// another process holds open), and a command-line run may go on beside it.
+		slog.SetDefault(slog.New(warningHandler{w: os.Stderr}))
+	}
 	ws, err := workspace.Open(g.DataDir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kfdesk:", err)
@@ -58,11 +65,6 @@ func run(args []string) int {
 		runWindow(ws, g.Account)
 		return 0
 	}
-	// The command line writes no log file: its warnings are lines of its own on stderr,
-	// which a cron job mails and a script captures. The window owns the data folder's log
-	// (one writer, so rotating it is safe; Windows cannot rename a file another process
-	// holds open) and a command-line run may go on beside it.
-	slog.SetDefault(slog.New(warningHandler{w: os.Stderr}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	env := &cli.Env{Ctx: ctx, WS: ws, G: g, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
