@@ -87,12 +87,14 @@ smoke-windows:
 	bash .ci/smoke-windows.sh
 
 # Screenshots of the real window under Xvfb, in Chinese, on the demo account (README's and the chat records').
-# Chat records (55,155) → wait for the demo's first sync → search → select the first row.
+# Chat records (55,155) → wait for the demo's first sync → search → select the first row;
+# More (1060,24) → About.
 screenshot: build
 	@bash .ci/deps.sh screenshot
 	bash docs/screenshot.sh docs/screenshot.png 55,155 wait:4 600,113 paste:退款 wait:1 300,250 wait:1
 	bash docs/screenshot.sh docs/records.png 55,155 wait:4 600,113 type:ship wait:1 300,250 wait:1
 	bash docs/screenshot.sh docs/conversation.png 55,155 wait:4 300,400 wait:1
+	bash docs/screenshot.sh docs/about.png 1060,24 1035,62
 
 clean:
 	rm -rf kfdesk kfdesk.exe dist
