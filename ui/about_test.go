@@ -101,6 +101,18 @@ func TestWindowRemembersSizeAndPage(t *testing.T) {
 	assertShows(t, again.Window().Canvas(), "语言")
 }
 
+// Closing the window stops its background work (OnClosed), and quitting after that
+// saves the size again (OnStopped): that save must still reach the database.
+func TestWindowSizeIsSavedOnQuitAfterTheWindowClosed(t *testing.T) {
+	m, ws := newTestWindow(t, "en")
+	m.stop()
+	m.Window().Resize(fyne.NewSize(840, 610))
+	m.saveWindowSize()
+	if v, _, err := ws.DB.Setting(context.Background(), settingWindowSize); v != "840x610" {
+		t.Fatalf("saved size %q, %v", v, err)
+	}
+}
+
 func TestNonsenseWindowSizeIsIgnored(t *testing.T) {
 	_, ws := newTestWindow(t, "en")
 	ctx := context.Background()
