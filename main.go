@@ -8,9 +8,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"fyne.io/fyne/v2/theme"
 
@@ -18,6 +25,7 @@ import (
 	"kfdesk/storage"
 	"kfdesk/ui"
 	"kfdesk/ui/cli"
+	_ "kfdesk/ui/clocale" // before Fyne reads the locale: no "Fyne error" line on a C.UTF-8 system
 	"kfdesk/ui/workspace"
 )
 
@@ -38,6 +46,13 @@ func run(args []string) int {
 	if g.Help {
 		fmt.Print(cli.Usage())
 		return 0
+	}
+	if len(rest) > 0 {
+		// The command line writes no log file: its warnings are lines of its own on
+		// stderr, which a cron job mails and a script captures. The window owns the data
+		// folder's log (one writer, so rotating it is safe; Windows cannot rename a file
+		// another process holds open), and a command-line run may go on beside it.
+		slog.SetDefault(slog.New(warningHandler{w: os.Stderr}))
 	}
 	ws, err := workspace.Open(g.DataDir)
 	if err != nil {
@@ -64,23 +79,92 @@ func run(args []string) int {
 }
 
 func runWindow(ws *workspace.Workspace, account string) {
-	a := app.NewWithID(appID)
-	a.SetIcon(assets.Icon)
-	a.Settings().SetTheme(ui.NewTheme(theme.DefaultTheme()))
 	// One window per data folder; command-line runs share the database through SQLite's locks.
-	lock, err := storage.LockDataDir(ws.Dir)
-	switch {
-	case errors.Is(err, storage.ErrAlreadyOpen):
-		ui.NewAlreadyOpenWindow(a, ws.Dir).ShowAndRun()
+	lock, lockErr := storage.LockDataDir(ws.Dir)
+	if errors.Is(lockErr, storage.ErrAlreadyOpen) {
+		ui.NewAlreadyOpenWindow(newApp(), ws.Dir).ShowAndRun()
 		return
-	case err != nil: // e.g. a file system without locks: go on, the database is still safe
-		fmt.Fprintln(os.Stderr, "kfdesk: warning:", err)
-	default:
+	}
+	defer startTrace(ws.Dir)()
+	if lockErr != nil { // e.g. a file system without locks: go on, the database is still safe
+		fmt.Fprintln(os.Stderr, "kfdesk: warning:", lockErr)
+		slog.Warn("no lock on the data folder; going on", "err", lockErr)
+	} else {
 		defer lock.Release()
 	}
-	w := ui.NewMainWindow(a, ws)
+	w := ui.NewMainWindow(newApp(), ws)
 	if account != "" {
 		w.SelectAccount(account)
 	}
 	w.Window().ShowAndRun()
 }
+
+func newApp() fyne.App {
+	a := app.NewWithID(appID)
+	a.SetIcon(assets.Icon)
+	a.Settings().SetTheme(ui.NewTheme(theme.DefaultTheme()))
+	return a
+}
+
+// startTrace makes the window leave a trace in the data folder, where it has no
+// console to write to: its log (slog, and Fyne's errors through the standard log) and
+// the Go runtime's report if it crashes. The returned func closes the log.
+func startTrace(dir string) (stop func()) {
+	stopLog, err := workspace.StartLog(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kfdesk: warning: no log file:", err)
+		stopLog = func() {}
+	}
+	slog.Info("KF Desk started", "version", ui.Version, "os", runtime.GOOS+"/"+runtime.GOARCH, "go", runtime.Version())
+	if f, err := workspace.CrashFile(dir); err != nil {
+		slog.Warn("no crash report file", "err", err)
+	} else {
+		// The runtime writes a fatal panic's report there as well as to stderr
+		// (https://pkg.go.dev/runtime/debug#SetCrashOutput).
+		if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
+			slog.Warn("no crash report file", "err", err)
+		}
+		_ = f.Close() // SetCrashOutput keeps a duplicate of the descriptor
+	}
+	return func() {
+		slog.Info("KF Desk stopped")
+		stopLog()
+	}
+}
+
+// warningHandler prints the command line's warnings (slog.Warn and above, e.g. a
+// cleanup that failed after the command did its work) as its own lines:
+// "kfdesk: warning: could not clear the current account: database is locked".
+type warningHandler struct {
+	w     io.Writer
+	attrs []slog.Attr
+}
+
+func (h warningHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+
+func (h warningHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString("kfdesk: warning: " + r.Message)
+	add := func(a slog.Attr) bool {
+		if a.Key == "err" {
+			b.WriteString(": " + a.Value.String())
+		} else {
+			b.WriteString(" " + a.String())
+		}
+		return true
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	b.WriteString("\n")
+	_, err := io.WriteString(h.w, b.String())
+	return err
+}
+
+func (h warningHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	h.attrs = append(slices.Clip(h.attrs), as...)
+	return h
+}
+
+func (h warningHandler) WithGroup(string) slog.Handler { return h }

@@ -149,7 +149,9 @@ func whitelistExplanation(msg string) explanation {
 	}
 }
 
-// explanations covers every errcode the product can meet; sources in ../shared/wechat-api-notes.md §2.
+// explanations covers every errcode the product can meet: the official global return
+// codes (https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html)
+// and the error tables of the calls the product makes (KF accounts: api/kf.go).
 var explanations = map[int]explanation{
 	-1:    {"微信系统繁忙，请稍后重试。", "WeChat is busy. Try again in a moment."},
 	40001: {"access_token 无效或不是最新的：AppSecret 填错了，或其他程序刷新了令牌。请核对 AppSecret；多台电脑或服务器共用同一账号时请都使用「稳定版令牌」。", "The access token is invalid or not the latest: the AppSecret is wrong, or another program refreshed the token. Check the AppSecret; when several computers or servers share this account, use the stable token mode everywhere."},

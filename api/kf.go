@@ -15,7 +15,10 @@ import (
 )
 
 // KF (customer-service) account management, /customservice/kfaccount/* and
-// /cgi-bin/customservice/get*kflist. Rules: ../shared/wechat-api-notes.md §1.4.
+// /cgi-bin/customservice/get*kflist. Rules and errors:
+// https://developers.weixin.qq.com/doc/subscription/en/api/customer/servicermanage/api_addkfaccount.html
+// and its neighbours (api_delkfaccount, api_uploadkfheadimg, api_invitekfworker,
+// api_getonlinekflist); https://developers.weixin.qq.com/doc/service/en/api/customer/servicermanage/api_getkflist.
 
 const (
 	kfListPath       = "/cgi-bin/customservice/getkflist"

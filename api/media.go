@@ -32,7 +32,11 @@ type MediaLimit struct {
 	Formats    string   // for messages
 }
 
-// MediaLimits are WeChat's documented limits (notes §1.7).
+// MediaLimits are WeChat's documented limits, the stricter where two pages differ:
+// https://developers.weixin.qq.com/doc/offiaccount/en/Asset_Management/New_temporary_materials.html
+// (image 10 MB, voice 2 MB, video 10 MB, thumb 64 KB) and
+// https://developers.weixin.qq.com/doc/subscription/en/api/material/temporary/api_uploadtempmedia.html
+// (image 2 MB).
 var MediaLimits = map[string]MediaLimit{
 	MediaImage: {2 << 20, []string{".png", ".jpg", ".jpeg", ".gif"}, "JPG/PNG/GIF"},
 	MediaVoice: {2 << 20, []string{".amr", ".mp3"}, "AMR/MP3"},

@@ -159,8 +159,10 @@ func TestAllFollowersPages(t *testing.T) {
 	}
 }
 
-// Notes §1.8: the last page may omit `data` and still carry next_openid. When total
-// overstates the list (someone unfollowed mid-way) only that page can stop the loop.
+// The last page of user/get may omit `data` and still carry next_openid
+// (https://developers.weixin.qq.com/doc/offiaccount/User_Management/Getting_a_User_List.html;
+// wechatpy's iter_followers checks for it). When total overstates the list (someone
+// unfollowed mid-way) only that page can stop the loop.
 func TestAllFollowersStopsOnAPageWithoutData(t *testing.T) {
 	var calls int
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

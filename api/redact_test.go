@@ -46,8 +46,8 @@ func TestQuotedAnswersAreRedacted(t *testing.T) {
 	}
 
 	// The classic token endpoint takes the AppSecret in its URL.
-	c, f := setup(t)
-	c = f.client(t, TokenConfig{Mode: TokenClassic})
+	_, f := setup(t)
+	c := f.client(t, TokenConfig{Mode: TokenClassic})
 	f.srv.FailNth("/cgi-bin/token", 1, wechattest.EchoRequest(502))
 	quoted := quotedIn(t, c.Ping(context.Background()))
 	// (testSecret shares 0123456789abcdef with the AppID, which is no secret.)

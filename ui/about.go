@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"kfdesk/assets"
+	"kfdesk/ui/workspace"
 )
 
 // desktopMenu is the "More" button at the right of the top bar: About, open the data
@@ -62,20 +64,20 @@ func (d *desktopMenu) onAbout() {
 	icon.FillMode = canvas.ImageFillContain
 	icon.SetMinSize(fyne.NewSize(64, 64))
 
-	lines := []string{
-		T("Version %s", version()),
-		T("Data folder: %s", ws.Dir),
-		T("Database: %s (%s)", ws.DB.Path(), fileSize(ws.DB.Path())),
-		T("Secrets are kept in: %s", ws.Secrets.Where()),
-	}
 	info := widget.NewLabel("")
-	for i, l := range lines {
-		if i > 0 {
-			info.Text += "\n"
-		}
-		info.Text += l
-	}
 	info.Wrapping = fyne.TextWrapBreak
+	show := func(size string) {
+		info.SetText(strings.Join([]string{
+			T("Version %s", version()),
+			T("Data folder: %s", ws.Dir),
+			T("Database: %s (%s)", ws.DB.Path(), size),
+			T("Log (for support; no secrets, no message text): %s", workspace.LogPath(ws.Dir)),
+			T("Secrets are kept in: %s", ws.Secrets.Where()),
+		}, "\n"))
+	}
+	show("…")
+	var size string
+	d.m.goBackground(func() { size = fileSize(ws.DB.Path()) }, func() { show(size) }) // a file's size is I/O
 	title := heading("KF Desk 客服工作台")
 
 	var dlg dialog.Dialog

@@ -22,7 +22,7 @@ func TestMoreMenuOffersAboutFolderAndBackup(t *testing.T) {
 	assertShows(t, c, "关于 KF Desk", "打开数据文件夹", "备份数据库…")
 }
 
-func TestAboutShowsVersionAndOpensDataFolder(t *testing.T) {
+func TestAboutShowsVersionLogAndOpensDataFolder(t *testing.T) {
 	old := Version
 	Version = "1.2.3"
 	t.Cleanup(func() { Version = old })
@@ -31,8 +31,13 @@ func TestAboutShowsVersionAndOpensDataFolder(t *testing.T) {
 	m.desktop.openURL = func(u *url.URL) error { opened = u; return nil }
 
 	m.desktop.onAbout()
+	waitIdle(t, m) // the database's size is read in the background
 	c := m.Window().Canvas()
-	assertShows(t, c, "关于 KF Desk", "版本 1.2.3", "数据文件夹："+ws.Dir, "数据库："+ws.DB.Path())
+	assertShows(t, c, "关于 KF Desk", "版本 1.2.3", "数据文件夹："+ws.Dir, "数据库："+ws.DB.Path()+"（",
+		"日志（供排查问题；不含密钥和消息内容）："+filepath.Join(ws.Dir, "kfdesk.log"))
+	if strings.Contains(shownText(c), ws.DB.Path()+"（…）") {
+		t.Fatal("the database's size was never shown")
+	}
 
 	test.Tap(findButton(t, c, "打开数据文件夹"))
 	if opened == nil || opened.Scheme != "file" {
@@ -100,6 +105,18 @@ func TestWindowRemembersSizeAndPage(t *testing.T) {
 	}
 	waitIdle(t, again)
 	assertShows(t, again.Window().Canvas(), "语言")
+}
+
+// Closing the window stops its background work (OnClosed), and quitting after that
+// saves the size again (OnStopped): that save must still reach the database.
+func TestWindowSizeIsSavedOnQuitAfterTheWindowClosed(t *testing.T) {
+	m, ws := newTestWindow(t, "en")
+	m.stop()
+	m.Window().Resize(fyne.NewSize(840, 610))
+	m.saveOnExit()
+	if v, _, err := ws.DB.Setting(context.Background(), settingWindowSize); v != "840x610" {
+		t.Fatalf("saved size %q, %v", v, err)
+	}
 }
 
 func TestNonsenseWindowSizeIsIgnored(t *testing.T) {

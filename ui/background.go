@@ -2,7 +2,7 @@ package ui
 
 import (
 	"context"
-	"log"
+	"log/slog"
 	"sync"
 
 	"fyne.io/fyne/v2"
@@ -62,13 +62,18 @@ func (m *MainWindow) save(write func(ctx context.Context) error, done func(error
 	})
 }
 
-// saveSetting remembers a setting in the background.
+// saveSetting remembers a setting in the background; a failure is shown and logged.
 func (m *MainWindow) saveSetting(key, value string) {
-	m.save(func(ctx context.Context) error { return m.ws.SaveSetting(ctx, key, value) }, nil)
+	m.save(func(ctx context.Context) error { return m.ws.SaveSetting(ctx, key, value) }, func(err error) {
+		if err != nil {
+			slog.Warn("could not save a setting", "key", key, "err", err)
+			m.setStatus(errorText(err))
+		}
+	})
 }
 
 // logError records a failure nobody is waiting for (a background save, a cleanup)
 // in the log; what the operator is waiting for is shown in the window instead.
 func logError(what string, err error) {
-	log.Printf("%s: %v", what, err)
+	slog.Warn("could not "+what, "err", err)
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -106,6 +107,8 @@ func (b *backupTask) finish(path string, err error) {
 
 func removeIfEmpty(path string) {
 	if fi, err := os.Stat(path); err == nil && fi.Size() == 0 {
-		_ = os.Remove(path)
+		if err := os.Remove(path); err != nil {
+			slog.Warn("could not remove the empty file of a failed backup", "err", err)
+		}
 	}
 }

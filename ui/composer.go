@@ -543,8 +543,3 @@ func (m *MainWindow) OpenComposerFor(openid string) {
 	m.showPage(PageComposer)
 	m.composerRecipient = ""
 }
-
-// showInfo is a small OK dialog.
-func (s *composerScreen) showInfo(title, text string) {
-	tell(s.m.win, title, text)
-}

@@ -64,7 +64,7 @@ func (s *composerScreen) onPickFile(path string) {
 		if err != nil || rc == nil {
 			return
 		}
-		_ = rc.Close()
+		_ = rc.Close() // opened for nothing: useFile reads the path in the background
 		s.useFile(path, rc.URI().Path())
 	}, s.m.win)
 	d.SetFilter(storage.NewExtensionFileFilter(extensionsWithUpper(api.MediaLimits[typ].Extensions)))

@@ -305,14 +305,14 @@ func TestComposerWindowErrorsAreExplained(t *testing.T) {
 }
 
 func TestComposerSendAsAndTyping(t *testing.T) {
-	m, s, srv := composerFor(t, wechattest.OfficialAccount)
+	m, _, srv := composerFor(t, wechattest.OfficialAccount)
 	// The KF list is read when "Send as" is first opened.
 	tok := srv.IssueToken()
 	resp, err := httpPost(srv.URL+"/customservice/kfaccount/add?access_token="+tok, `{"kf_account":"xiaomei@kfdesk_demo","nickname":"小美"}`)
 	if err != nil || resp != 0 {
 		t.Fatalf("add kf: %v %d", err, resp)
 	}
-	s = m.composer
+	s := m.composer
 	test.Tap(s.sendAs) // the list is loaded when first opened
 	waitIdle(t, m)
 	if len(s.sendAs.Options) != 2 {

@@ -12,7 +12,9 @@ import (
 )
 
 // Translations are keyed by the English text; English needs no file of its own.
-// They are also registered with Fyne's lang so lang.L works for them.
+// They are not registered with Fyne's lang: T reads them, and Fyne's own texts
+// (dialog buttons, weekdays) come from its built-in zh_Hans. (go-i18n also refuses
+// a file with keys such as "id" and "Description", which it reserves.)
 //
 //go:embed translations
 var translationFS embed.FS
@@ -42,7 +44,6 @@ func loadTranslations() {
 			zhText[k] = v
 		}
 	}
-	_ = lang.AddTranslationsFS(translationFS, "translations")
 }
 
 // SetLanguage chooses the UI language: "zh", "en", or "" to follow the system locale.

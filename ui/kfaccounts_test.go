@@ -139,7 +139,7 @@ func TestKFAddChecksRulesThenAdds(t *testing.T) {
 		t.Fatalf("%+v", s.items[0])
 	}
 	assertShows(t, c, "Added xiaomei@teashop", "Official Account WeChat ID: teashop")
-	a := m.Account()
+	a := m.account
 	if id, _ := m.ws.OAWeChatID(context.Background(), a); id != "teashop" {
 		t.Fatalf("remembered %q", id)
 	}

@@ -97,9 +97,6 @@ func NewMainWindow(a fyne.App, ws *workspace.Workspace) *MainWindow {
 // Window is the Fyne window (for tests and for main to show).
 func (m *MainWindow) Window() fyne.Window { return m.win }
 
-// Account is the account the window works on.
-func (m *MainWindow) Account() storage.Account { return m.account }
-
 // buildUI (re)creates every widget; called again when the language changes.
 func (m *MainWindow) buildUI() {
 	m.accountSelect = widget.NewSelect(nil, m.onAccountChosen)
@@ -241,17 +238,6 @@ func (m *MainWindow) showPage(p Page) {
 
 // setStatus shows a line at the bottom of the window.
 func (m *MainWindow) setStatus(s string) { m.status.SetText(s) }
-
-// comingScreen stands in for a page whose feature is not built yet.
-type comingScreen struct{ title, text string }
-
-func newComingScreen(title, text string) *comingScreen { return &comingScreen{title, text} }
-
-func (c *comingScreen) buildUI() fyne.CanvasObject {
-	t := heading(c.title)
-	l := newWrapLabel(c.text + "\n" + T("Coming soon."))
-	return container.NewVBox(t, l)
-}
 
 // SelectAccount makes the named account current (from --account).
 func (m *MainWindow) SelectAccount(name string) { m.reloadAccounts(name) }

@@ -133,8 +133,8 @@ func TestFirstRunOffersDemoAccount(t *testing.T) {
 	test.Tap(findButton(t, c, "使用演示账号"))
 	waitIdle(t, m)
 
-	if !m.Account().Demo || m.accountSelect.Selected != workspace.DemoName {
-		t.Fatalf("demo account not selected: %+v", m.Account())
+	if !m.account.Demo || m.accountSelect.Selected != workspace.DemoName {
+		t.Fatalf("demo account not selected: %+v", m.account)
 	}
 	assertShows(t, c, "演示数据：不会真的发送到微信", "预览：客户看到的样子")
 	accs, _ := ws.DB.Accounts(context.Background())
@@ -215,8 +215,8 @@ func TestAddAccountFormValidatesAtTheFieldAndKeepsInput(t *testing.T) {
 	if s, err := ws.Secrets.Get("account-" + strconv.FormatInt(a.ID, 10)); err != nil || s != "secret-typed-by-operator" {
 		t.Fatalf("secret not in the secret store: %v", err)
 	}
-	if m.Account().Name != "茶叶小铺" {
-		t.Fatalf("new account not current: %q", m.Account().Name)
+	if m.account.Name != "茶叶小铺" {
+		t.Fatalf("new account not current: %q", m.account.Name)
 	}
 	if strings.Contains(shownText(m.Window().Canvas()), "secret-typed-by-operator") {
 		t.Fatal("the secret is shown on screen")

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -51,7 +52,7 @@ type recordsScreen struct {
 	searchStop   context.CancelFunc
 	debounce     *time.Timer
 	workers      []string
-	notes        map[string]string // openid → the operator's note, when the composer keeps notes
+	notes        map[string]string // openid → the operator's note (the composer keeps them)
 	exportCancel context.CancelFunc
 	syncDlg      *syncDialog // the last Sync dialog opened (tests look at it)
 }
@@ -396,7 +397,9 @@ func (s *recordsScreen) exportTo(path string, created bool) {
 		n, err = s.m.ws.ExportRecords(ctx, s.account, path, f, zh, progressTo[int](s.exportBar))
 		if err != nil && created {
 			if st, serr := os.Stat(path); serr == nil && st.Size() == 0 {
-				_ = os.Remove(path)
+				if err := os.Remove(path); err != nil {
+					slog.Warn("could not remove the empty file of an unfinished export", "err", err)
+				}
 			}
 		}
 	}, func() {

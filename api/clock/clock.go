@@ -32,6 +32,3 @@ func init() {
 
 // Now is the current time (shifted in a KFDESK_TEST_NOW test run).
 func Now() time.Time { return time.Now().Add(offset) }
-
-// Shifted reports whether this run's clock is moved away from the system's.
-func Shifted() bool { return offset != 0 }

@@ -17,7 +17,8 @@ const (
 
 // Record is one chat record as getmsglist returns it. OperCode: 1000 session
 // created (waiting), 1001 accepted, 1004 closed, 2002 KF sent, 2003 KF received
-// (see the notes for the rest). Media show as "[image]", "[voice]", "[video]".
+// (api/records.go names them all). Media show as "[image]", "[voice]", "[video]"
+// (https://developers.weixin.qq.com/doc/offiaccount/Customer_Service/Obtain_chat_transcript.html).
 type Record struct {
 	OpenID   string `json:"openid"`
 	OperCode int    `json:"opercode"`

@@ -3,8 +3,9 @@
 // it: tokens, custom messages, typing, KF accounts and sessions, chat records,
 // temporary media and followers.
 //
-// It is built from the official documentation (see /work/shared/wechat-api-notes.md),
-// not from what any client sends, so the client can be tested against it. It
+// It is built from the official documentation (https://developers.weixin.qq.com/doc/offiaccount/en/,
+// the pages named where each call is implemented in api/), not from what any client
+// sends, so the client can be tested against it. It
 // is also the backend of the app's demo account, so it is safe for concurrent
 // use and needs nothing but the standard library.
 //

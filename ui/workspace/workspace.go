@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -154,7 +155,9 @@ func (w *Workspace) UpdateAccount(ctx context.Context, a storage.Account, secret
 	delete(w.clients, a.ID)
 	w.mu.Unlock()
 	for _, m := range []api.TokenMode{api.TokenStable, api.TokenClassic, api.TokenURL} {
-		_ = w.DB.DeleteToken(ctx, tokenKey(a, m))
+		if err := w.DB.DeleteToken(ctx, tokenKey(a, m)); err != nil { // a stale token is renewed on its first error
+			slog.Warn("could not forget a cached token", "err", err)
+		}
 	}
 	return nil
 }

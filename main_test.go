@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"kfdesk/ui/workspace"
+)
+
+// TestMain lets a test run this binary as the real kfdesk: with KFDESK_TEST_MAIN=1 the
+// arguments are a command line, and every package's init has run as in a release build.
+func TestMain(m *testing.M) {
+	if os.Getenv("KFDESK_TEST_MAIN") == "1" {
+		os.Exit(run(os.Args[1:]))
+	}
+	if dir := os.Getenv("KFDESK_TEST_CRASH"); dir != "" { // the window's start, then a crash
+		startTrace(dir)
+		panic("the window crashed") // nobody recovers it
+	}
+	os.Exit(m.Run())
+}
+
+// runKfdesk runs a command line with the locale variables of locale ("" = none set) and
+// returns its standard error.
+func runKfdesk(t *testing.T, locale []string, args ...string) string {
+	t.Helper()
+	env := []string{"KFDESK_TEST_MAIN=1", "KFDESK_SECRETS=file"}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if k != "LANG" && k != "LANGUAGE" && !strings.HasPrefix(k, "LC_") && !strings.HasPrefix(k, "KFDESK_") {
+			env = append(env, kv)
+		}
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(env, locale...)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = new(bytes.Buffer), &stderr
+	if err := cmd.Run(); err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatal(err)
+		}
+	}
+	return stderr.String()
+}
+
+// A cron job runs with LANG unset, C or C.UTF-8: the command line still prints only its
+// own lines, the same as under a full locale (Fyne once added "Fyne error: Error parsing
+// user locale C" to every run).
+func TestCommandLinePrintsOnlyItsOwnLinesInTheCLocale(t *testing.T) {
+	dir := t.TempDir()
+	commands := [][]string{
+		{"help"},
+		{"--data-dir", dir, "account", "list"},
+		{"--data-dir", dir, "no-such-command"},
+	}
+	for _, args := range commands {
+		want := runKfdesk(t, []string{"LANG=en_US.UTF-8"}, args...)
+		for _, locale := range [][]string{nil, {"LANG=C"}, {"LANG=C.UTF-8"}, {"LC_ALL=C.UTF-8"}, {"LANG=POSIX.UTF-8"}} {
+			if got := runKfdesk(t, locale, args...); got != want {
+				t.Errorf("kfdesk %s with %v: stderr\n%q\nwant (as with LANG=en_US.UTF-8)\n%q", strings.Join(args, " "), locale, got, want)
+			}
+		}
+	}
+}
+
+// The window leaves a trace in the data folder: its log says it started, and a crash
+// (a panic no one recovers) writes the runtime's report to kfdesk-crash.log.
+func TestACrashLeavesItsReportInTheDataFolder(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "KFDESK_TEST_CRASH="+dir)
+	out, err := cmd.CombinedOutput()
+	if _, ok := err.(*exec.ExitError); !ok {
+		t.Fatalf("the crashing run ended with %v:\n%s", err, out)
+	}
+	report, err := os.ReadFile(filepath.Join(dir, workspace.CrashFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"panic: the window crashed", "TestMain("} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("crash report lacks %q:\n%s", want, report)
+		}
+	}
+	logText, err := os.ReadFile(workspace.LogPath(dir))
+	if err != nil || !strings.Contains(string(logText), `msg="KF Desk started" version=`) {
+		t.Errorf("log %q, %v", logText, err)
+	}
+}
+
+func TestCommandLineWarningsAreItsOwnLines(t *testing.T) {
+	var b bytes.Buffer
+	l := slog.New(warningHandler{w: &b})
+	l.Info("not for the command line")
+	l.With("account", "shop").Warn("could not clear the current account", "err", errors.New("database is locked"))
+	if want := "kfdesk: warning: could not clear the current account account=shop: database is locked\n"; b.String() != want {
+		t.Fatalf("printed %q, want %q", b.String(), want)
+	}
+}
