@@ -32,6 +32,6 @@ if ((${#missing[@]})); then
 fi
 
 if ! command -v go >/dev/null; then
-	echo "Go is not installed. Install Go 1.24 or newer (https://go.dev/dl/), then run make again." >&2
+	echo "Go is not installed. Install Go 1.26 (https://go.dev/dl/; Go 1.21 or newer fetches it by itself), then run make again." >&2
 	exit 1
 fi
