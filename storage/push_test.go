@@ -71,7 +71,7 @@ func TestStorePushKeepsEveryField(t *testing.T) {
 		// A MsgId beyond 2^53, as an MP's JSON push carries it: it must come back digit for digit.
 		{CreateTime: pushT0, ToUser: "gh_teashop", OpenID: custA, MsgType: "location", MsgID: "9223372036854775807",
 			Location: &Location{X: 23.134521, Y: 113.358803, Scale: 20, Label: "广州市天河区"},
-			Raw: []byte("<xml>\n<MsgType>location</MsgType>\n</xml>"), BodyFormat: FormatXML},
+			Raw:      []byte("<xml>\n<MsgType>location</MsgType>\n</xml>"), BodyFormat: FormatXML},
 		{CreateTime: pushT0, ToUser: "gh_teashop", OpenID: custA, MsgType: "voice", MsgID: "1", MediaID: "m1", Format: "amr",
 			Recognition: "我想退款", Raw: []byte("<xml/>"), BodyFormat: FormatXML},
 		{CreateTime: pushT0, ToUser: "gh_teashop", OpenID: custA, MsgType: "link", MsgID: "2", Title: "标题", Description: "描述",
