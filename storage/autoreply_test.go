@@ -188,13 +188,22 @@ func TestDefaultReplyAtMostOncePerHour(t *testing.T) {
 	if due, err := db.DefaultReplyDue(ctx, acct, custA, now); err != nil || !due {
 		t.Fatalf("never replied: due %v %v", due, err)
 	}
-	// Ten quick messages answered by several workers at once: one default reply.
+	// Quick messages answered by several workers at once: one default reply.
 	var wg sync.WaitGroup
 	var won atomic.Int32
-	for range 10 {
+	start := make(chan struct{})
+	db.Reader().SetMaxIdleConns(4) // every reader connection open and ready: the reads can overlap
+	var warm sync.WaitGroup
+	for range 8 {
+		warm.Add(1)
+		go func() { defer warm.Done(); _, _ = db.DefaultReplyDue(ctx, acct, custB, now) }()
+	}
+	warm.Wait()
+	for range 40 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-start
 			ok, err := db.ClaimDefaultReply(ctx, acct, custA, now)
 			if err != nil {
 				t.Error(err)
@@ -204,6 +213,7 @@ func TestDefaultReplyAtMostOncePerHour(t *testing.T) {
 			}
 		}()
 	}
+	close(start)
 	wg.Wait()
 	if won.Load() != 1 {
 		t.Fatalf("%d default replies claimed at once", won.Load())

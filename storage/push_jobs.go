@@ -51,18 +51,21 @@ type Job struct {
 var ErrLeaseLost error = api.Describe(nil, "任务已不归本次处理（租约已过期）。", "The job is no longer held by this claim (its lease ran out).")
 
 func queueJobs(ctx context.Context, tx *sql.Tx, pushID, nowMS int64, jobs []JobKind) error {
+	var rows []string
+	var args []any
 	seen := map[JobKind]bool{}
 	for _, k := range jobs {
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		if _, err := tx.ExecContext(ctx, `INSERT INTO push_jobs(push_id, kind, not_before, created_at) VALUES (?, ?, ?, ?)`,
-			pushID, string(k), nowMS, nowMS); err != nil {
-			return err
+		if !seen[k] {
+			seen[k] = true
+			rows, args = append(rows, "(?, ?, ?, ?)"), append(args, pushID, string(k), nowMS, nowMS)
 		}
 	}
-	return nil
+	if len(rows) == 0 {
+		return nil
+	}
+	// One statement for all: each statement costs a round through cgo and the parser.
+	_, err := tx.ExecContext(ctx, `INSERT INTO push_jobs(push_id, kind, not_before, created_at) VALUES `+strings.Join(rows, ", "), args...)
+	return err
 }
 
 const jobCols = `j.id, j.push_id, p.account_id, j.kind, j.state, j.attempts, j.not_before, j.last_error, j.created_at`
