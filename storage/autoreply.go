@@ -228,24 +228,15 @@ func (db *DB) RemoveAutoReply(ctx context.Context, accountID, id int64) error {
 
 // AutoReplyRules lists an account's rules in order (disabled ones too).
 func (db *DB) AutoReplyRules(ctx context.Context, accountID int64) ([]AutoReplyRule, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT id, kind, keyword, match, weekdays, from_min, to_min, body, enabled, position, updated_at
-		FROM autoreply_rules WHERE account_id = ? ORDER BY position, id`, accountID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []AutoReplyRule
-	for rows.Next() {
+	return queryAll(ctx, db.r, func(row interface{ Scan(...any) error }) (AutoReplyRule, error) {
 		var r AutoReplyRule
 		var at int64
-		if err := rows.Scan(&r.ID, &r.Kind, &r.Keyword, &r.Match, &r.Hours.Weekdays, &r.Hours.From, &r.Hours.To, &r.Body,
-			&r.Enabled, &r.Position, &at); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&r.ID, &r.Kind, &r.Keyword, &r.Match, &r.Hours.Weekdays, &r.Hours.From, &r.Hours.To, &r.Body,
+			&r.Enabled, &r.Position, &at)
 		r.Updated = time.Unix(at, 0)
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return r, err
+	}, `SELECT id, kind, keyword, match, weekdays, from_min, to_min, body, enabled, position, updated_at
+		FROM autoreply_rules WHERE account_id = ? ORDER BY position, id`, accountID)
 }
 
 // Forwarding is the "forward to the KF system" setting: unmatched customer

@@ -76,19 +76,10 @@ func (db *DB) AddDesktopKey(ctx context.Context, name string) (string, error) {
 
 // DesktopKeys lists every key, revoked ones too, oldest first.
 func (db *DB) DesktopKeys(ctx context.Context) ([]DesktopKey, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT name, created_at, coalesce(last_used_at, 0), coalesce(revoked_at, 0)
-		FROM desktop_keys ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []DesktopKey
-	for rows.Next() {
+	return queryAll(ctx, db.r, func(row interface{ Scan(...any) error }) (DesktopKey, error) {
 		var k DesktopKey
 		var created, used, revoked int64
-		if err := rows.Scan(&k.Name, &created, &used, &revoked); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&k.Name, &created, &used, &revoked)
 		k.Created = time.Unix(created, 0)
 		if used > 0 {
 			k.LastUsed = time.Unix(used, 0)
@@ -96,9 +87,8 @@ func (db *DB) DesktopKeys(ctx context.Context) ([]DesktopKey, error) {
 		if revoked > 0 {
 			k.Revoked = time.Unix(revoked, 0)
 		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+		return k, err
+	}, `SELECT name, created_at, coalesce(last_used_at, 0), coalesce(revoked_at, 0) FROM desktop_keys ORDER BY id`)
 }
 
 // RevokeDesktopKey makes the valid key called name fail from now on.
@@ -143,7 +133,7 @@ func (db *DB) CheckDesktopKey(ctx context.Context, key string) (name string, ok 
 	if err := rows.Close(); err != nil {
 		return "", false, err
 	}
-	if !ok || !strings.HasPrefix(key, DesktopKeyPrefix) {
+	if !ok {
 		return "", false, nil
 	}
 	if now := clock.Now(); now.Unix()-used >= int64(lastUseStep/time.Second) {

@@ -250,18 +250,25 @@ func (db *DB) PushesSince(ctx context.Context, accountID, cursor int64, limit in
 	if accountID != 0 {
 		q, args = "SELECT "+pushCols+" FROM pushes WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?", []any{accountID, cursor, limit}
 	}
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	return queryAll(ctx, db.r, scanPush, q, args...)
+}
+
+// queryAll runs a query and scans every row with scan.
+func queryAll[T any](ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, scan func(interface{ Scan(...any) error }) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []Push
+	var out []T
 	for rows.Next() {
-		p, err := scanPush(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, p)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }

@@ -30,6 +30,9 @@ const (
 	JobFailed  = "failed" // given up: kept for the operator
 )
 
+// maxJobError bounds the error text kept with a job.
+const maxJobError = 1000
+
 // MaxJobAttempts is how many times a job is claimed before it is given up.
 const MaxJobAttempts = 8
 
@@ -145,6 +148,9 @@ func (db *DB) FinishJob(ctx context.Context, j Job) error {
 // errText (no customer text in it: the operator sees it); after MaxJobAttempts
 // attempts it is given up (JobFailed) instead. ErrLeaseLost as FinishJob.
 func (db *DB) RetryJob(ctx context.Context, j Job, notBefore time.Time, errText string) error {
+	if len(errText) > maxJobError {
+		errText = strings.ToValidUTF8(errText[:maxJobError], "") + "…"
+	}
 	return db.settleJob(ctx, j, `UPDATE push_jobs SET
 		state = CASE WHEN attempts >= ? THEN 'failed' ELSE 'queued' END,
 		finished_at = CASE WHEN attempts >= ? THEN ? END,
@@ -181,20 +187,7 @@ func (db *DB) jobs(ctx context.Context, where string, args ...any) ([]Job, error
 	if !strings.Contains(where, "ORDER BY") {
 		where += " ORDER BY j.id"
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+jobCols+` FROM push_jobs j JOIN pushes p ON p.id = j.push_id WHERE `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, j)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.r, scanJob, `SELECT `+jobCols+` FROM push_jobs j JOIN pushes p ON p.id = j.push_id WHERE `+where, args...)
 }
 
 // EffectAutoReply is the auto-reply sent for a push.

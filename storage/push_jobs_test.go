@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"kfdesk/api/clock"
 )
 
 func claim(t *testing.T, db *DB, now time.Time, lease time.Duration, limit int) []Job {
@@ -23,7 +25,7 @@ func TestJobsClaimFinishRetry(t *testing.T) {
 	db, acct := pushEnv(t)
 	ctx := context.Background()
 	pid := mustStore(t, db, acct, textPush(custA, pushT0, "1", "x"), "media", "autoreply", "media")
-	now := time.Now()
+	now := clock.Now()
 	jobs := claim(t, db, now, time.Minute, 10)
 	if len(jobs) != 2 || jobs[0].Kind != "media" || jobs[1].Kind != "autoreply" {
 		t.Fatalf("claimed %+v", jobs)
@@ -70,7 +72,7 @@ func TestJobGivenUpAfterMaxAttempts(t *testing.T) {
 	db, acct := pushEnv(t)
 	ctx := context.Background()
 	mustStore(t, db, acct, textPush(custA, pushT0, "1", "x"), "autoreply")
-	now := time.Now()
+	now := clock.Now()
 	for i := 1; i <= MaxJobAttempts; i++ {
 		jobs := claim(t, db, now, time.Minute, 1)
 		if len(jobs) != 1 || jobs[0].Attempt != i {
@@ -93,7 +95,7 @@ func TestExpiredLeaseIsClaimedAgain(t *testing.T) {
 	db, acct := pushEnv(t)
 	ctx := context.Background()
 	mustStore(t, db, acct, textPush(custA, pushT0, "1", "x"), "autoreply")
-	now := time.Now()
+	now := clock.Now()
 	lease := 30 * time.Second
 	first := claim(t, db, now, lease, 1)
 	// Its worker died: after the lease, another claims it.
@@ -132,7 +134,7 @@ func TestJobsSurviveARestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustStore(t, db, a.ID, textPush(custA, pushT0, "1", "x"), "media", "autoreply")
-	now := time.Now()
+	now := clock.Now()
 	if j := claim(t, db, now, time.Minute, 1); len(j) != 1 { // then the process dies
 		t.Fatalf("claimed %+v", j)
 	}
@@ -178,7 +180,7 @@ func TestConcurrentClaimersNeverShareAJob(t *testing.T) {
 	var mu sync.Mutex
 	claims := map[int64]int{}
 	var wg sync.WaitGroup
-	now := time.Now()
+	now := clock.Now()
 	for w := range 6 {
 		wg.Add(1)
 		go func(db *DB) {
@@ -227,7 +229,7 @@ func TestEffectsHappenAtMostOnce(t *testing.T) {
 	if st, err := db.BeginEffect(ctx, pid, EffectAutoReply); err != nil || st != EffectInDoubt {
 		t.Fatalf("begin after a crash: %v %v", st, err)
 	}
-	id, err := db.FinishEffect(ctx, pid, EffectAutoReply, &SendLogEntry{Time: time.Now(), ToUser: custA, MsgType: "text",
+	id, err := db.FinishEffect(ctx, pid, EffectAutoReply, &SendLogEntry{Time: clock.Now(), ToUser: custA, MsgType: "text",
 		Body: `{"touser":"` + custA + `","msgtype":"text","text":{"content":"您好"}}`, Status: SendOK})
 	if err != nil || id == 0 {
 		t.Fatalf("finish: %d %v", id, err)
@@ -242,7 +244,7 @@ func TestEffectsHappenAtMostOnce(t *testing.T) {
 		t.Fatal("finished twice")
 	}
 	// A send log entry whose effect cannot be finished is not written either.
-	if _, err := db.FinishEffect(ctx, pid, "other", &SendLogEntry{Time: time.Now(), ToUser: custA, MsgType: "text", Status: SendOK}); err == nil {
+	if _, err := db.FinishEffect(ctx, pid, "other", &SendLogEntry{Time: clock.Now(), ToUser: custA, MsgType: "text", Status: SendOK}); err == nil {
 		t.Fatal("finished an effect never begun")
 	}
 	if log, _ := db.SendLog(ctx, acct, 0, 10); len(log) != 1 {

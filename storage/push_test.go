@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 )
 
 const (
@@ -85,7 +86,7 @@ func TestStorePushKeepsEveryField(t *testing.T) {
 			Extra: map[string]string{"FromKfAccount": "a@teashop", "ToKfAccount": "b@teashop"}, Raw: []byte("<xml/>"), BodyFormat: FormatXML},
 	}
 	for i, p := range pushes {
-		before := time.Now().Add(-time.Second)
+		before := clock.Now().Add(-time.Second)
 		id := mustStore(t, db, acct, p)
 		got, err := db.Push(ctx, id)
 		if err != nil {
@@ -304,7 +305,7 @@ func TestPushCursorAtAndMedia(t *testing.T) {
 	db, acct := pushEnv(t)
 	ctx := context.Background()
 	first := mustStore(t, db, acct, textPush(custA, pushT0, "1", "x"))
-	mid := time.Now().Add(time.Millisecond)
+	mid := clock.Now().Add(time.Millisecond)
 	time.Sleep(5 * time.Millisecond)
 	second := mustStore(t, db, acct, textPush(custA, pushT0, "2", "y"))
 	if c, err := db.PushCursorAt(ctx, acct, mid); err != nil || c != first {
