@@ -403,7 +403,9 @@ func (db *DB) DeleteCustomerData(ctx context.Context, accountID int64, openid st
 	}
 	err := db.WriteTx(ctx, func(tx *sql.Tx) error {
 		d = DeletedCustomer{}
-		rows, err := tx.QueryContext(ctx, `SELECT media_path FROM pushes WHERE account_id = ? AND openid = ? AND media_path <> ''`, accountID, openid)
+		// msg_type in every condition: the dedup keys' partial indexes then find the rows.
+		rows, err := tx.QueryContext(ctx, `SELECT media_path FROM pushes WHERE account_id = ? AND openid = ? AND msg_type <> 'event'
+			AND media_path <> ''`, accountID, openid)
 		if err != nil {
 			return err
 		}
@@ -429,12 +431,13 @@ func (db *DB) DeleteCustomerData(ctx context.Context, accountID int64, openid st
 			}
 			return nil
 		}
-		var notes int
+		var notes, events int
 		for _, s := range []struct {
 			n *int
 			q string
 		}{
-			{&d.Pushes, `DELETE FROM pushes WHERE account_id = ? AND openid = ?`},
+			{&d.Pushes, `DELETE FROM pushes WHERE account_id = ? AND openid = ? AND msg_type <> 'event'`},
+			{&events, `DELETE FROM pushes WHERE account_id = ? AND openid = ? AND msg_type = 'event'`},
 			{&d.Records, `DELETE FROM records WHERE account_id = ? AND openid = ?`},
 			{&d.Sends, `DELETE FROM send_log WHERE account_id = ? AND touser = ?`},
 			{&notes, `DELETE FROM customer_notes WHERE account_id = ? AND openid = ?`},
@@ -445,7 +448,7 @@ func (db *DB) DeleteCustomerData(ctx context.Context, accountID int64, openid st
 				return err
 			}
 		}
-		d.Note = notes > 0
+		d.Note, d.Pushes = notes > 0, d.Pushes+events
 		return nil
 	})
 	return d, err

@@ -3,9 +3,9 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -118,18 +118,13 @@ func (db *DB) ClaimJobs(ctx context.Context, now time.Time, lease time.Duration,
 			}
 			ids = append(ids, id)
 		}
-		if err := rows.Close(); err != nil {
+		if err := rows.Close(); err != nil || len(ids) == 0 {
 			return err
 		}
-		slices.Sort(ids)
-		for _, id := range ids {
-			j, err := scanJob(tx.QueryRowContext(ctx, `SELECT `+jobCols+` FROM push_jobs j JOIN pushes p ON p.id = j.push_id WHERE j.id = ?`, id))
-			if err != nil {
-				return err
-			}
-			out = append(out, j)
-		}
-		return nil
+		idList, _ := json.Marshal(ids)
+		out, err = queryAll(ctx, tx, scanJob, `SELECT `+jobCols+` FROM push_jobs j JOIN pushes p ON p.id = j.push_id
+			WHERE j.id IN (SELECT value FROM json_each(?)) ORDER BY j.id`, string(idList))
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -140,7 +135,7 @@ func (db *DB) ClaimJobs(ctx context.Context, now time.Time, lease time.Duration,
 // FinishJob marks a claimed job done. It returns ErrLeaseLost, changing nothing,
 // when j is no longer the job's current claim.
 func (db *DB) FinishJob(ctx context.Context, j Job) error {
-	return db.settleJob(ctx, j, `UPDATE push_jobs SET state = 'done', finished_at = ?, last_error = ''
+	return db.settleJob(ctx, `UPDATE push_jobs SET state = 'done', finished_at = ?, last_error = ''
 		WHERE id = ? AND state = 'running' AND attempts = ?`, clock.Now().UnixMilli(), j.ID, j.Attempt)
 }
 
@@ -151,7 +146,7 @@ func (db *DB) RetryJob(ctx context.Context, j Job, notBefore time.Time, errText 
 	if len(errText) > maxJobError {
 		errText = strings.ToValidUTF8(errText[:maxJobError], "") + "…"
 	}
-	return db.settleJob(ctx, j, `UPDATE push_jobs SET
+	return db.settleJob(ctx, `UPDATE push_jobs SET
 		state = CASE WHEN attempts >= ? THEN 'failed' ELSE 'queued' END,
 		finished_at = CASE WHEN attempts >= ? THEN ? END,
 		not_before = ?, last_error = ?
@@ -159,7 +154,7 @@ func (db *DB) RetryJob(ctx context.Context, j Job, notBefore time.Time, errText 
 		MaxJobAttempts, MaxJobAttempts, clock.Now().UnixMilli(), notBefore.UnixMilli(), errText, j.ID, j.Attempt)
 }
 
-func (db *DB) settleJob(ctx context.Context, j Job, q string, args ...any) error {
+func (db *DB) settleJob(ctx context.Context, q string, args ...any) error {
 	res, err := db.w.ExecContext(ctx, q, args...)
 	if err != nil {
 		return err
@@ -168,6 +163,17 @@ func (db *DB) settleJob(ctx context.Context, j Job, q string, args ...any) error
 		return ErrLeaseLost
 	}
 	return nil
+}
+
+// DeleteFinishedJobs removes the jobs done before t (failed ones stay for the
+// operator) and says how many: done jobs are no longer needed once done.
+func (db *DB) DeleteFinishedJobs(ctx context.Context, t time.Time) (int, error) {
+	res, err := db.w.ExecContext(ctx, `DELETE FROM push_jobs WHERE state = 'done' AND finished_at < ?`, t.UnixMilli())
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // Jobs lists a push's jobs (any state), by id.

@@ -66,6 +66,14 @@ func TestJobsClaimFinishRetry(t *testing.T) {
 	if err != nil || len(all) != 2 || all[0].State != JobDone || all[1].State != JobDone {
 		t.Fatalf("jobs %+v %v", all, err)
 	}
+	// Done jobs are cleared away later; a job still to do is not.
+	mustStore(t, db, acct, textPush(custA, pushT0, "2", "y"), "media")
+	if n, err := db.DeleteFinishedJobs(ctx, clock.Now().Add(time.Second)); err != nil || n != 2 {
+		t.Fatalf("deleted %d %v", n, err)
+	}
+	if left := claim(t, db, now.Add(time.Hour), time.Minute, 10); len(left) != 1 || left[0].PushID == pid {
+		t.Fatalf("left %+v", left)
+	}
 }
 
 func TestJobGivenUpAfterMaxAttempts(t *testing.T) {
