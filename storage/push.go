@@ -326,17 +326,23 @@ func (db *DB) MenuChoice(ctx context.Context, accountID int64, openid, menuID st
 // windowEvents are the events after which an account may send a few messages
 // within a minute even without a customer message: a menu click or scan-code
 // menu, a follow and a QR scan (3, OA), entering the KF session (2, MP).
-// https://developers.weixin.qq.com/doc/service/en/guide/product/kf/intro.html
-// https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/kf-mgnt/kf-message/sendCustomMessage.html
+// https://developers.weixin.qq.com/doc/offiaccount/Customer_Service/Customer_Service_Messages.html
+// https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/customer-message/send.html
 var windowEvents = []string{"CLICK", "scancode_push", "scancode_waitmsg", "subscribe", "SCAN", "user_enter_tempsession"}
+
+// EventMenuTap is PushWindow.Event for a tap on a msgmenu option. It arrives as a
+// text message, but WeChat counts it as a menu click (3 sends in a minute), not as
+// a customer message: "在用户点击菜单消息时，触发的是点击菜单事件…不会产生用户发送消息
+// 场景的客服消息下发额度" (Customer_Service_Messages.html above).
+const EventMenuTap = "msgmenu"
 
 // PushWindow is what the pushes and the send log know of a customer's reply
 // window: raw facts for api.ReplyWindowAt and the event allowance, no rule.
 type PushWindow struct {
-	LastMessage       time.Time // CreateTime of the customer's last message (zero if none)
+	LastMessage       time.Time // CreateTime of the customer's last message, menu taps not counted (zero if none)
 	SendsSinceMessage int       // sends to them since (send_log: sent or unknown)
-	LastEvent         time.Time // CreateTime of the last windowEvents event (zero if none)
-	Event             string    // which event it was
+	LastEvent         time.Time // CreateTime of the last windowEvents event or menu tap (zero if none)
+	Event             string    // which event it was (EventMenuTap for a menu tap)
 	SendsSinceEvent   int
 }
 
@@ -351,9 +357,10 @@ func (db *DB) CustomerWindow(ctx context.Context, accountID int64, openid string
 		args = append(args, e)
 	}
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		var msg sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT max(create_time) FROM pushes WHERE account_id = ? AND openid = ? AND msg_type <> 'event'`,
-			accountID, openid).Scan(&msg); err != nil {
+		// msg_type in each condition: the dedup keys' partial indexes serve these.
+		var msg, tap sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(CASE WHEN menu_id = '' THEN create_time END), max(CASE WHEN menu_id <> '' THEN create_time END)
+			FROM pushes WHERE account_id = ? AND openid = ? AND msg_type <> 'event'`, accountID, openid).Scan(&msg, &tap); err != nil {
 			return err
 		}
 		var ev int64
@@ -361,6 +368,9 @@ func (db *DB) CustomerWindow(ctx context.Context, accountID int64, openid string
 			AND event IN (`+marks+`) ORDER BY create_time DESC, id DESC LIMIT 1`, args...).Scan(&ev, &w.Event)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
+		}
+		if tap.Valid && (w.Event == "" || tap.Int64 > ev) {
+			ev, w.Event = tap.Int64, EventMenuTap
 		}
 		count := func(since int64, n *int) error {
 			return tx.QueryRowContext(ctx, `SELECT count(*) FROM send_log WHERE account_id = ? AND touser = ?

@@ -407,6 +407,15 @@ func TestCustomerWindowFromPushes(t *testing.T) {
 	if s := api.ReplyWindowAt(w.LastMessage, w.SendsSinceMessage, msgAt.Add(time.Hour)); s.State != api.ReplyOpen || s.Left != 3 {
 		t.Fatalf("reply window %+v", s)
 	}
+	// A tap on a menu message is a menu click for WeChat, not a customer message.
+	tap := textPush(custA, msgAt.Add(30*time.Second), "5", "满意")
+	tap.MenuID = "101"
+	mustStore(t, db, acct, tap)
+	w, err = db.CustomerWindow(ctx, acct, custA)
+	want = PushWindow{LastMessage: msgAt, SendsSinceMessage: 2, LastEvent: msgAt.Add(30 * time.Second), Event: EventMenuTap}
+	if err != nil || w != want {
+		t.Fatalf("after a menu tap\n%+v, want\n%+v (%v)", w, want, err)
+	}
 	// A Mini Program customer entering the KF session.
 	mustStore(t, db, acct, eventPush(custB, msgAt.Add(2*time.Hour), "user_enter_tempsession", ""))
 	if w, err := db.CustomerWindow(ctx, acct, custB); err != nil || w.Event != "user_enter_tempsession" ||
