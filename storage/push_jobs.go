@@ -207,8 +207,8 @@ const (
 	EffectNew EffectState = iota
 	// EffectInDoubt: an earlier attempt began it and never recorded the outcome:
 	// it died during or right after the WeChat call, so the message may have been
-	// sent. Do not send again (that could double it); log the send as unknown
-	// (SendUnknown) so the operator sees it.
+	// sent. Do not send again (that could double it); close it with FinishEffect
+	// and a SendUnknown entry, so the operator sees it and the reply window counts it.
 	EffectInDoubt
 	// EffectDone: it happened; nothing to do.
 	EffectDone
