@@ -173,6 +173,7 @@ type Server struct {
 	sessionState
 	mediaState
 	recordState
+	pushState
 }
 
 // New creates a server that does not listen; it is an http.Handler.
@@ -292,6 +293,7 @@ var routes = map[string]route{
 	"/customservice/kfsession/getwaitcase":    {methods: "GET", auth: true, kf: true, oaOnly: true, h: (*Server).handleWaitCase},
 	"/customservice/msgrecord/getmsglist":     {methods: "POST", auth: true, kf: true, oaOnly: true, h: (*Server).handleMsgList},
 	"/cgi-bin/media/upload":                   {methods: "POST", auth: true, h: (*Server).handleMediaUpload},
+	"/cgi-bin/media/get":                      {methods: "GET", auth: true, h: (*Server).handleMediaGet},
 	"/cgi-bin/user/get":                       {methods: "GET", auth: true, oaOnly: true, h: (*Server).handleUserGet},
 	"/cgi-bin/user/info/batchget":             {methods: "POST", auth: true, oaOnly: true, h: (*Server).handleUserBatchGet},
 }
@@ -332,6 +334,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveHeadImg(w, r)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, mediaFilePrefix) && r.Method == http.MethodGet {
+		s.serveMediaFile(w, r)
+		return
+	}
 
 	c := &call{r: r, q: r.URL.Query(), body: body, tooBig: tooBig, req: &rec, base: s.baseURL(r)}
 	s.mu.Lock()
@@ -340,6 +346,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if aerr != nil {
 		writeJSON(w, aerr.body(c.now))
+		return
+	}
+	if f, ok := out.(mediaFile); ok {
+		f.write(w)
 		return
 	}
 	writeJSON(w, out)
