@@ -121,14 +121,18 @@ type Message struct {
 }
 
 // Text is a customer's text message.
-func Text(from, content string) Message { return Message{From: from, MsgType: "text", Content: content} }
+func Text(from, content string) Message {
+	return Message{From: from, MsgType: "text", Content: content}
+}
 
 // MenuAnswer is the customer tapping item id of a msgmenu the account sent them:
 // a text push with the item's text and bizmsgmenuid.
 func MenuAnswer(from, id string) Message { return Message{From: from, MsgType: "text", MenuID: id} }
 
 // Image is a customer's picture (data nil = a sample JPEG).
-func Image(from string, data []byte) Message { return Message{From: from, MsgType: "image", Media: data} }
+func Image(from string, data []byte) Message {
+	return Message{From: from, MsgType: "image", Media: data}
+}
 
 // Voice is a voice message, with WeChat's speech recognition result if recognition != "".
 func Voice(from string, data []byte, recognition string) Message {
@@ -359,7 +363,9 @@ func (p *Pusher) random(n int) []byte {
 }
 
 // nonce is a decimal like WeChat's ("415670741").
-func (p *Pusher) nonce() string { return strconv.FormatUint(uint64(binary.BigEndian.Uint32(p.random(4))), 10) }
+func (p *Pusher) nonce() string {
+	return strconv.FormatUint(uint64(binary.BigEndian.Uint32(p.random(4))), 10)
+}
 
 // randomText is 16 random bytes for the ciphertext, hex digits like the official
 // samples' ("a8eedb185eb2fecf").
