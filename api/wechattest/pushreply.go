@@ -251,6 +251,9 @@ func (p *Pusher) checkPassive(d *Delivery, r *replyNode) (typ, reason string) {
 			return typ, fmt.Sprintf("ArticleCount %q with %d items (want 1-8, equal)", r.text("ArticleCount"), items)
 		}
 	case "transfer_customer_service":
+		if d.Message.MsgType == "event" {
+			return typ, "transfer_customer_service answers an event; the doc forwards user messages only"
+		}
 		if kf := r.child("TransInfo").text("KfAccount"); kf != "" && s.findKF(kf) == nil {
 			return typ, fmt.Sprintf("TransInfo names an unknown KfAccount %q", kf)
 		}
