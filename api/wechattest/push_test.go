@@ -575,7 +575,9 @@ func TestPushMiniProgramReplies(t *testing.T) {
 func TestPushTransferQueuesTheCustomer(t *testing.T) {
 	e := newEnv(t)
 	rc := newReceiver(t)
-	rc.setAnswer(func(got) (int, string) { return 200, passive("<MsgType><![CDATA[transfer_customer_service]]></MsgType>") })
+	rc.setAnswer(func(got) (int, string) {
+		return 200, passive("<MsgType><![CDATA[transfer_customer_service]]></MsgType>")
+	})
 	d := e.push(e.pusher(rc, wechattest.PushPlaintext, wechattest.PushXML), wechattest.Text(alice, "转人工"))
 	if d.Verdict != wechattest.PassiveReply {
 		t.Fatalf("%s %s", d.Verdict, d.Reason)
