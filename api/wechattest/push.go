@@ -61,7 +61,9 @@ type PushConfig struct {
 	AppID          string     // the appid inside the ciphertext (default the server's AppID)
 	OriginalID     string     // the account's gh_ id, ToUserName of every push (default "gh_" + a fixed suffix)
 
-	// Timeout is how long one attempt waits for the answer (default DefaultPushTimeout).
+	// Timeout is how long one attempt really waits for the answer (default
+	// DefaultPushTimeout). A server on a FakeClock still moves that clock by the
+	// documented 5 s per timed-out attempt, so retries carry WeChat's timestamps.
 	Timeout time.Duration
 	// Retries after the first attempt (default DefaultPushRetries; negative = none).
 	Retries int
@@ -76,7 +78,13 @@ type PushConfig struct {
 	ContentType string
 	// Client sends the pushes (default a client of its own); its Timeout is ignored.
 	Client *http.Client
+	// KeepDeliveries bounds what Deliveries returns (default DefaultKeepDeliveries,
+	// negative = keep none), so a long-running demo does not grow.
+	KeepDeliveries int
 }
+
+// DefaultKeepDeliveries is how many deliveries a Pusher remembers by default.
+const DefaultKeepDeliveries = 10000
 
 // DefaultOriginalID is the gh_ id pushes carry when PushConfig leaves it empty.
 const DefaultOriginalID = "gh_kfdeskdemo01"
@@ -105,7 +113,7 @@ type Message struct {
 	AppID, PagePath         string // miniprogrampage
 	ThumbURL                string // miniprogrampage
 
-	EventKey, Ticket, MenuIDView string // subscribe/SCAN/CLICK/VIEW (VIEW's MenuId)
+	EventKey, Ticket, ViewMenuID string // subscribe/SCAN/CLICK/VIEW (VIEW's MenuId)
 	KFAccount                    string // kf_create_session, kf_close_session
 	FromKFAccount, ToKFAccount   string // kf_switch_session
 	SessionFrom                  string // user_enter_tempsession
@@ -292,8 +300,8 @@ type Pusher struct {
 // NewPusher checks cfg like the console does (Token 3–32 characters, a 43-character
 // EncodingAESKey when encrypting) and fills in the defaults.
 func (s *Server) NewPusher(cfg PushConfig) (*Pusher, error) {
-	if _, err := url.Parse(cfg.URL); err != nil || cfg.URL == "" {
-		return nil, fmt.Errorf("push URL %q: %v", cfg.URL, err)
+	if u, err := url.Parse(cfg.URL); err != nil || u.Host == "" {
+		return nil, fmt.Errorf("push URL %q is not an absolute http(s) URL", cfg.URL)
 	}
 	if n := len(cfg.Token); n < 3 || n > 32 {
 		return nil, fmt.Errorf("token must be 3-32 characters, got %d", n)
@@ -330,7 +338,12 @@ func (s *Server) NewPusher(cfg PushConfig) (*Pusher, error) {
 			p.cfg.ContentType = "application/json"
 		}
 	}
-	c := http.Client{Transport: http.DefaultTransport}
+	if p.cfg.KeepDeliveries == 0 {
+		p.cfg.KeepDeliveries = DefaultKeepDeliveries
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64 // pushes under load reuse connections like WeChat's
+	c := http.Client{Transport: tr}
 	if cfg.Client != nil {
 		c = *cfg.Client
 	}
@@ -414,7 +427,12 @@ func (p *Pusher) Push(ctx context.Context, m Message) (Delivery, error) {
 	d := Delivery{Message: m, Plain: f.encode(p.cfg.Format), fields: f}
 	p.deliver(ctx, &d)
 	p.mu.Lock()
-	p.log = append(p.log, d)
+	if keep := p.cfg.KeepDeliveries; keep > 0 {
+		if len(p.log) >= keep {
+			p.log = append(p.log[:0:0], p.log[len(p.log)-keep/2:]...) // the newest half
+		}
+		p.log = append(p.log, d)
+	}
 	p.mu.Unlock()
 	return d, nil
 }
@@ -455,6 +473,10 @@ func (p *Pusher) prepare(m *Message) (fields, error) {
 	defer s.mu.Unlock()
 	if m.CreateTime.IsZero() {
 		m.CreateTime = s.clock.Now()
+	}
+	if u := s.users[m.From]; kind == OfficialAccount && u != nil && !u.following &&
+		m.Event != "subscribe" && m.Event != "unsubscribe" { // unsubscribe may come again
+		return nil, fmt.Errorf("%s does not follow the account: only a subscribe can come from them", m.From)
 	}
 	at := m.CreateTime
 	if m.MenuID != "" && m.Content == "" {
@@ -599,7 +621,7 @@ func (p *Pusher) fields(m *Message, at time.Time) fields {
 			opt("Ticket", m.Ticket)
 		case "CLICK", "VIEW":
 			add("EventKey", m.EventKey)
-			opt("MenuId", m.MenuIDView)
+			opt("MenuId", m.ViewMenuID)
 		case "kf_create_session", "kf_close_session":
 			add("KfAccount", m.KFAccount)
 		case "kf_switch_session":

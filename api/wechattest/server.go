@@ -1,7 +1,9 @@
 // Package wechattest is an in-process fake of the WeChat Official Account /
 // Mini Program server API (api.weixin.qq.com) as far as customer service needs
 // it: tokens, custom messages, typing, KF accounts and sessions, chat records,
-// temporary media and followers.
+// temporary media and followers. It also pushes like WeChat: a Pusher (push.go)
+// sends customer messages and events to a developer's URL, signed and encrypted,
+// with WeChat's retries and reply checks.
 //
 // It is built from the official documentation (see /work/shared/wechat-api-notes.md),
 // not from what any client sends, so the client can be tested against it. It
@@ -9,7 +11,7 @@
 // use and needs nothing but the standard library.
 //
 // Every answer is HTTP 200 with a JSON body (`application/json; encoding=utf-8`,
-// raw UTF-8, no HTML escaping), like WeChat; errors are
+// raw UTF-8, no HTML escaping), like WeChat, except the files media/get serves; errors are
 // {"errcode":N,"errmsg":"<english text> rid: <id>"}.
 package wechattest
 
