@@ -353,6 +353,9 @@ func (s *Server) NewPusher(cfg PushConfig) (*Pusher, error) {
 	return p, nil
 }
 
+// Close drops the pusher's idle connections to the developer's server.
+func (p *Pusher) Close() { p.client.CloseIdleConnections() }
+
 // Config returns the effective settings.
 func (p *Pusher) Config() PushConfig { return p.cfg }
 
