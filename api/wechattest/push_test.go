@@ -175,7 +175,7 @@ func (e *env) pusher(rc *receiver, mode wechattest.PushMode, format wechattest.P
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	e.t.(*testing.T).Cleanup(p.Close)
+	e.t.Cleanup(p.Close)
 	return p
 }
 
