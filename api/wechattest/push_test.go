@@ -18,6 +18,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -792,5 +793,54 @@ func TestPushContentTypeOverride(t *testing.T) {
 		wechattest.Text(alice, "hi"))
 	if g := rc.last(); g.ct != "text/xml" || !bytes.HasPrefix(g.body, []byte("{")) {
 		t.Errorf("content-type %q body %s", g.ct, g.body)
+	}
+}
+
+// The demo pushes from several goroutines: every push is delivered once, with its own MsgId.
+func TestPushConcurrent(t *testing.T) {
+	e := newEnv(t)
+	rc := newReceiver(t)
+	p := e.pusher(rc, wechattest.PushSafe, wechattest.PushXML)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := p.Push(context.Background(), wechattest.Text(fmt.Sprintf("oConcurrent%017d", i), "hi")); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	ids := map[string]bool{}
+	for _, d := range p.Deliveries() {
+		if d.Verdict != wechattest.Accepted {
+			t.Errorf("%s %s", d.Verdict, d.Reason)
+		}
+		ids[d.Message.MsgID] = true
+	}
+	if len(ids) != 20 || rc.count() != 20 {
+		t.Errorf("%d distinct MsgIds, %d received", len(ids), rc.count())
+	}
+}
+
+func TestPushCancelledAndBoundedLog(t *testing.T) {
+	e := newEnv(t)
+	rc := newReceiver(t)
+	p := e.pusher(rc, wechattest.PushPlaintext, wechattest.PushXML, func(c *wechattest.PushConfig) { c.KeepDeliveries = 4 })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	d, err := p.Push(ctx, wechattest.Text(alice, "x"))
+	if err != nil || d.Verdict != wechattest.NoAnswer || len(d.Attempts) != 0 || rc.count() != 0 {
+		t.Fatalf("cancelled push: %v %s %d attempts", err, d.Verdict, len(d.Attempts))
+	}
+	for range 5 {
+		e.push(p, wechattest.Text(alice, "x"))
+	}
+	ds := p.Deliveries()
+	first, _ := strconv.ParseUint(d.Message.MsgID, 10, 64)
+	last, _ := strconv.ParseUint(ds[len(ds)-1].Message.MsgID, 10, 64)
+	if len(ds) > 4 || last != first+5 {
+		t.Errorf("%d deliveries kept, last MsgId %d (the cancelled one was %d)", len(ds), last, first)
 	}
 }
