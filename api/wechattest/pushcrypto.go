@@ -66,7 +66,7 @@ func encryptPush(key, random, msg []byte, appid string) string {
 func decryptPush(key []byte, enc string) (msg []byte, appid string, err error) {
 	ct, err := base64.StdEncoding.DecodeString(enc)
 	if err != nil {
-		return nil, "", errors.New("Encrypt is not base64")
+		return nil, "", errors.New("the Encrypt field is not base64")
 	}
 	if len(ct) == 0 || len(ct)%aes.BlockSize != 0 {
 		return nil, "", fmt.Errorf("ciphertext of %d bytes is not whole AES blocks", len(ct))
