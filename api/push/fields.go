@@ -134,8 +134,7 @@ func xmlName(n xml.Name) string {
 }
 
 func parseJSONFields(body []byte) (fields, error) {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
+	d := json.NewDecoder(bytes.NewReader(body)) // values as RawMessage: a number keeps its digits
 	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
 		return nil, ErrMalformed.with("json: not an object")
 	}
