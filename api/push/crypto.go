@@ -25,15 +25,23 @@ type Config struct {
 	Token          string
 	EncodingAESKey string
 	AppID          string
+
+	// RequireEncryption refuses plaintext pushes (ErrPlaintext) once the console
+	// is set to 安全模式 or 兼容模式. In plaintext mode nothing signs the body
+	// (`signature` covers only token, timestamp and nonce), so whoever sees one
+	// push URL could post any body with it until the replay window closes. Off,
+	// a plaintext push is accepted: the console's mode change takes effect at once.
+	RequireEncryption bool
 }
 
 // Verifier checks and opens one account's pushes and seals its replies. It is
 // safe for concurrent use.
 type Verifier struct {
-	token string
-	appID string
-	key   []byte       // 32 bytes; nil when the account is plaintext-only
-	block cipher.Block // AES-256 of key
+	token      string
+	appID      string
+	encryptAll bool
+	key        []byte       // 32 bytes; nil when the account is plaintext-only
+	block      cipher.Block // AES-256 of key
 }
 
 // New validates cfg and decodes its EncodingAESKey once. The errors are
@@ -44,8 +52,11 @@ func New(cfg Config) (*Verifier, error) {
 			Chinese: "Token 应为 3 到 32 个英文字母或数字，与公众平台「服务器配置」中的一致。",
 			English: "The Token must be 3 to 32 letters or digits, the same as in the platform's server configuration."}
 	}
-	v := &Verifier{token: cfg.Token, appID: cfg.AppID}
+	v := &Verifier{token: cfg.Token, appID: cfg.AppID, encryptAll: cfg.RequireEncryption}
 	if cfg.EncodingAESKey == "" {
+		if cfg.RequireEncryption {
+			return nil, &api.InputError{Field: "encoding_aes_key", Chinese: ErrNoKey.Chinese, English: ErrNoKey.English}
+		}
 		return v, nil
 	}
 	key, err := DecodeAESKey(cfg.EncodingAESKey)

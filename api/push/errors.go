@@ -93,6 +93,10 @@ var (
 	ErrTooLarge = &Error{
 		Chinese: "推送内容太大，已拒收。",
 		English: "The push is too large, so it was refused."}
+	// ErrPlaintext: a plaintext push to an account that requires encryption.
+	ErrPlaintext = &Error{
+		Chinese: "收到未加密的推送，但本账号要求加密：请在公众平台「服务器配置」中选择「安全模式」，或在 KF Desk 中关闭「只接受加密推送」。",
+		English: "A plaintext push arrived but this account requires encryption: choose safe mode in the platform's server configuration, or turn off \"encrypted pushes only\" in KF Desk."}
 	// ErrNoKey: an encrypted push reached an account configured without an EncodingAESKey.
 	ErrNoKey = &Error{Code: -40004,
 		Chinese: "收到加密推送，但 KF Desk 中没有填写 EncodingAESKey。请填入公众平台「服务器配置」里的 EncodingAESKey。",

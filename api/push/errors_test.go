@@ -310,3 +310,28 @@ func TestSealFreshRandomAndEnvelope(t *testing.T) {
 		t.Fatal("Seal with a failing random source succeeded")
 	}
 }
+
+// TestRequireEncryption: with it on, a correctly signed plaintext push is refused
+// (its body is signed by nothing), while an encrypted one still opens.
+func TestRequireEncryption(t *testing.T) {
+	v, err := New(Config{Token: testToken, EncodingAESKey: sampleKey, AppID: testAppID, RequireEncryption: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := sampleText(FormatXML, "hi")
+	ts := strconv.FormatInt(testNow.Unix(), 10)
+	q := url.Values{"signature": {Signature(testToken, ts, "7")}, "timestamp": {ts}, "nonce": {"7"}}
+	if p, err := v.Open(q, body, testNow, 0); !errors.Is(err, ErrPlaintext) || p != nil {
+		t.Fatalf("plaintext push: %+v, %v; want ErrPlaintext", p, err)
+	}
+	if p, err := testVerifier(t).Open(q, body, testNow, 0); err != nil || p.Mode != ModePlaintext {
+		t.Fatalf("without RequireEncryption the same push should open: %v", err)
+	}
+	enc, _ := v.Encrypt(strings.NewReader("0123456789abcdef"), body)
+	if _, err := v.Open(signedQuery(v, enc, testNow), envelope(enc), testNow, 0); err != nil {
+		t.Fatalf("encrypted push: %v", err)
+	}
+	if _, err := New(Config{Token: testToken, RequireEncryption: true}); err == nil {
+		t.Fatal("RequireEncryption without a key was accepted")
+	}
+}

@@ -93,7 +93,8 @@ func (v *Verifier) Echo(q url.Values) (string, error) {
 // size, the format (first non-blank byte), the signature (msg_signature over
 // Encrypt in the encrypted modes, and `signature` whenever it is present), the
 // timestamp (within window of now; 0 means DefaultWindow), then decryption with
-// the appid check. The signature is checked before the timestamp so ErrTooOld
+// the appid check. In plaintext mode nothing signs the body itself (see
+// Config.RequireEncryption). The signature is checked before the timestamp so ErrTooOld
 // means a genuine push: a replay or a wrong server clock.
 func (v *Verifier) Open(q url.Values, body []byte, now time.Time, window time.Duration) (*Push, error) {
 	if len(body) > MaxBody {
@@ -112,6 +113,9 @@ func (v *Verifier) Open(q url.Values, body []byte, now time.Time, window time.Du
 	case "", "raw":
 		if !hasSig {
 			return nil, ErrSignature.with("no signature")
+		}
+		if v.encryptAll {
+			return nil, ErrPlaintext
 		}
 		p.Mode, p.Body = ModePlaintext, body
 	case "aes":
