@@ -43,10 +43,10 @@ func (e *Error) sentinel() *Error {
 	return e
 }
 
-// with returns an instance of sentinel s carrying a technical detail.
-func (s *Error) with(format string, args ...any) *Error {
-	c := *s
-	c.kind = s
+// with returns an instance of the sentinel e carrying a technical detail.
+func (e *Error) with(format string, args ...any) *Error {
+	c := *e
+	c.kind = e
 	c.Detail = fmt.Sprintf(format, args...)
 	return &c
 }

@@ -36,9 +36,9 @@ const (
 	EventDebugDemo        = "debug_demo"             // the console's 调试工具 test push
 )
 
-// Message is one push, message or event, decoded identically from XML and JSON
-// (the field names are the same in both; the JSON tag-less names of the docs,
-// such as Location_X, are matched exactly, not case-folded). Numbers are kept as
+// Message is one push, message or event, decoded identically from XML and JSON:
+// the field names are the same in both and matched exactly (encoding/json would
+// case-fold, and could not map Location_X to LocationX). Numbers are kept as
 // sent where precision matters: MsgID is a 64-bit integer in XML, a bare JSON
 // number that may exceed 2^53, or a string in a cloud function.
 type Message struct {
@@ -128,11 +128,10 @@ func (m *Message) Scene() string {
 	case !m.IsEvent():
 		return ""
 	case m.Event == EventSubscribe:
-		s, _ := strings.CutPrefix(m.EventKey, "qrscene_")
-		if s == m.EventKey {
-			return "" // a plain follow
+		if s, ok := strings.CutPrefix(m.EventKey, "qrscene_"); ok {
+			return s
 		}
-		return s
+		return "" // a plain follow
 	case m.Event == EventScan:
 		return m.EventKey
 	}

@@ -90,7 +90,7 @@ func TestParseMessageTypes(t *testing.T) {
 			func(m *Message) bool {
 				return m.AppID == "wxapp" && m.PagePath == "pages/index" && m.ThumbURL == "http://t"
 			}},
-		{"subscribe", []string{"MsgType", "event", "Event", "subscribe"},
+		{"subscribe", []string{"MsgType", "event", "Event", "subscribe", "EventKey", "not a scene"},
 			func(m *Message) bool { return m.IsEvent() && m.Scene() == "" }},
 		{"subscribe by scan", []string{"MsgType", "event", "Event", "subscribe", "EventKey", "qrscene_123123", "Ticket", "TICKET"},
 			func(m *Message) bool { return m.Scene() == "123123" && m.Ticket == "TICKET" }},

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"kfdesk/api"
 )
@@ -107,7 +108,25 @@ func base(in *Message, now time.Time, msgType string) *reply {
 		CreateTime: now.Unix(), MsgType: cdata{msgType}}
 }
 
-func (r *reply) marshal() ([]byte, error) { return xml.Marshal(r) }
+// marshal writes r, refusing text XML cannot carry: encoding/xml writes CDATA
+// as is, so a control character or invalid UTF-8 would make WeChat reject the
+// whole reply ("该公众号暂时无法提供服务").
+func (r *reply) marshal() ([]byte, error) {
+	b, err := xml.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	for rest := b; len(rest) > 0; {
+		c, n := utf8.DecodeRune(rest)
+		if c == utf8.RuneError && n == 1 || c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0xFFFE || c == 0xFFFF {
+			return nil, &api.InputError{Field: "content",
+				Chinese: "回复里有无法发送的字符（控制字符或乱码），请删掉后再试。",
+				English: "The reply contains characters that cannot be sent (control characters or broken text); remove them and try again."}
+		}
+		rest = rest[n:]
+	}
+	return b, nil
+}
 
 func required(field, zh, en string) error {
 	return &api.InputError{Field: field, Chinese: zh + "不能为空。", English: en + " must not be empty."}

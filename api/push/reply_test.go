@@ -64,6 +64,9 @@ func TestRepliesRefuseBadInput(t *testing.T) {
 		"no articles":         func() ([]byte, error) { return NewsReply(in, now, nil) },
 		"nine articles":       func() ([]byte, error) { return NewsReply(in, now, nine) },
 		"transfer an event":   func() ([]byte, error) { return TransferReply(event, now, "") },
+		"control character":   func() ([]byte, error) { return TextReply(in, now, "bell\a") },
+		"invalid UTF-8":       func() ([]byte, error) { return TextReply(in, now, "\xff\xfe") },
+		"NUL in a title":      func() ([]byte, error) { return NewsReply(in, now, []Article{{Title: "a\x00"}}) },
 	} {
 		b, err := f()
 		var ie *api.InputError
