@@ -335,3 +335,16 @@ func TestRequireEncryption(t *testing.T) {
 		t.Fatal("RequireEncryption without a key was accepted")
 	}
 }
+
+// TestOpenMPJSONCompatible: an MP JSON compatible-mode body (plaintext fields
+// beside Encrypt) opens as compatible, and only the decrypted copy comes back.
+func TestOpenMPJSONCompatible(t *testing.T) {
+	v := testVerifier(t)
+	real := []byte(`{"ToUserName":"gh_account","FromUserName":"oCustomer","CreateTime":1764576000,"MsgType":"event","Event":"user_enter_tempsession","SessionFrom":"real"}`)
+	enc, _ := v.Encrypt(strings.NewReader("0123456789abcdef"), real)
+	body := []byte(`{"ToUserName":"gh_account","FromUserName":"oCustomer","CreateTime":1764576000,"MsgType":"event","Event":"user_enter_tempsession","SessionFrom":"forged","Encrypt":"` + enc + `"}`)
+	p, err := v.Open(signedQuery(v, enc, testNow), body, testNow, 0)
+	if err != nil || p.Mode != ModeCompatible || p.Format != FormatJSON || !bytes.Equal(p.Body, real) {
+		t.Fatalf("Open = %+v, %v", p, err)
+	}
+}
