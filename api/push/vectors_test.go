@@ -148,8 +148,8 @@ func TestOpenXMLDebugDemo(t *testing.T) {
 	if enc, _ := v.Encrypt(strings.NewReader("1205899eaf019bbd"), p.Body); enc != vEEnc {
 		t.Fatalf("Encrypt with the doc's random = %s; want the push's Encrypt", enc)
 	}
-	// The doc's reply example uses nonce 415670741, not this push's 1590219412 (its
-	// reply section is shared with the MP doc's): seal as if the push had carried it.
+	// The doc's reply example uses nonce 415670741 (the MP example's), not this
+	// push's 1590219412: seal as if the push had carried it.
 	p.Nonce = "415670741"
 	got, err := v.Seal(strings.NewReader("999951349e8ee746"), p, []byte("<xml><demo_resp>[CDATA[good luck]]</demo_resp></xml>"), time.Unix(1713424427, 0))
 	if err != nil {
