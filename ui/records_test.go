@@ -443,3 +443,21 @@ func TestProgressTextNamesTheIndexPhase(t *testing.T) {
 		t.Fatalf("fetching progress = %q", got)
 	}
 }
+
+// The demo account's empty archive fills itself the first time its chat records open,
+// also when the automatic sync at start is off (it is by default).
+func TestDemoRecordsSyncThemselvesTheFirstTime(t *testing.T) {
+	m, ws := newTestWindow(t, "zh")
+	a, err := ws.EnsureDemo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SelectAccount(a.Name)
+	waitIdle(t, m)
+	test.Tap(findButton(t, m.Window().Canvas(), "聊天记录"))
+	waitIdle(t, m)
+	if m.records == nil || m.records.total == 0 || !m.syncer.ended || m.syncer.err != nil {
+		t.Fatalf("the demo's first sync: records %v, ended %v, err %v", m.records != nil && m.records.total > 0, m.syncer.ended, m.syncer.err)
+	}
+	assertShows(t, m.Window().Canvas(), "上次同步")
+}
