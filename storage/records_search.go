@@ -412,38 +412,71 @@ type Customer struct {
 	RepliesSince int       // KF messages (2002) sent after LastMessage
 }
 
-// RecentCustomers lists customers of an account, most recent activity first.
+// RecentCustomers lists customers of an account, most recent activity first,
+// with their reply window (LastMessage, RepliesSince), in one read snapshot.
 func (db *DB) RecentCustomers(ctx context.Context, accountID int64, limit int) ([]Customer, error) {
 	if limit <= 0 {
 		limit = 50
 	}
-	// Newest records first until limit customers are seen: reads a few hundred rows, not the archive.
-	rows, err := db.r.QueryContext(ctx, `SELECT openid, time FROM records WHERE account_id = ? AND openid <> '' ORDER BY id DESC`, accountID)
-	if err != nil {
-		return nil, err
-	}
 	var out []Customer
-	seen := map[string]bool{}
-	for rows.Next() && len(out) < limit {
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		// The newest records name the most recent customers, so a few times limit of
+		// them usually suffice; when they name fewer than limit customers and older
+		// records exist, look twice as far back.
+		for window := int64(limit) * 16; ; window *= 2 {
+			var scanned int64
+			var err error
+			if out, scanned, err = recentCustomers(ctx, tx, accountID, window, limit); err != nil || len(out) == limit || scanned < window {
+				return err
+			}
+		}
+	})
+	return out, err
+}
+
+// recentCustomersSQL: the customers among the newest ?2 records (with an openid),
+// the ?3 most recent of them, each with the id of their last record, of their last
+// message (2001/2003) and the count of KF messages (2002) since; and how many
+// records the window held. The per-customer parts are seeks in records_openid.
+const recentCustomersSQL = `WITH recent AS MATERIALIZED (
+	SELECT id, openid FROM records WHERE account_id = ?1 AND openid <> '' ORDER BY id DESC LIMIT ?2
+), c AS (
+	SELECT openid, max(id) AS last_id FROM recent GROUP BY openid ORDER BY last_id DESC LIMIT ?3
+), m AS (
+	SELECT openid, last_id, (SELECT max(id) FROM records WHERE account_id = ?1 AND openid = c.openid AND opercode IN (2001, 2003)) AS msg_id FROM c
+)
+SELECT openid, last_id, msg_id,
+	(SELECT count(*) FROM records WHERE account_id = ?1 AND openid = m.openid AND opercode = 2002 AND id > coalesce(m.msg_id, 0)),
+	(SELECT count(*) FROM recent)
+FROM m ORDER BY last_id DESC`
+
+func recentCustomers(ctx context.Context, tx *sql.Tx, accountID, window int64, limit int) ([]Customer, int64, error) {
+	rows, err := tx.QueryContext(ctx, recentCustomersSQL, accountID, window, limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Customer
+	var scanned int64
+	for rows.Next() {
 		var c Customer
-		var t int64
-		if err := rows.Scan(&c.OpenID, &t); err != nil {
-			rows.Close()
-			return nil, err
+		var last int64
+		var msg sql.NullInt64
+		if err := rows.Scan(&c.OpenID, &last, &msg, &c.RepliesSince, &scanned); err != nil {
+			return nil, 0, err
 		}
-		if !seen[c.OpenID] {
-			seen[c.OpenID] = true
-			c.LastActivity = time.Unix(t, 0)
-			out = append(out, c)
+		c.LastActivity = time.Unix(last>>idShift, 0) // ids are time<<idShift | n (records.go)
+		if msg.Valid {
+			c.LastMessage = time.Unix(msg.Int64>>idShift, 0)
 		}
+		out = append(out, c)
 	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	for i := range out {
-		if err := db.replyWindow(ctx, accountID, &out[i]); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, scanned, rows.Err()
+}
+
+// HasRecords tells whether the account has any chat record (without counting them).
+func (db *DB) HasRecords(ctx context.Context, accountID int64) (bool, error) {
+	var has bool
+	err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM records WHERE account_id = ?)`, accountID).Scan(&has)
+	return has, err
 }

@@ -1,7 +1,9 @@
 package storage
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -266,5 +268,76 @@ func TestRecentCustomers(t *testing.T) {
 	}
 	if got, _ := e.db.RecentCustomers(ctx, e.acct, 1); len(got) != 1 || got[0].OpenID != "alice" {
 		t.Fatalf("limit 1: %+v", got)
+	}
+}
+
+// TestRecentCustomersMatchesBruteForce checks RecentCustomers against the records
+// themselves: customers by their last record, the last message (2001/2003) and the
+// KF messages (2002) after it. Customers come in bursts (a conversation) and at
+// random, so the newest records may name fewer customers than asked for.
+func TestRecentCustomersMatchesBruteForce(t *testing.T) {
+	e, all := archiveEnv(t, 6000, 3, func(r *wechattest.Record) {
+		if h := mix(uint64(r.Time)); h%4 == 0 {
+			r.OpenID = fmt.Sprintf("oRandom%d", h%89)
+		} else {
+			r.OpenID = fmt.Sprintf("oBurst%d", (r.Time/1200)%131) // 20 minutes each, every 131 × 20 minutes
+		}
+	})
+	type state struct {
+		c      Customer
+		lastID int64
+	}
+	by := map[string]*state{}
+	for _, r := range slices.Backward(all) { // all is newest first
+		s := by[r.OpenID]
+		if s == nil {
+			s = &state{c: Customer{OpenID: r.OpenID}}
+			by[r.OpenID] = s
+		}
+		s.c.LastActivity, s.lastID = r.Time, r.ID
+		switch r.OperCode {
+		case 2001, 2003:
+			s.c.LastMessage, s.c.RepliesSince = r.Time, 0
+		case 2002:
+			s.c.RepliesSince++
+		}
+	}
+	var want []*state
+	for _, s := range by {
+		want = append(want, s)
+	}
+	slices.SortFunc(want, func(a, b *state) int { return cmp.Compare(b.lastID, a.lastID) })
+	if len(want) != 89+131 {
+		t.Fatalf("%d customers generated", len(want))
+	}
+	ctx := context.Background()
+	for _, limit := range []int{1, 7, 50, 150, len(want), 500} {
+		got, err := e.db.RecentCustomers(ctx, e.acct, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := min(limit, len(want)); len(got) != n {
+			t.Fatalf("limit %d: %d customers, want %d", limit, len(got), n)
+		}
+		for i, g := range got {
+			if w := want[i].c; g.OpenID != w.OpenID || !g.LastActivity.Equal(w.LastActivity) || !g.LastMessage.Equal(w.LastMessage) ||
+				g.RepliesSince != w.RepliesSince {
+				t.Fatalf("limit %d, customer %d = %+v, want %+v", limit, i, g, w)
+			}
+		}
+	}
+}
+
+func TestHasRecords(t *testing.T) {
+	e, _ := searchEnv(t, 10, 1)
+	ctx := context.Background()
+	other, err := e.db.AddAccount(ctx, Account{Name: "other", Kind: KindOA, AppID: "wxabcdef0123456789"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[int64]bool{e.acct: true, other.ID: false} {
+		if has, err := e.db.HasRecords(ctx, id); err != nil || has != want {
+			t.Errorf("account %d: HasRecords %v %v, want %v", id, has, err, want)
+		}
 	}
 }
