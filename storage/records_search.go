@@ -423,10 +423,10 @@ func (db *DB) RecentCustomers(ctx context.Context, accountID int64, limit int) (
 		// The newest records name the most recent customers, so a few times limit of
 		// them usually suffice; when they name fewer than limit customers and older
 		// records exist, look twice as far back.
-		for window := int64(limit) * 16; ; window *= 2 {
-			var scanned int64
+		for window := int64(limit) * 4; ; window *= 2 {
+			var enough bool
 			var err error
-			if out, scanned, err = recentCustomers(ctx, tx, accountID, window, limit); err != nil || len(out) == limit || scanned < window {
+			if out, enough, err = recentCustomers(ctx, tx, accountID, window, limit); err != nil || enough {
 				return err
 			}
 		}
@@ -434,44 +434,54 @@ func (db *DB) RecentCustomers(ctx context.Context, accountID int64, limit int) (
 	return out, err
 }
 
-// recentCustomersSQL: the customers among the newest ?2 records (with an openid),
-// the ?3 most recent of them, each with the id of their last record, of their last
-// message (2001/2003) and the count of KF messages (2002) since; and how many
-// records the window held. The per-customer parts are seeks in records_openid.
+// recentCustomersSQL: the customers among the newest ?2 records with an openid,
+// the ?3 most recent of them by their last record, each with the id of that
+// record, of their last message (2001/2003) and the count of KF messages (2002)
+// since (seeks in records_openid). When the window names fewer than ?3 customers
+// and older records exist, only a row with a NULL openid comes back: look further.
 const recentCustomersSQL = `WITH recent AS MATERIALIZED (
 	SELECT id, openid FROM records WHERE account_id = ?1 AND openid <> '' ORDER BY id DESC LIMIT ?2
-), c AS (
+), c AS MATERIALIZED (
 	SELECT openid, max(id) AS last_id FROM recent GROUP BY openid ORDER BY last_id DESC LIMIT ?3
-), m AS (
-	SELECT openid, last_id, (SELECT max(id) FROM records WHERE account_id = ?1 AND openid = c.openid AND opercode IN (2001, 2003)) AS msg_id FROM c
+), enough AS MATERIALIZED (
+	SELECT (SELECT count(*) FROM c) = ?3 OR (SELECT count(*) FROM recent) < ?2 AS ok
+), m AS MATERIALIZED (
+	SELECT openid, last_id, (SELECT max(id) FROM records WHERE account_id = ?1 AND openid = c.openid AND opercode IN (2001, 2003)) AS msg_id
+	FROM c WHERE (SELECT ok FROM enough)
 )
 SELECT openid, last_id, msg_id,
-	(SELECT count(*) FROM records WHERE account_id = ?1 AND openid = m.openid AND opercode = 2002 AND id > coalesce(m.msg_id, 0)),
-	(SELECT count(*) FROM recent)
-FROM m ORDER BY last_id DESC`
+	(SELECT count(*) FROM records WHERE account_id = ?1 AND openid = m.openid AND opercode = 2002 AND id > coalesce(m.msg_id, 0))
+FROM m
+UNION ALL SELECT NULL, 0, NULL, 0 FROM enough WHERE NOT ok
+ORDER BY 2 DESC`
 
-func recentCustomers(ctx context.Context, tx *sql.Tx, accountID, window int64, limit int) ([]Customer, int64, error) {
+func recentCustomers(ctx context.Context, tx *sql.Tx, accountID, window int64, limit int) (out []Customer, enough bool, err error) {
 	rows, err := tx.QueryContext(ctx, recentCustomersSQL, accountID, window, limit)
 	if err != nil {
-		return nil, 0, err
+		return nil, false, err
 	}
 	defer rows.Close()
-	var out []Customer
-	var scanned int64
+	enough = true
 	for rows.Next() {
-		var c Customer
+		var openid sql.NullString
 		var last int64
 		var msg sql.NullInt64
-		if err := rows.Scan(&c.OpenID, &last, &msg, &c.RepliesSince, &scanned); err != nil {
-			return nil, 0, err
+		var c Customer
+		if err := rows.Scan(&openid, &last, &msg, &c.RepliesSince); err != nil {
+			return nil, false, err
 		}
+		if !openid.Valid {
+			enough = false
+			continue
+		}
+		c.OpenID = openid.String
 		c.LastActivity = time.Unix(last>>idShift, 0) // ids are time<<idShift | n (records.go)
 		if msg.Valid {
 			c.LastMessage = time.Unix(msg.Int64>>idShift, 0)
 		}
 		out = append(out, c)
 	}
-	return out, scanned, rows.Err()
+	return out, enough, rows.Err()
 }
 
 // HasRecords tells whether the account has any chat record (without counting them).
