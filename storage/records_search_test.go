@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -339,5 +341,55 @@ func TestHasRecords(t *testing.T) {
 		if has, err := e.db.HasRecords(ctx, id); err != nil || has != want {
 			t.Errorf("account %d: HasRecords %v %v, want %v", id, has, err, want)
 		}
+	}
+}
+
+// TestRecentCustomersReportsReadErrors: a read that fails part way (here a damaged
+// page of the records table) is an error, not a shorter list of customers.
+func TestRecentCustomersReportsReadErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), DBFileName)
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := db.AddAccount(ctx, Account{Name: "shop", Kind: KindOA, AppID: "wx0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 2,000 records of 3 KB (one per page of the table), 30 customers.
+	if _, err := db.Writer().ExecContext(ctx, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+		INSERT INTO records(id, account_id, time, openid, opercode, worker, text, rkey, occ)
+		SELECT (1700000000 + i) << 20, ?, 1700000000 + i, 'o' || (i % 30), 2003, '', printf('%.3000c', 'x'), randomblob(16), 0 FROM n`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil { // checkpoints the WAL into the file
+		t.Fatal(err)
+	}
+	// Damage the table leaf page in the middle: its page type byte becomes invalid.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pageSize = 4096 // SQLite's default
+	var leaves []int
+	for p := pageSize; p < len(b); p += pageSize { // page 1 (sqlite_schema) left alone
+		if b[p] == 0x0d { // table b-tree leaf (sqlite.org/fileformat.html, B-tree page header)
+			leaves = append(leaves, p)
+		}
+	}
+	if len(leaves) < 1000 {
+		t.Fatalf("%d table leaf pages", len(leaves))
+	}
+	b[leaves[len(leaves)/2]] = 0xff
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(path); err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got, err := db.RecentCustomers(ctx, a.ID, 100); err == nil {
+		t.Fatalf("%d customers and no error from a damaged archive", len(got))
 	}
 }
