@@ -195,6 +195,10 @@ func benchSearch(b *testing.B, db *DB, acct int64, now time.Time, out *strings.B
 		{"2 words + customer 好 ok", RecordFilter{Text: "好 ok", OpenID: someone}},
 		{"2 words + worker 退款 发货", RecordFilter{Text: "退款 发货", Worker: "小王@teashop"}},
 		{"2 words + yesterday 普洱 发货", RecordFilter{Text: "普洱 发货", From: yesterday, To: yesterday}},
+		// Slow by nature, outside the worst figures: every match of 不满 is left out again, and a word
+		// of punctuation alone has no index, so each walks all records of the other word.
+		{"(slow) every match excluded 不满 -不满意", RecordFilter{Text: "不满 -不满意"}},
+		{"(slow) punctuation word, absent 退款 ？", RecordFilter{Text: "退款 ？"}},
 	}
 	const runs, baseRuns = 40, 5
 	fmt.Fprintf(out, "| first page of 200, newest first | p50 | p95 | CPU p95 | results | LIKE scan p95 | ratio |\n|---|---|---|---|---|---|---|\n")
@@ -224,9 +228,11 @@ func benchSearch(b *testing.B, db *DB, acct int64, now time.Time, out *strings.B
 			}
 		}
 		p95, cpu95 := percentile(samples, 0.95), percentile(cpu, 0.95)
-		if q := parseSearch(c.f.Text); len(q.words)+len(q.not) > 1 || strings.ContainsAny(c.f.Text, `"-`) {
+		switch q := parseSearch(c.f.Text); {
+		case strings.HasPrefix(c.name, "(slow)"):
+		case len(q.words)+len(q.not) > 1 || strings.ContainsAny(c.f.Text, `"-`):
 			worst2, worst2CPU = max(worst2, p95), max(worst2CPU, cpu95)
-		} else {
+		default:
 			worst, worstCPU = max(worst, p95), max(worstCPU, cpu95)
 		}
 		fmt.Fprintf(out, "| %s | %s | %s | %s | %d | %s | %.3f× |\n", c.name, ms(percentile(samples, 0.5)), ms(p95), ms(cpu95), got,
@@ -234,7 +240,7 @@ func benchSearch(b *testing.B, db *DB, acct int64, now time.Time, out *strings.B
 	}
 	b.ReportMetric(float64(worst.Microseconds())/1000, "ms/worst-p95")
 	b.ReportMetric(float64(worst2.Microseconds())/1000, "ms/worst-p95-words")
-	fmt.Fprintf(out, "\nworst p95 (CPU p95): one word or no text %s (%s); several words, phrases, exclusions %s (%s)\n\n",
+	fmt.Fprintf(out, "\nworst p95 (CPU p95): one word or no text %s (%s); several words, phrases, exclusions %s (%s) (the two marked slow left out)\n\n",
 		ms(worst), ms(worstCPU), ms(worst2), ms(worst2CPU))
 }
 
