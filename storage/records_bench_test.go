@@ -188,6 +188,8 @@ func benchSearch(b *testing.B, db *DB, acct int64, now time.Time, out *strings.B
 		{"2 words 3+3 never together 没有这句 红包雨活动", RecordFilter{Text: "没有这句 红包雨活动"}},
 		{"2 words number + word #12345 退款", RecordFilter{Text: "#12345 退款"}},
 		{`phrase + word "thanks a lot" ok`, RecordFilter{Text: `"thanks a lot" ok`}},
+		{`phrase + word "thanks a lot" wechat`, RecordFilter{Text: `"thanks a lot" wechat`}},
+		{`2 phrases "sf express" "tracking id"`, RecordFilter{Text: `"sf express" "tracking id"`}},
 		{`phrase "原路退回"`, RecordFilter{Text: `"原路退回"`}},
 		{"word -word 退款 -发票", RecordFilter{Text: "退款 -发票"}},
 		{"word -word 满意 -不满意", RecordFilter{Text: "满意 -不满意"}},

@@ -118,7 +118,7 @@ const gramsPerWord = 4
 
 // planText picks the index for q. Words of 3+ characters are trigram phrases,
 // all in one MATCH (FTS5 intersects them, so a pair that never occurs together
-// ends at once). Words of 1–2 letters/digits are records_grams tokens; when a
+// ends at once); with several, only their first trigramHead characters. Words of 1–2 letters/digits are records_grams tokens; when a
 // query has both kinds, records_grams drives: the long words add their bigrams
 // (a record with the word has them all) and are checked on the row. Short words
 // with punctuation have no index: with nothing else they are a scan (LIKE).
@@ -157,11 +157,31 @@ func planText(q searchQuery, scanOnly bool) textPlan {
 			p.like = append(p.like, w)
 		}
 		p.index, p.match = "records_grams", phrases(slices.Compact(slices.Sorted(slices.Values(tokens))))
-	case len(long) > 0:
+	case len(long) == 1:
 		p.index, p.match = "records_fts", phrases(long)
+	case len(long) > 1:
+		// Each word's first characters, the whole word checked on the row: FTS5 checks
+		// the positions of every trigram of a phrase, and with two long phrases that
+		// costs more than it narrows down.
+		var heads []string
+		for _, w := range long {
+			if r := []rune(w); len(r) > trigramHead {
+				w = string(r[:trigramHead])
+				p.like = append(p.like, string(r))
+			}
+			heads = append(heads, w)
+		}
+		p.index, p.match = "records_fts", phrases(heads)
 	}
 	return p
 }
+
+// trigramHead is how many characters of each word a query of several 3+ character
+// words looks up in the trigram index. Thread CPU time, 300,000 records, median of
+// 40, whole words against 4 characters: "thanks a lot" wechat 10.2 / 4.1 ms,
+// "sf express" "tracking id" 11.1 / 4.0 ms, iphone wechat 5.4 / 3.8 ms; 5 or 6
+// characters lay between.
+const trigramHead = 4
 
 // wordGrams is what any text containing w has in records_grams (records.go
 // grams): each letter/digit standing alone, the bigrams of longer runs; at most limit.

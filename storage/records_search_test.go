@@ -100,6 +100,8 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 		{Text: "a-1"}, {Text: "型号 -a-1"}, {Text: "退款 ，"}, {Text: "， 。"}, {Text: "#1 满意"}, {Text: "😊 好"}, {Text: "-😊 -，"},
 		{Text: "é 满意"}, {Text: "ÉCLAIR -münchen"}, {Text: "münchen öl"}, {Text: "-É"}, {Text: "ä -ÖL"}, {Text: "鑫 退款"}, {Text: "退款 鑫鑫"},
 		{Text: "发货吗 好"}, {Text: "发货吗 谢谢"}, {Text: "发货吗 o"}, // bigrams of 发货吗 in two phrases, not the word
+		{Text: `"thanks a lot" wechat`}, {Text: `"sf express" "tracking id"`}, {Text: "CRÈME BRÛLÉE"}, {Text: "brûlée münchen"},
+		{Text: "thanks thanx"}, {Text: "退款发货 退款发票"}, {Text: "满意度调查 -满意度调"}, // the first 4 characters match, the word does not
 		{Text: "-"}, {Text: "退款 -"}, {Text: `"退款`}, {Text: `""`}, {Text: `-""`}, {Text: "已原路 -退回"},
 		{OpenID: someone, Text: "满意 -不满意"}, {OpenID: someone, Text: "-好"}, {OpenIDs: many, Text: "满意 -不满意"},
 		{OpenIDs: many, Text: "好 ok"}, {OpenIDs: many, Text: `"原路退回" -，`}, {OpenIDs: many, Text: "ÉCLAIR -MÜNCHEN"},
@@ -149,7 +151,7 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 	}
 	// A trigram MATCH of 2 characters would silently find nothing: make sure the plan avoids it.
 	for q, index := range map[string]string{"满意": "records_grams", "退款 发货": "records_grams", "不满意 退款": "records_grams",
-		"不满意 iphone": "records_fts", "，": "", "-发票": ""} {
+		"不满意 iphone": "records_fts", "，": "", "-发票": "", "thanks wechat": "records_fts"} {
 		if p := planText(parseSearch(q), false); p.index != index {
 			t.Errorf("%q is answered by %q, want %q", q, p.index, index)
 		}
