@@ -95,6 +95,9 @@ screenshot: build
 	bash docs/screenshot.sh docs/records.png 55,155 wait:4 600,113 type:ship wait:1 300,250 wait:1
 	bash docs/screenshot.sh docs/conversation.png 55,155 wait:4 300,400 wait:1
 	bash docs/screenshot.sh docs/about.png 1060,24 1035,62
+	bash docs/screenshot.sh docs/kf-accounts.png 55,115 wait:3
+	KFDESK_SHOT_FIRST_RUN=1 bash docs/screenshot.sh docs/first-run-welcome.png
+	bash docs/composer_screenshot.sh docs/composer.png
 
 # Pinyin typed through fcitx5 + Rime under Xvfb reaches the real window's composer (README, Chinese input;
 # about 10 s).

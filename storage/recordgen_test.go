@@ -17,6 +17,8 @@ var (
 		"Hello", "Refund please", "order number", "iPhone", "WeChat Pay", "OK", "thanks a lot", "tracking ID", "SF Express",
 		"Where is my parcel?", "龙井", "普洱", "铁观音", "明前茶", "礼盒装", "退换货", "尺码", "颜色", "地址改一下", "=SUM(A1)",
 		"[image]", "[voice]", "[video]", "😊", "价格 ¥128", "满意度调查", "评价有礼",
+		// For multi-word search: a phrase, a word to exclude, a hyphenated model number.
+		"已原路退回", "电子发票", "型号 A-1",
 		// Letters beyond ASCII with case: only Go folds them, not the FTS5 tokenizers.
 		"Éclair", "MÜNCHEN", "Äpfel und Öl", "crème brûlée",
 	}

@@ -227,10 +227,3 @@ func (db *DB) RecordCount(ctx context.Context, accountID int64) (int, error) {
 	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM records WHERE account_id = ?`, accountID).Scan(&n)
 	return n, err
 }
-
-// HasRecords reports whether the account has any chat record (an EXISTS: it stops at the first).
-func (db *DB) HasRecords(ctx context.Context, accountID int64) (bool, error) {
-	var ok bool
-	err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM records WHERE account_id = ?)`, accountID).Scan(&ok)
-	return ok, err
-}

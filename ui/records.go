@@ -69,7 +69,7 @@ var directions = []api.Direction{"", api.DirIn, api.DirOut, api.DirEvent}
 
 func (s *recordsScreen) buildUI() fyne.CanvasObject {
 	s.query = widget.NewEntry()
-	s.query.SetPlaceHolder(T("Search the chat records (any part of a message)"))
+	s.query.SetPlaceHolder(T(`Search the chat records: words in any order, "exact phrase", -word to leave out`))
 	s.query.ActionItem = widget.NewIcon(theme.SearchIcon())
 	s.query.OnChanged = func(string) { s.onFilterChanged() }
 	s.customer = widget.NewEntry()

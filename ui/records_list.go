@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"image/color"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -256,7 +257,8 @@ func oneLine(s string) string {
 var highlightStyle = widget.RichTextStyle{Inline: true, ColorName: theme.ColorNamePrimary, TextStyle: fyne.TextStyle{Bold: true}}
 
 // highlightSegments splits text into plain and highlighted runs: every occurrence
-// of q, ignoring case as the search does.
+// of each word the search q looks for (storage.SearchWords: phrases whole, excluded
+// words not), ignoring case as the search does.
 func highlightSegments(text, q string) []widget.RichTextSegment {
 	var segs []widget.RichTextSegment
 	add := func(s string, style widget.RichTextStyle) {
@@ -266,7 +268,7 @@ func highlightSegments(text, q string) []widget.RichTextSegment {
 	}
 	rest := []rune(text)
 	last := 0
-	for _, m := range matchSpans(rest, []rune(strings.TrimSpace(q))) {
+	for _, m := range matchSpans(rest, storage.SearchWords(q)) {
 		add(string(rest[last:m[0]]), widget.RichTextStyleInline)
 		add(string(rest[m[0]:m[1]]), highlightStyle)
 		last = m[1]
@@ -275,23 +277,42 @@ func highlightSegments(text, q string) []widget.RichTextSegment {
 	return segs
 }
 
-// matchSpans finds the non-overlapping case-insensitive occurrences of q in text, as rune index ranges.
-func matchSpans(text, q []rune) [][2]int {
-	if len(q) == 0 {
-		return nil
+// matchSpans finds the non-overlapping case-insensitive occurrences of the words
+// in text, as rune index ranges: from the left, the longest word where several start.
+func matchSpans(text []rune, words []string) [][2]int {
+	qs := make([][]rune, 0, len(words))
+	for _, w := range words {
+		qs = append(qs, []rune(w))
 	}
+	slices.SortStableFunc(qs, func(a, b []rune) int { return len(b) - len(a) })
 	var out [][2]int
-	for i := 0; i+len(q) <= len(text); {
-		j := 0
-		for j < len(q) && unicode.ToLower(text[i+j]) == unicode.ToLower(q[j]) {
-			j++
+	for i := 0; i < len(text); {
+		n := 0
+		for _, q := range qs {
+			if foldedAt(text, i, q) {
+				n = len(q)
+				break
+			}
 		}
-		if j == len(q) {
-			out = append(out, [2]int{i, i + len(q)})
-			i += len(q)
-		} else {
+		if n == 0 {
 			i++
+			continue
 		}
+		out = append(out, [2]int{i, i + n})
+		i += n
 	}
 	return out
+}
+
+// foldedAt: q occurs in text at i, ignoring case.
+func foldedAt(text []rune, i int, q []rune) bool {
+	if len(q) == 0 || i+len(q) > len(text) {
+		return false
+	}
+	for j, r := range q {
+		if unicode.ToLower(text[i+j]) != unicode.ToLower(r) {
+			return false
+		}
+	}
+	return true
 }

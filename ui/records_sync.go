@@ -134,14 +134,13 @@ func (m *MainWindow) autoSyncAccount(a storage.Account) {
 	if a.ID == 0 || m.syncer.autoed[a.ID] {
 		return
 	}
-	m.syncer.autoed[a.ID] = true
 	var on bool
 	m.goBackground(func() {
 		v, _, err := m.ws.DB.Setting(m.ctx, SettingRecordsAutoSync)
 		on = err == nil && v == "1"
 	}, func() {
 		if on {
-			m.syncer.start(a, time.Time{}, time.Time{}, true)
+			m.autoStart(a)
 		}
 	})
 }
@@ -153,16 +152,24 @@ func (m *MainWindow) autoSyncFirstTime(a storage.Account) {
 	if !a.Demo || m.syncer.running || m.syncer.autoed[a.ID] {
 		return
 	}
-	m.syncer.autoed[a.ID] = true
 	var never bool
 	m.goBackground(func() {
 		_, synced, err := m.ws.DB.LastRecordSync(m.ctx, a.ID)
 		never = err == nil && !synced
 	}, func() {
 		if never {
-			m.syncer.start(a, time.Time{}, time.Time{}, true)
+			m.autoStart(a)
 		}
 	})
+}
+
+// autoStart starts an automatic sync of a, once per account and session.
+func (m *MainWindow) autoStart(a storage.Account) {
+	if m.syncer.autoed[a.ID] || m.syncer.running {
+		return
+	}
+	m.syncer.autoed[a.ID] = true
+	m.syncer.start(a, time.Time{}, time.Time{}, true)
 }
 
 // progressText: "day 3 of 30 (2026-11-03) · 12 pages · 3,456 records, 3,400 new".

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -197,13 +198,7 @@ func TestRecordsSearchAsYouType(t *testing.T) {
 	}
 	assertShows(t, m.Window().Canvas(), "60 records")
 	// The match is highlighted.
-	var row *recordRow
-	for _, o := range test.LaidOutObjects(s.list) {
-		if r, ok := o.(*recordRow); ok && r.Visible() {
-			row = r
-			break
-		}
-	}
+	row := visibleRow(s)
 	hl := false
 	for _, seg := range row.text.Segments {
 		if ts, ok := seg.(*widget.TextSegment); ok && ts.Text == "退款" && ts.Style == highlightStyle {
@@ -212,6 +207,27 @@ func TestRecordsSearchAsYouType(t *testing.T) {
 	}
 	if !hl {
 		t.Fatalf("no highlighted match in %#v", row.text.Segments)
+	}
+
+	// Several words in any order, one excluded (#10 and #100); each found word highlighted.
+	s.query.SetText("refund 退款 -#10")
+	waitIdle(t, m)
+	if s.total != 58 {
+		t.Fatalf("refund 退款 -#10: %d rows, want 58", s.total)
+	}
+	for _, r := range rowTexts(s) {
+		if strings.Contains(r, "#10 ") || strings.HasSuffix(r, "#10") || strings.Contains(r, "#100") {
+			t.Fatalf("excluded row shown: %q", r)
+		}
+	}
+	var lit []string
+	for _, seg := range visibleRow(s).text.Segments {
+		if ts := seg.(*widget.TextSegment); ts.Style == highlightStyle {
+			lit = append(lit, ts.Text)
+		}
+	}
+	if !slices.Equal(lit, []string{"退款", "Refund"}) {
+		t.Fatalf("highlighted %q, want 退款 and Refund", lit)
 	}
 
 	// Filters combine with the text; a case-insensitive Latin query.
@@ -383,6 +399,16 @@ func TestRecordsExportWritesTheFilter(t *testing.T) {
 	}
 }
 
+// visibleRow is the first row of the result list on screen.
+func visibleRow(s *recordsScreen) *recordRow {
+	for _, o := range test.LaidOutObjects(s.list) {
+		if r, ok := o.(*recordRow); ok && r.Visible() {
+			return r
+		}
+	}
+	return nil
+}
+
 func TestHighlightSegments(t *testing.T) {
 	segs := highlightSegments("Refund? 我要refund，REFUND", "refund")
 	var got []string
@@ -399,6 +425,29 @@ func TestHighlightSegments(t *testing.T) {
 	}
 	if len(highlightSegments("abc", "")) != 1 {
 		t.Fatal("no query: one plain segment")
+	}
+	// Several words (storage.SearchWords): each highlighted, a phrase whole, an excluded word not.
+	for _, c := range []struct{ text, q, want string }{
+		{"退款后发货，退款了", "发货 退款", "[退款]后[发货]，[退款]了"},
+		{"退款发货", "退款　发货", "[退款][发货]"},
+		{"Refund please, refund", `"refund please" -发票`, "[Refund please], refund"},
+		{"原路退回 原路", `“原路退回” 原`, "[原路退回] [原]路"},
+		{"退款 没有发票", "退款 -发票", "[退款] 没有发票"},
+		{"ÉCLAIR éclair", "éc", "[ÉC]LAIR [éc]lair"},
+		{"aaa", "a aa", "[aa][a]"}, // the longest word where several start
+		{"abc", "-", "abc"},
+	} {
+		var got []string
+		for _, s := range highlightSegments(c.text, c.q) {
+			if ts := s.(*widget.TextSegment); ts.Style == highlightStyle {
+				got = append(got, "["+ts.Text+"]")
+			} else {
+				got = append(got, ts.Text)
+			}
+		}
+		if strings.Join(got, "") != c.want {
+			t.Errorf("%q in %q: %q, want %q", c.q, c.text, strings.Join(got, ""), c.want)
+		}
 	}
 }
 
@@ -442,4 +491,22 @@ func TestProgressTextNamesTheIndexPhase(t *testing.T) {
 	if got := progressText(p); strings.Contains(got, "search index") {
 		t.Fatalf("fetching progress = %q", got)
 	}
+}
+
+// The demo account's empty archive fills itself the first time its chat records open,
+// also when the automatic sync at start is off (it is by default).
+func TestDemoRecordsSyncThemselvesTheFirstTime(t *testing.T) {
+	m, ws := newTestWindow(t, "zh")
+	a, err := ws.EnsureDemo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SelectAccount(a.Name)
+	waitIdle(t, m)
+	test.Tap(findButton(t, m.Window().Canvas(), "聊天记录"))
+	waitIdle(t, m)
+	if m.records == nil || m.records.total == 0 || !m.syncer.ended || m.syncer.err != nil {
+		t.Fatalf("the demo's first sync: records %v, ended %v, err %v", m.records != nil && m.records.total > 0, m.syncer.ended, m.syncer.err)
+	}
+	assertShows(t, m.Window().Canvas(), "上次同步")
 }

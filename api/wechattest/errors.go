@@ -33,6 +33,7 @@ var errmsgs = map[int]string{
 	41002: "appid missing",
 	41004: "appsecret missing",
 	41005: "media data missing",
+	41006: "media_id missing",
 	42001: "access_token expired",
 	43001: "require GET method",
 	43002: "require POST method",

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -63,8 +65,8 @@ func (s *Server) storeMedia(typ, name, ct string, data []byte, at time.Time) *Me
 // checkMedia: a media_id used in a message must exist, be unexpired and of one of
 // the given types; anything else is 40007 invalid media_id.
 func (s *Server) checkMedia(id string, now time.Time, types ...string) *apiError {
-	m := s.media[id]
-	if id == "" || m == nil || now.Sub(m.CreatedAt) >= mediaTTL || !slices.Contains(types, m.Type) {
+	m := s.liveMedia(id, now)
+	if m == nil || !slices.Contains(types, m.Type) {
 		return errc(40007)
 	}
 	return nil
@@ -132,4 +134,81 @@ func sniffMedia(typ string, b []byte) bool {
 		return len(b) >= 12 && string(b[4:8]) == "ftyp"
 	}
 	return false
+}
+
+// mediaFilePrefix serves media bytes at the URLs WeChat hands out for them: the
+// PicUrl of a pushed image and the video_url that media/get answers for a video.
+const mediaFilePrefix = "/wxmedia/"
+
+// mediaFile is a media/get answer that is the file itself, not JSON.
+type mediaFile struct{ m *MediaItem }
+
+// mediaExt names the file in Content-disposition like WeChat ("MEDIA_ID.jpg").
+var mediaExt = map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
+	"audio/amr": ".amr", "audio/mpeg": ".mp3", "video/mp4": ".mp4"}
+
+// contentType sniffs the stored bytes (voice and video, which Go does not sniff, by their magic).
+func (m *MediaItem) contentType() string {
+	switch {
+	case bytes.HasPrefix(m.Data, []byte("#!AMR")):
+		return "audio/amr"
+	case m.Type == "voice":
+		return "audio/mpeg"
+	case m.Type == "video":
+		return "video/mp4"
+	}
+	return http.DetectContentType(m.Data)
+}
+
+func (f mediaFile) write(w http.ResponseWriter) {
+	ct := f.m.contentType()
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Content-disposition", `attachment; filename="`+f.m.ID+mediaExt[ct]+`"`)
+	h.Set("Cache-Control", "no-cache, must-revalidate")
+	h.Set("Content-Length", strconv.Itoa(len(f.m.Data)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(f.m.Data)
+}
+
+// liveMedia is the unexpired media item id, or nil. s.mu is held.
+func (s *Server) liveMedia(id string, now time.Time) *MediaItem {
+	m := s.media[id]
+	if m == nil || now.Sub(m.CreatedAt) >= mediaTTL {
+		return nil
+	}
+	return m
+}
+
+// handleMediaGet: GET /cgi-bin/media/get?media_id= (OA getMedia, Mini Program
+// getTempMedia) answers the file itself with Content-disposition, or for a video
+// {"video_url"}; an unknown or expired (3 days) media_id is 40007, none 41006.
+// https://developers.weixin.qq.com/doc/service/en/api/material/temporary/api_getmedia.html
+func (s *Server) handleMediaGet(c *call) (any, *apiError) {
+	id := c.q.Get("media_id")
+	if id == "" {
+		return nil, errc(41006)
+	}
+	m := s.liveMedia(id, c.now)
+	if m == nil {
+		return nil, errc(40007)
+	}
+	if m.Type == "video" {
+		return struct {
+			VideoURL string `json:"video_url"`
+		}{c.base + mediaFilePrefix + m.ID}, nil
+	}
+	return mediaFile{m}, nil
+}
+
+// serveMediaFile serves GET /wxmedia/<id> while the media lives (no token, like a CDN URL).
+func (s *Server) serveMediaFile(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	m := s.liveMedia(strings.TrimPrefix(r.URL.Path, mediaFilePrefix), s.clock.Now())
+	s.mu.Unlock()
+	if m == nil {
+		http.NotFound(w, r)
+		return
+	}
+	mediaFile{m}.write(w)
 }

@@ -54,6 +54,11 @@ func (s *Server) UserMessage(openid string, at time.Time) {
 	if at.IsZero() {
 		at = s.clock.Now()
 	}
+	s.userMessage(openid, at)
+}
+
+// userMessage opens openid's 48-hour window at at. s.mu is held.
+func (s *Server) userMessage(openid string, at time.Time) {
 	u := s.knownUser(openid, at)
 	u.msgAt, u.msgUsed = at, 0
 	if at.After(u.lastExchange) {
@@ -69,6 +74,11 @@ func (s *Server) UserEvent(openid string, at time.Time) {
 	if at.IsZero() {
 		at = s.clock.Now()
 	}
+	s.userEvent(openid, at)
+}
+
+// userEvent opens openid's 1-minute event window at at. s.mu is held.
+func (s *Server) userEvent(openid string, at time.Time) {
 	u := s.knownUser(openid, at)
 	u.evtAt, u.evtUsed = at, 0
 }

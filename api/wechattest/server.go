@@ -1,7 +1,9 @@
 // Package wechattest is an in-process fake of the WeChat Official Account /
 // Mini Program server API (api.weixin.qq.com) as far as customer service needs
 // it: tokens, custom messages, typing, KF accounts and sessions, chat records,
-// temporary media and followers.
+// temporary media and followers. It also pushes like WeChat: a Pusher (push.go)
+// sends customer messages and events to a developer's URL, signed and encrypted,
+// with WeChat's retries and reply checks.
 //
 // It is built from the official documentation (https://developers.weixin.qq.com/doc/offiaccount/en/,
 // the pages named where each call is implemented in api/), not from what any client
@@ -10,7 +12,7 @@
 // use and needs nothing but the standard library.
 //
 // Every answer is HTTP 200 with a JSON body (`application/json; encoding=utf-8`,
-// raw UTF-8, no HTML escaping), like WeChat; errors are
+// raw UTF-8, no HTML escaping), like WeChat, except the files media/get serves; errors are
 // {"errcode":N,"errmsg":"<english text> rid: <id>"}.
 package wechattest
 
@@ -174,6 +176,7 @@ type Server struct {
 	sessionState
 	mediaState
 	recordState
+	pushState
 }
 
 // New creates a server that does not listen; it is an http.Handler.
@@ -293,6 +296,7 @@ var routes = map[string]route{
 	"/customservice/kfsession/getwaitcase":    {methods: "GET", auth: true, kf: true, oaOnly: true, h: (*Server).handleWaitCase},
 	"/customservice/msgrecord/getmsglist":     {methods: "POST", auth: true, kf: true, oaOnly: true, h: (*Server).handleMsgList},
 	"/cgi-bin/media/upload":                   {methods: "POST", auth: true, h: (*Server).handleMediaUpload},
+	"/cgi-bin/media/get":                      {methods: "GET", auth: true, h: (*Server).handleMediaGet},
 	"/cgi-bin/user/get":                       {methods: "GET", auth: true, oaOnly: true, h: (*Server).handleUserGet},
 	"/cgi-bin/user/info/batchget":             {methods: "POST", auth: true, oaOnly: true, h: (*Server).handleUserBatchGet},
 }
@@ -333,6 +337,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveHeadImg(w, r)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, mediaFilePrefix) && r.Method == http.MethodGet {
+		s.serveMediaFile(w, r)
+		return
+	}
 
 	c := &call{r: r, q: r.URL.Query(), body: body, tooBig: tooBig, req: &rec, base: s.baseURL(r)}
 	s.mu.Lock()
@@ -341,6 +349,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if aerr != nil {
 		writeJSON(w, aerr.body(c.now))
+		return
+	}
+	if f, ok := out.(mediaFile); ok {
+		f.write(w)
 		return
 	}
 	writeJSON(w, out)

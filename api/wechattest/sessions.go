@@ -31,10 +31,20 @@ func (s *Server) initSessions() { s.sessions = map[string]*session{} }
 func (s *Server) AddWaitCase(openid string, latest time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.addWait(openid, latest)
+}
+
+// addWait queues openid (once) by its latest message time. s.mu is held.
+func (s *Server) addWait(openid string, latest time.Time) {
 	s.knownUser(openid, latest)
-	s.waits = slices.DeleteFunc(s.waits, func(w waitCase) bool { return w.openid == openid })
+	s.dropWait(openid)
 	s.waits = append(s.waits, waitCase{openid, latest.Unix()})
 	sort.SliceStable(s.waits, func(i, j int) bool { return s.waits[i].latest < s.waits[j].latest })
+}
+
+// dropWait takes openid out of the waiting queue. s.mu is held.
+func (s *Server) dropWait(openid string) {
+	s.waits = slices.DeleteFunc(s.waits, func(w waitCase) bool { return w.openid == openid })
 }
 
 func (s *Server) acceptedCases(kf string) int {
@@ -75,7 +85,7 @@ func (s *Server) handleSessionCreate(c *call) (any, *apiError) {
 		return nil, errc(65414)
 	}
 	s.sessions[req.OpenID] = &session{kf: req.KFAccount, created: c.now.Unix()}
-	s.waits = slices.DeleteFunc(s.waits, func(w waitCase) bool { return w.openid == req.OpenID })
+	s.dropWait(req.OpenID)
 	return ok0, nil
 }
 

@@ -73,6 +73,11 @@ func (s *Server) AddFollower(openid string) {
 func (s *Server) RemoveFollower(openid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.unfollow(openid)
+}
+
+// unfollow marks openid as no longer following. s.mu is held.
+func (s *Server) unfollow(openid string) {
 	u := s.users[openid]
 	if u == nil {
 		u = &user{openid: openid}

@@ -100,6 +100,55 @@ func addFilterFlags(fs *flag.FlagSet) filterFlags {
 		fs.String("from", "", ""), fs.String("to", "", "")}
 }
 
+// parseSearch parses a search or export command line. A word to leave out
+// (-发票, -#10, '-"原路 退回"') would be read as an unknown flag: an argument is
+// one when what follows its dashes cannot start a flag name (ours are ASCII
+// letters), and after --. A leading space keeps it out of the flag parser; the
+// search ignores it (storage searchQuery). A flag's value is left alone.
+func parseSearch(fs *flag.FlagSet, args []string) ([]string, error) {
+	marked := make([]string, 0, len(args))
+	unknown := "" // an ASCII -word that is no flag of ours
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			marked = append(marked, a)
+			for _, w := range args[i+1:] {
+				marked = append(marked, " "+w)
+			}
+			break
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case !strings.HasPrefix(a, "-") || a == "-":
+		case name == "" || !isASCIILetter(name[0]):
+			a = " " + a
+		case fs.Lookup(name) == nil:
+			if name != "h" && name != "help" {
+				unknown = a
+			}
+		case !hasValue && takesValue(fs, name) && i+1 < len(args):
+			marked = append(marked, a)
+			i++
+			a = args[i]
+		}
+		marked = append(marked, a)
+	}
+	pos, err := parse(fs, marked)
+	if err != nil && unknown != "" {
+		err = fmt.Errorf("%w; to leave out the word %s, put the whole query in quotes: '退款 %s' / 要排除英文词 %s，请把整个查询放在引号里",
+			err, strings.TrimLeft(unknown, "-"), unknown, strings.TrimLeft(unknown, "-"))
+	}
+	return pos, err
+}
+
+func isASCIILetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
+
+// takesValue: the flag name of fs reads the next argument as its value.
+func takesValue(fs *flag.FlagSet, name string) bool {
+	b, ok := fs.Lookup(name).Value.(interface{ IsBoolFlag() bool })
+	return !ok || !b.IsBoolFlag()
+}
+
 // filter builds the records filter; --customer matches the notes, as in the window.
 func (ff filterFlags) filter(e *Env, a storage.Account, pos []string) (storage.RecordFilter, error) {
 	f := storage.RecordFilter{Text: strings.Join(pos, " "), OpenID: *ff.openid, Worker: *ff.worker}
@@ -139,7 +188,7 @@ func recordsSearch(e *Env, args []string) error {
 	fs := flags("records search")
 	ff := addFilterFlags(fs)
 	limit := fs.Int("limit", 50, "")
-	pos, err := parse(fs, args)
+	pos, err := parseSearch(fs, args)
 	if err != nil {
 		return err
 	}
@@ -194,7 +243,7 @@ func recordsExport(e *Env, args []string) error {
 	fs := flags("records export")
 	ff := addFilterFlags(fs)
 	out := fs.String("out", "", "")
-	pos, err := parse(fs, args)
+	pos, err := parseSearch(fs, args)
 	if err != nil {
 		return err
 	}

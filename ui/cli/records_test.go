@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,5 +142,98 @@ func TestRecordsSearchByCustomerNote(t *testing.T) {
 	}
 	if err := h.run("", "records", "search", "--customer", "王姐", "--openid", r.OpenID); !errors.Is(err, ErrUsage) {
 		t.Fatalf("--customer with --openid: %v", err)
+	}
+}
+
+// TestRecordsSearchWords: several words, phrases and words left out, as the
+// window searches (storage searchQuery), in search and export; -发票 as its own
+// argument is a word to leave out, not an unknown flag.
+func TestRecordsSearchWords(t *testing.T) {
+	h := newHarness(t)
+	if err := h.run("", "demo"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run("", "records", "sync"); err != nil {
+		t.Fatal(err)
+	}
+	texts := func(args ...string) []string {
+		t.Helper()
+		if err := h.run("", append([]string{"--json", "records", "search", "--limit", "100000"}, args...)...); err != nil {
+			t.Fatalf("%q: %v", args, err)
+		}
+		var out []string
+		for _, l := range strings.Split(strings.TrimSpace(h.stdout.String()), "\n") {
+			var r recordJSON
+			if l == "" {
+				continue
+			}
+			if err := json.Unmarshal([]byte(l), &r); err != nil {
+				t.Fatalf("%q: %v", l, err)
+			}
+			out = append(out, r.Text)
+		}
+		return out
+	}
+	each := func(what string, got []string, ok func(string) bool) {
+		t.Helper()
+		if len(got) == 0 {
+			t.Fatalf("%s: nothing found", what)
+		}
+		for _, s := range got {
+			if !ok(s) {
+				t.Fatalf("%s: %q", what, s)
+			}
+		}
+	}
+	has := strings.Contains
+	all := texts("原路退回")
+	both := texts("退款", "原路退回")
+	each("退款 原路退回", both, func(s string) bool { return has(s, "退款") && has(s, "原路退回") })
+	for _, args := range [][]string{{"原路退回", "退款"}, {"原路退回 退款"}, {"原路退回　退款"}, {`"原路退回"`, "退款"}} {
+		if got := texts(args...); !slices.Equal(got, both) {
+			t.Errorf("%q: %d records, want the %d of 退款 原路退回", args, len(got), len(both))
+		}
+	}
+	without := texts("原路退回", "-退款")
+	each("原路退回 -退款", without, func(s string) bool { return has(s, "原路退回") && !has(s, "退款") })
+	if len(both)+len(without) != len(all) {
+		t.Errorf("with 退款 %d + without %d != %d with 原路退回", len(both), len(without), len(all))
+	}
+	for _, args := range [][]string{{"-退款", "原路退回"}, {"原路退回 -退款"}, {"原路退回", "--", "-退款"}, {"--direction", "out", "原路退回", "-退款"}} {
+		if got := texts(args...); !slices.Equal(got, without) {
+			t.Errorf("%q: %d records, want %d", args, len(got), len(without))
+		}
+	}
+	each(`"好的 谢谢"`, texts(`"好的 谢谢"`), func(s string) bool { return has(s, "好的 谢谢") })
+	each("refund excluded", texts("退款 -refund", "-款项"), func(s string) bool {
+		return has(s, "退款") && !has(strings.ToLower(s), "refund") && !has(s, "款项")
+	})
+
+	// An English word to leave out, unquoted, reads as a flag: say how to write it.
+	err := h.run("", "records", "search", "退款", "-refund")
+	if !errors.Is(err, ErrUsage) || !strings.Contains(err.Error(), "'退款 -refund'") || !strings.Contains(err.Error(), "引号") {
+		t.Errorf("退款 -refund: %v", err)
+	}
+
+	out := filepath.Join(t.TempDir(), "without.csv")
+	if err := h.run("", "records", "export", "--out", out, "原路退回", "-退款"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(without)+1 {
+		t.Fatalf("%d CSV rows, want a header and %d records", len(rows), len(without))
+	}
+	for _, r := range rows[1:] {
+		if line := strings.Join(r, ","); !has(line, "原路退回") || has(line, "退款") {
+			t.Fatalf("exported %q", line)
+		}
 	}
 }
