@@ -139,6 +139,17 @@ func (db *DB) FinishJob(ctx context.Context, j Job) error {
 		WHERE id = ? AND state = 'running' AND attempts = ?`, clock.Now().UnixMilli(), j.ID, j.Attempt)
 }
 
+// ExtendLease keeps a claimed job for longer (a long media download), until
+// until, and returns the job with its new lease. ErrLeaseLost as FinishJob.
+func (db *DB) ExtendLease(ctx context.Context, j Job, until time.Time) (Job, error) {
+	if err := db.settleJob(ctx, `UPDATE push_jobs SET not_before = ? WHERE id = ? AND state = 'running' AND attempts = ?`,
+		until.UnixMilli(), j.ID, j.Attempt); err != nil {
+		return j, err
+	}
+	j.LeaseUntil = time.UnixMilli(until.UnixMilli())
+	return j, nil
+}
+
 // RetryJob puts a claimed job back to be claimed from notBefore on, keeping
 // errText (no customer text in it: the operator sees it); after MaxJobAttempts
 // attempts it is given up (JobFailed) instead. ErrLeaseLost as FinishJob.

@@ -114,6 +114,18 @@ func TestExpiredLeaseIsClaimedAgain(t *testing.T) {
 	if err := db.FinishJob(ctx, first[0]); !errors.Is(err, ErrLeaseLost) {
 		t.Fatalf("the dead worker's claim finished the job: %v", err)
 	}
+	if _, err := db.ExtendLease(ctx, first[0], now.Add(time.Hour)); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("the dead worker's claim extended the lease: %v", err)
+	}
+	// The live holder of a long job keeps it past its first lease.
+	long, err := db.ExtendLease(ctx, second[0], now.Add(10*lease))
+	if err != nil || !long.LeaseUntil.Equal(time.UnixMilli(now.Add(10*lease).UnixMilli())) {
+		t.Fatalf("extend: %+v %v", long, err)
+	}
+	if j := claim(t, db, now.Add(9*lease), lease, 1); len(j) != 0 {
+		t.Fatalf("claimed while its lease was extended: %+v", j)
+	}
+	now = now.Add(8 * lease) // below, the first claim comes when the extended lease ends (now+10 leases)
 	// A job whose worker dies every time is given up, not claimed for ever.
 	at := now.Add(lease)
 	for i := 3; i <= MaxJobAttempts; i++ {
