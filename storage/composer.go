@@ -240,7 +240,15 @@ type SendLogEntry struct {
 
 // LogSend records a send attempt and returns its id.
 func (db *DB) LogSend(ctx context.Context, accountID int64, e SendLogEntry) (int64, error) {
-	res, err := db.w.ExecContext(ctx, `INSERT INTO send_log(account_id, sent_at, touser, kf_account, msgtype, body, status, errcode, error)
+	return insertSendLog(ctx, db.w, accountID, e)
+}
+
+// insertSendLog is LogSend on w, which may be a transaction that records more
+// (FinishEffect writes the entry with the effect it completes).
+func insertSendLog(ctx context.Context, w interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, accountID int64, e SendLogEntry) (int64, error) {
+	res, err := w.ExecContext(ctx, `INSERT INTO send_log(account_id, sent_at, touser, kf_account, msgtype, body, status, errcode, error)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, accountID, e.Time.UnixMilli(), e.ToUser, e.KFAccount, e.MsgType, e.Body,
 		e.Status, e.ErrCode, e.Error)
 	if err != nil {
