@@ -10,7 +10,7 @@ import (
 	"unicode"
 )
 
-// The window (ui) and the command line (ui/cli) reach WeChat and write data only
+// The window (ui), the command line (ui/cli) and the push server (ui/serve) reach WeChat and write data only
 // through Workspace: neither may build a WeChat client, nor call a method of
 // storage.DB that writes. (Workspace.client is unexported, so they cannot get the
 // account's client either.) Reads of pages may stay direct.
@@ -28,7 +28,7 @@ func TestFrontEndsGoThroughTheWorkspace(t *testing.T) {
 		return false
 	}
 	fset := token.NewFileSet()
-	for _, dir := range []string{"..", "../cli"} {
+	for _, dir := range []string{"..", "../cli", "../serve"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
