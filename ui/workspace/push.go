@@ -69,8 +69,8 @@ func (w *Workspace) PushSettings(_ context.Context, a storage.Account) (PushSett
 	}
 	if err := json.Unmarshal([]byte(s), &p); err != nil {
 		// The error of encoding/json quotes no input, so it cannot leak the value.
-		return p, secretError(err, "%s中的消息推送设置已损坏，请重新运行 kfdesk serve init。",
-			"The push settings in %s are damaged; run `kfdesk serve init` again.", w.Secrets.Where())
+		return p, secretError(err, "%s中的消息推送设置已损坏：请运行 kfdesk serve init --new（或用 --token - --aes-key - 填入公众平台中的值）。",
+			"The push settings in %s are damaged: run `kfdesk serve init --new` (or adopt the console's values with --token - --aes-key -).", w.Secrets.Where())
 	}
 	return p, nil
 }

@@ -219,3 +219,26 @@ func TestPushURLBaseOnlyPorts80And443(t *testing.T) {
 		t.Errorf("PushURL %q", got)
 	}
 }
+
+// Damaged settings (a hand-edited secrets.json) are explained, and --new mends them.
+func TestDamagedPushSettingsAreMendedByRegenerate(t *testing.T) {
+	ctx := context.Background()
+	ws := openTemp(t)
+	a := addPushAccount(t, ws, "shop", "wx0123456789abcdef")
+	if err := ws.Secrets.Set(pushKey(a), `{"token":`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ws.PushSettings(ctx, a); err == nil || !strings.Contains(err.Error(), "serve init --new") {
+		t.Fatalf("damaged: %v", err)
+	}
+	if _, _, err := ws.InitPush(ctx, a, PushInit{}); err == nil {
+		t.Fatal("init over damaged settings made new ones silently")
+	}
+	p, changed, err := ws.InitPush(ctx, a, PushInit{Regenerate: true})
+	if err != nil || !changed {
+		t.Fatalf("--new: %v", err)
+	}
+	if got, err := ws.PushSettings(ctx, a); err != nil || got != p {
+		t.Fatalf("after --new: %+v, %v", got, err)
+	}
+}
