@@ -6,7 +6,7 @@ GO      ?= go
 VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 LDFLAGS := -X kfdesk/ui.Version=$(VERSION)
 
-.PHONY: run build lint test test-tz race bench windows release-windows release-macos smoke-windows screenshot ime-check clean deps
+.PHONY: run build lint test test-tz race bench server server-amd64 server-arm64 windows release-windows release-macos smoke-windows screenshot ime-check clean deps
 
 build: deps
 	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o kfdesk .
@@ -54,6 +54,22 @@ bench:
 	@bash .ci/deps.sh test
 	$(GO) test -tags $(TAGS) -run '^$$' -bench Archive -benchtime 1x -timeout 30m ./storage/ -records $(RECORDS)
 	KFDESK_BENCH_RECORDS=$(RECORDS) $(GO) test -tags $(TAGS) -run '^$$' -bench RecordList -benchtime 100x -timeout 30m ./ui/
+
+# The server build (README, Push server): dist/kfdesk-linux-amd64 and -arm64 with no window (tag
+# server: ui/desktop leaves Fyne out), so they need no X11 or OpenGL libraries, and statically
+# linked, so they run on older distributions than this one. go-sqlite3 is cgo: glibc is linked in
+# statically, with Go's own DNS resolver and user lookup (netgo, osusergo) instead of glibc's,
+# which a static binary cannot load, and no SQLite extension loading (it would need dlopen).
+SERVER_TAGS    := sqlite_fts5,sqlite_omit_load_extension,server,osusergo,netgo
+SERVER_LDFLAGS := $(LDFLAGS) -s -w -linkmode external -extldflags "-static"
+server: server-amd64 server-arm64
+	@file dist/kfdesk-linux-amd64 dist/kfdesk-linux-arm64
+
+server-amd64 server-arm64: server-%:
+	@bash .ci/deps.sh server
+	mkdir -p dist
+	CGO_ENABLED=1 GOOS=linux GOARCH=$* CC=$(if $(filter arm64,$*),aarch64,x86_64)-linux-gnu-gcc \
+		$(GO) build -trimpath -tags $(SERVER_TAGS) -ldflags '$(SERVER_LDFLAGS)' -o dist/kfdesk-linux-$* .
 
 windows:
 	@bash .ci/deps.sh windows

@@ -2,6 +2,8 @@
 //
 // With no command it opens the window; with one it runs the command line (see `kfdesk help`).
 // main wires the packages: api (WeChat) → storage (SQLite, secrets) → ui (window, command line).
+// The window is ui/desktop's: built with the tag server (`make server`) the binary has none,
+// and needs no X11 or OpenGL libraries.
 package main
 
 import (
@@ -12,25 +14,14 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/theme"
-
-	"kfdesk/assets"
-	"kfdesk/storage"
-	"kfdesk/ui"
 	"kfdesk/ui/cli"
 	_ "kfdesk/ui/clocale" // before Fyne reads the locale: no "Fyne error" line on a C.UTF-8 system
+	"kfdesk/ui/desktop"
 	"kfdesk/ui/workspace"
 )
-
-// appID matches FyneApp.toml; Fyne keys its preferences folder on it.
-const appID = "com.kfdesk.desk"
 
 func main() { os.Exit(run(os.Args[1:])) }
 
@@ -62,8 +53,7 @@ func run(args []string) int {
 	defer ws.Close()
 
 	if len(rest) == 0 {
-		runWindow(ws, g.Account)
-		return 0
+		return desktop.Run(ws, g.Account)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -76,60 +66,6 @@ func run(args []string) int {
 		return 1
 	}
 	return 0
-}
-
-func runWindow(ws *workspace.Workspace, account string) {
-	// One window per data folder; command-line runs share the database through SQLite's locks.
-	lock, lockErr := storage.LockDataDir(ws.Dir)
-	if errors.Is(lockErr, storage.ErrAlreadyOpen) {
-		ui.NewAlreadyOpenWindow(newApp(), ws.Dir).ShowAndRun()
-		return
-	}
-	defer startTrace(ws.Dir)()
-	if lockErr != nil { // e.g. a file system without locks: go on, the database is still safe
-		fmt.Fprintln(os.Stderr, "kfdesk: warning:", lockErr)
-		slog.Warn("no lock on the data folder; going on", "err", lockErr)
-	} else {
-		defer lock.Release()
-	}
-	w := ui.NewMainWindow(newApp(), ws)
-	if account != "" {
-		w.SelectAccount(account)
-	}
-	w.Window().ShowAndRun()
-}
-
-func newApp() fyne.App {
-	a := app.NewWithID(appID)
-	a.SetIcon(assets.Icon)
-	a.Settings().SetTheme(ui.NewTheme(theme.DefaultTheme()))
-	return a
-}
-
-// startTrace makes the window leave a trace in the data folder, where it has no
-// console to write to: its log (slog, and Fyne's errors through the standard log) and
-// the Go runtime's report if it crashes. The returned func closes the log.
-func startTrace(dir string) (stop func()) {
-	stopLog, err := workspace.StartLog(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "kfdesk: warning: no log file:", err)
-		stopLog = func() {}
-	}
-	slog.Info("KF Desk started", "version", ui.Version, "os", runtime.GOOS+"/"+runtime.GOARCH, "go", runtime.Version())
-	if f, err := workspace.CrashFile(dir); err != nil {
-		slog.Warn("no crash report file", "err", err)
-	} else {
-		// The runtime writes a fatal panic's report there as well as to stderr
-		// (https://pkg.go.dev/runtime/debug#SetCrashOutput).
-		if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
-			slog.Warn("no crash report file", "err", err)
-		}
-		_ = f.Close() // SetCrashOutput keeps a duplicate of the descriptor
-	}
-	return func() {
-		slog.Info("KF Desk stopped")
-		stopLog()
-	}
 }
 
 // warningHandler prints the command line's warnings (slog.Warn and above, e.g. a

@@ -6,11 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"kfdesk/ui/workspace"
 )
 
 // TestMain lets a test run this binary as the real kfdesk: with KFDESK_TEST_MAIN=1 the
@@ -18,10 +15,6 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("KFDESK_TEST_MAIN") == "1" {
 		os.Exit(run(os.Args[1:]))
-	}
-	if dir := os.Getenv("KFDESK_TEST_CRASH"); dir != "" { // the window's start, then a crash
-		startTrace(dir)
-		panic("the window crashed") // nobody recovers it
 	}
 	os.Exit(m.Run())
 }
@@ -66,31 +59,6 @@ func TestCommandLinePrintsOnlyItsOwnLinesInTheCLocale(t *testing.T) {
 				t.Errorf("kfdesk %s with %v: stderr\n%q\nwant (as with LANG=en_US.UTF-8)\n%q", strings.Join(args, " "), locale, got, want)
 			}
 		}
-	}
-}
-
-// The window leaves a trace in the data folder: its log says it started, and a crash
-// (a panic no one recovers) writes the runtime's report to kfdesk-crash.log.
-func TestACrashLeavesItsReportInTheDataFolder(t *testing.T) {
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "KFDESK_TEST_CRASH="+dir)
-	out, err := cmd.CombinedOutput()
-	if _, ok := err.(*exec.ExitError); !ok {
-		t.Fatalf("the crashing run ended with %v:\n%s", err, out)
-	}
-	report, err := os.ReadFile(filepath.Join(dir, workspace.CrashFileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"panic: the window crashed", "TestMain("} {
-		if !strings.Contains(string(report), want) {
-			t.Errorf("crash report lacks %q:\n%s", want, report)
-		}
-	}
-	logText, err := os.ReadFile(workspace.LogPath(dir))
-	if err != nil || !strings.Contains(string(logText), `msg="KF Desk started" version=`) {
-		t.Errorf("log %q, %v", logText, err)
 	}
 }
 

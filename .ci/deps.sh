@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, only those missing, so `make` works on a
-# fresh Debian/Ubuntu machine with no manual step. Usage: .ci/deps.sh build|test|windows|screenshot|smoke-windows|ime-check
+# fresh Debian/Ubuntu machine with no manual step. Usage: .ci/deps.sh build|test|server|windows|screenshot|smoke-windows|ime-check
 set -euo pipefail
 
 build=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
@@ -8,11 +8,14 @@ declare -A extra=(
 	[build]=""
 	[test]=""
 	[windows]="gcc-mingw-w64-x86-64"
+	[server]="gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross file systemd"
 	[screenshot]="xvfb xauth xdotool xclip imagemagick"
 	[smoke-windows]="gcc-mingw-w64-x86-64 wine64 xvfb xauth xdotool imagemagick"
 	[ime-check]="xvfb xauth xdotool dbus fcitx5 fcitx5-rime rime-data-pinyin-simp sqlite3 imagemagick"
 )
-want=("${build[@]}")
+want=()
+# The server build has no window, so it needs no X11/GL headers (Makefile: server).
+[[ "$*" == server ]] || want=("${build[@]}")
 for t in "$@"; do
 	[[ -v extra[$t] ]] || { echo "deps.sh: unknown target $t" >&2; exit 2; }
 	read -ra more <<<"${extra[$t]}"

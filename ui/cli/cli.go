@@ -224,7 +224,13 @@ func (e *Env) account() (storage.Account, error) {
 // readSecret takes the AppSecret from $KFDESK_APPSECRET, a terminal prompt without
 // echo, or the first line of standard input, so it never shows in `ps` or shell history.
 func (e *Env) readSecret(prompt string) (string, error) {
-	if s := e.Getenv("KFDESK_APPSECRET"); s != "" {
+	return e.readSecretFrom("KFDESK_APPSECRET", prompt, bufio.NewReader(e.Stdin))
+}
+
+// readSecretFrom is readSecret for any variable; in holds the rest of standard input,
+// so that several secrets can be read one line each.
+func (e *Env) readSecretFrom(variable, prompt string, in *bufio.Reader) (string, error) {
+	if s := e.Getenv(variable); s != "" {
 		return s, nil
 	}
 	if f, ok := e.Stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -233,7 +239,7 @@ func (e *Env) readSecret(prompt string) (string, error) {
 		fmt.Fprintln(e.Stderr)
 		return strings.TrimSpace(string(b)), err
 	}
-	line, err := bufio.NewReader(e.Stdin).ReadString('\n')
+	line, err := in.ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
 	}

@@ -162,7 +162,7 @@ func (w *Workspace) UpdateAccount(ctx context.Context, a storage.Account, secret
 	return nil
 }
 
-// RemoveAccount deletes the account, its tokens and its secret.
+// RemoveAccount deletes the account, its tokens and its secrets (AppSecret, push settings).
 func (w *Workspace) RemoveAccount(ctx context.Context, name string) error {
 	a, err := w.DB.Account(ctx, name)
 	if err != nil {
@@ -176,6 +176,9 @@ func (w *Workspace) RemoveAccount(ctx context.Context, name string) error {
 	w.mu.Unlock()
 	if err := w.Secrets.Delete(secretKey(a)); err != nil && !errors.Is(err, storage.ErrSecretNotFound) {
 		return secretError(err, "无法从%s删除 AppSecret。", "Could not remove the AppSecret from %s.", w.Secrets.Where())
+	}
+	if err := w.Secrets.Delete(pushKey(a)); err != nil && !errors.Is(err, storage.ErrSecretNotFound) {
+		return secretError(err, "无法从%s删除消息推送设置。", "Could not remove the push settings from %s.", w.Secrets.Where())
 	}
 	if cur, _, err := w.DB.Setting(ctx, SettingCurrentAccount); err != nil || cur != name {
 		return err
