@@ -9,8 +9,7 @@ import (
 	"kfdesk/ui/workspace"
 )
 
-// The push server's setup (README, Push server). The receiver itself (`serve --listen`,
-// `serve --domain`) is not built yet: these commands prepare what it will use.
+// The push server's setup (README, Push server): what `serve --listen` (serve_run.go) uses.
 func init() {
 	register("serve init", "serve init [--account NAME] [--url-base https://HOST] [--token -] [--aes-key -] [--new]\n"+
 		"        set up the account's message push (消息推送/服务器配置): keeps a Token and an EncodingAESKey\n"+

@@ -16,15 +16,12 @@ import (
 	"kfdesk/ui/workspace"
 )
 
-// PushPath is the URL path of an account's pushes, given to the console by `serve init`.
-func PushPath(appID string) string { return "/wx/" + appID }
-
 // Handler routes each account's pushes to its receiver. Everything else is 404;
 // methods other than GET (the console's check) and POST (a push) are 405.
 func Handler(receivers ...*workspace.Receiver) http.Handler {
 	byPath := make(map[string]*workspace.Receiver, len(receivers))
 	for _, r := range receivers {
-		byPath[PushPath(r.Account().AppID)] = r
+		byPath[workspace.PushPath(r.Account())] = r // the path `serve init` gave the console
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r, ok := byPath[strings.TrimSuffix(req.URL.Path, "/")]

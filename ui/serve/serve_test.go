@@ -51,13 +51,13 @@ func newEnv(t *testing.T) *env {
 	}
 	srv := httptest.NewServer(Handler(r))
 	t.Cleanup(srv.Close)
-	p, err := wechat.NewPusher(wechattest.PushConfig{URL: srv.URL + PushPath(appID), Token: token, EncodingAESKey: aesKey,
+	p, err := wechat.NewPusher(wechattest.PushConfig{URL: srv.URL + workspace.PushPath(a), Token: token, EncodingAESKey: aesKey,
 		Mode: wechattest.PushSafe, Timeout: time.Second, Retries: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	return &env{ws: ws, acct: a, url: srv.URL + PushPath(appID), wechat: wechat, pusher: p}
+	return &env{ws: ws, acct: a, url: srv.URL + workspace.PushPath(a), wechat: wechat, pusher: p}
 }
 
 func (e *env) stored(t *testing.T) []storage.Push {
@@ -183,7 +183,7 @@ func TestRequestsThatAreNotWeChatsAreRefused(t *testing.T) {
 		"plaintext injected": {e.url + "?signature=x&timestamp=1&nonce=1", "<xml><MsgType>text</MsgType></xml>", http.StatusForbidden},
 		"too large":          {genuine.URL, strings.Repeat("a", push.MaxBody+10), http.StatusRequestEntityTooLarge},
 		"not a push":         {genuine.URL, "not xml at all", http.StatusBadRequest},
-		"another path":       {strings.Replace(genuine.URL, PushPath(appID), PushPath("wxffffffffffffffff"), 1), string(genuine.Body), http.StatusNotFound},
+		"another path":       {strings.Replace(genuine.URL, "/wx/"+appID, "/wx/wxffffffffffffffff", 1), string(genuine.Body), http.StatusNotFound},
 	} {
 		if got := post(c.url, c.body); got != c.want {
 			t.Errorf("%s: %d, want %d", name, got, c.want)

@@ -134,3 +134,31 @@ func storedPush(m *push.Message, p *push.Push) storage.Push {
 	}
 	return sp
 }
+
+// Receivers are the receivers of every account set up with `serve init`; accounts
+// without push settings are left out.
+func (w *Workspace) Receivers(ctx context.Context) ([]*Receiver, error) {
+	accs, err := w.DB.Accounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Receiver
+	for _, a := range accs {
+		if a.Demo {
+			continue
+		}
+		p, err := w.PushSettings(ctx, a)
+		if errors.Is(err, storage.ErrSecretNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		r, err := w.NewReceiver(a, push.Config{Token: p.Token, EncodingAESKey: p.EncodingAESKey, AppID: a.AppID})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"kfdesk/api/wechattest"
+	"kfdesk/ui/workspace"
+)
+
+// `kfdesk serve --listen` receives the pushes of every account set up with `serve
+// init`, at the path init printed, and stops cleanly when the command is interrupted.
+func TestServeReceivesPushesOfTheAccountsSetUp(t *testing.T) {
+	h, srv := shopHarness(t)
+	if err := h.run("", "serve"); !errors.Is(err, ErrUsage) {
+		t.Fatalf("serve without --listen: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := serveOn(&Env{Ctx: context.Background(), WS: h.ws, Stderr: &h.stderr}, ln); !errors.Is(err, ErrUsage) ||
+		!strings.Contains(err.Error(), "serve init") {
+		t.Fatalf("serve before serve init: %v", err)
+	}
+	if err := h.run("", "--json", "serve", "init"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := h.ws.CurrentAccount(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := h.ws.PushSettings(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ln, err = net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	h.stderr.Reset()
+	go func() { done <- serveOn(&Env{Ctx: ctx, WS: h.ws, Stderr: &h.stderr}, ln) }()
+	pusher, err := srv.NewPusher(wechattest.PushConfig{URL: "http://" + ln.Addr().String() + workspace.PushPath(a),
+		Token: p.Token, EncodingAESKey: p.EncodingAESKey, Mode: wechattest.PushSafe, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pusher.Close()
+	if v := pusher.VerifyURL(context.Background()); !v.OK {
+		t.Fatalf("URL check: %+v", v)
+	}
+	d, err := pusher.Push(context.Background(), wechattest.Text(customer, "发货了吗"))
+	if err != nil || d.Verdict != wechattest.Accepted {
+		t.Fatalf("push: %v %s %s", err, d.Verdict, d.Reason)
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve ended with %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop when interrupted")
+	}
+	got, err := h.ws.DB.PushesSince(context.Background(), a.ID, 0, 10)
+	if err != nil || len(got) != 1 || got[0].Content != "发货了吗" {
+		t.Fatalf("stored %+v %v", got, err)
+	}
+	if out := h.stderr.String(); strings.Contains(out, p.Token) || strings.Contains(out, p.EncodingAESKey) || strings.Contains(out, "发货了吗") {
+		t.Fatalf("serve printed a secret or a message: %q", out)
+	}
+}
