@@ -23,4 +23,3 @@ func (w *Workspace) DesktopKeys(ctx context.Context) ([]storage.DesktopKey, erro
 func (w *Workspace) RevokeDesktopKey(ctx context.Context, name string) error {
 	return w.DB.RevokeDesktopKey(ctx, name)
 }
-
