@@ -209,7 +209,7 @@ func (w *Workspace) runMediaJob(ctx context.Context, j storage.Job) error {
 	if clock.Now().Sub(p.CreateTime) >= api.MediaTTL {
 		return GiveUp(fmt.Errorf("media expired: WeChat keeps it %v after the message", api.MediaTTL))
 	}
-	a, err := w.accountByID(ctx, p.AccountID)
+	a, err := w.jobAccount(ctx, p.AccountID)
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,8 @@ func (w *Workspace) runMediaJob(ctx context.Context, j storage.Job) error {
 	return w.DB.SetPushMedia(ctx, p.ID, path, int64(len(m.Data)))
 }
 
-func (w *Workspace) accountByID(ctx context.Context, id int64) (storage.Account, error) {
+// jobAccount is the job's account; one removed since is a job that can never run.
+func (w *Workspace) jobAccount(ctx context.Context, id int64) (storage.Account, error) {
 	accs, err := w.DB.Accounts(ctx)
 	if err != nil {
 		return storage.Account{}, err
