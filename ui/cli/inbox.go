@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	register("inbox list", "inbox list [--account NAME] [--since TIME]   (what kfdesk serve received, oldest first; TIME: YYYY-MM-DD[ HH:MM] in Beijing time, UTC+8, or RFC 3339; --json: one object per line)", inboxList)
+	register("inbox list", "inbox list [--account NAME] [--since TIME]   (what kfdesk serve received, oldest first, every account unless --account; TIME: YYYY-MM-DD[ HH:MM] in Beijing time, UTC+8, or RFC 3339; --json: one object per line)", inboxList)
 }
 
 // inboxJSON is one push as `inbox list --json` prints it. Never the raw body.

@@ -233,7 +233,12 @@ func (w *Workspace) runMediaJob(ctx context.Context, j storage.Job) error {
 	if err := writeFileAtomic(path, m.Data); err != nil {
 		return err
 	}
-	return w.DB.SetPushMedia(ctx, p.ID, path, int64(len(m.Data)))
+	err = w.DB.SetPushMedia(ctx, p.ID, path, int64(len(m.Data)))
+	if errors.Is(err, storage.ErrNotFound) { // the customer's data was deleted meanwhile: so is the file
+		_ = os.Remove(path)
+		return GiveUp(err)
+	}
+	return err
 }
 
 // jobAccount is the job's account; one removed since is a job that can never run.

@@ -388,3 +388,29 @@ func TestALongJobKeepsItsLease(t *testing.T) {
 		t.Errorf("the long job started %d times, want once", n)
 	}
 }
+
+// A media job that comes up more than 3 days after the message (the server was off)
+// is given up without asking WeChat: the media_id is gone.
+func TestMediaJobPastTheThreeDaysAsksNothing(t *testing.T) {
+	e := newPushEnv(t)
+	logs := captureLog(t)
+	id, _, err := e.ws.DB.StorePush(context.Background(), e.acct.ID, storage.Push{CreateTime: clock.Now().Add(-api.MediaTTL - time.Hour),
+		OpenID: jobCustomer, MsgType: "image", MsgID: "1", MediaID: "gone", Raw: []byte("<xml/>"), BodyFormat: storage.FormatXML}, workspace.JobMedia)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startWorker(t, e.ws, workspace.JobOptions{RetryBase: time.Millisecond})
+	waitFor(t, "the media job settled", func() bool {
+		return jobOf(t, e.ws, id, workspace.JobMedia).State != storage.JobRunning &&
+			jobOf(t, e.ws, id, workspace.JobMedia).State != storage.JobQueued
+	})
+	if j := jobOf(t, e.ws, id, workspace.JobMedia); j.State != storage.JobDone || j.Attempt != 1 {
+		t.Errorf("job %s after %d attempts", j.State, j.Attempt)
+	}
+	if n := len(e.wechat.Requests("/cgi-bin/media/get")); n != 0 {
+		t.Errorf("asked WeChat %d times for media gone for days", n)
+	}
+	if !strings.Contains(logs.String(), "media expired") {
+		t.Errorf("the log does not say why: %s", logs.String())
+	}
+}
