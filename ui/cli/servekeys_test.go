@@ -73,9 +73,12 @@ func TestServeKeyAddListRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(h.stdout.String()), "\n")
-	var front struct{ Name, Created, LastUsed, Revoked string }
+	var front struct {
+		Name, Created, Revoked string
+		LastUsed              string `json:"last_used"`
+	}
 	if err := json.Unmarshal([]byte(lines[0]), &front); err != nil || len(lines) != 2 || front.Name != "前台电脑" ||
-		front.Created == "" || front.Revoked == "" {
+		front.Created == "" || front.Revoked == "" || front.LastUsed == "" {
 		t.Fatalf("list --json: %q %v", h.stdout.String(), err)
 	}
 	for _, out := range []string{table, h.stdout.String(), h.stderr.String(), logs.String()} {

@@ -414,3 +414,31 @@ func TestMediaJobPastTheThreeDaysAsksNothing(t *testing.T) {
 		t.Errorf("the log does not say why: %s", logs.String())
 	}
 }
+
+// A job whose claim is lost while it works (here: the customer's data deleted, the
+// job with it) has its work cancelled instead of finishing for nobody.
+func TestAJobWhoseLeaseIsLostIsCancelled(t *testing.T) {
+	ws := openWS(t)
+	pushID := storeJobs(t, ws, 1, "long")[0]
+	p, err := ws.DB.Push(context.Background(), pushID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	started, cancelled := make(chan struct{}), make(chan struct{})
+	startWorker(t, ws, workspace.JobOptions{Lease: 60 * time.Millisecond, Handlers: map[storage.JobKind]workspace.JobHandler{
+		"long": func(ctx context.Context, j storage.Job) error {
+			close(started)
+			<-ctx.Done()
+			close(cancelled)
+			return ctx.Err()
+		}}})
+	<-started
+	if _, err := ws.DB.DeleteCustomerData(context.Background(), p.AccountID, p.OpenID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-cancelled:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the work went on after its job was gone")
+	}
+}
