@@ -75,7 +75,7 @@ func TestServeKeyAddListRevoke(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(h.stdout.String()), "\n")
 	var front struct {
 		Name, Created, Revoked string
-		LastUsed              string `json:"last_used"`
+		LastUsed               string `json:"last_used"`
 	}
 	if err := json.Unmarshal([]byte(lines[0]), &front); err != nil || len(lines) != 2 || front.Name != "前台电脑" ||
 		front.Created == "" || front.Revoked == "" || front.LastUsed == "" {
