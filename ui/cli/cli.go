@@ -140,9 +140,11 @@ func Run(e *Env, args []string) error {
 	}
 	name := args[0]
 	c, ok := commands[name]
-	if len(args) >= 2 {
-		if sub, found := commands[name+" "+args[1]]; found {
-			name, c, ok = name+" "+args[1], sub, true
+	// The longest registered name wins: "serve", "serve init", "serve key add".
+	for i, longer := 1, name; i < len(args) && i < 3; i++ {
+		longer += " " + args[i]
+		if sub, found := commands[longer]; found {
+			name, c, ok = longer, sub, true
 		}
 	}
 	if !ok {
