@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"kfdesk/storage"
 	"kfdesk/ui/serve"
 	"kfdesk/ui/workspace"
 )
@@ -48,6 +50,15 @@ func serveOn(e *Env, ln net.Listener) error {
 	for _, r := range receivers {
 		fmt.Fprintf(e.Stderr, "receiving the pushes of %s at http://%s%s / 接收消息推送\n", r.Account().Name, ln.Addr(), workspace.PushPath(r.Account()))
 	}
+	// The background work of stored pushes (media downloads…), in the same process;
+	// what it has not done when the server stops waits in the database for the next start.
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		if err := e.WS.RunJobs(e.Ctx, workspace.JobOptions{Handlers: jobHandlers(e.WS)}); err != nil && e.Ctx.Err() == nil {
+			slog.Error("the background jobs stopped", "err", err)
+		}
+	}()
 	srv := serve.NewServer(ln.Addr().String(), serve.Handler(receivers...))
 	stopped := make(chan struct{})
 	go func() {
@@ -57,9 +68,14 @@ func serveOn(e *Env, ln net.Listener) error {
 		_ = srv.Shutdown(ctx)
 		close(stopped)
 	}()
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	err = srv.Serve(ln)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	<-stopped
+	<-jobsDone
 	return nil
 }
+
+// jobHandlers are the job kinds the server adds to the workspace's own (media, notify).
+func jobHandlers(*workspace.Workspace) map[storage.JobKind]workspace.JobHandler { return nil }

@@ -60,6 +60,21 @@ func TestServeReceivesPushesOfTheAccountsSetUp(t *testing.T) {
 	if err != nil || d.Verdict != wechattest.Accepted {
 		t.Fatalf("push: %v %s %s", err, d.Verdict, d.Reason)
 	}
+	// The server's background work downloads a picture's media while it runs.
+	if d, err := pusher.Push(context.Background(), wechattest.Image(customer, []byte("\xff\xd8\xff\xe0 a photo"))); err != nil || d.Verdict != wechattest.Accepted {
+		t.Fatalf("image push: %v %s", err, d.Verdict)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, _ := h.ws.DB.PushesSince(context.Background(), a.ID, 0, 10)
+		if len(got) == 2 && got[1].MediaPath != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the picture was not downloaded while serving: %+v", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	stop()
 	select {
 	case err := <-done:
@@ -70,7 +85,7 @@ func TestServeReceivesPushesOfTheAccountsSetUp(t *testing.T) {
 		t.Fatal("serve did not stop when interrupted")
 	}
 	got, err := h.ws.DB.PushesSince(context.Background(), a.ID, 0, 10)
-	if err != nil || len(got) != 1 || got[0].Content != "发货了吗" {
+	if err != nil || len(got) != 2 || got[0].Content != "发货了吗" {
 		t.Fatalf("stored %+v %v", got, err)
 	}
 	if out := h.stderr.String(); strings.Contains(out, p.Token) || strings.Contains(out, p.EncodingAESKey) || strings.Contains(out, "发货了吗") {
