@@ -139,6 +139,16 @@ func (db *DB) FinishJob(ctx context.Context, j Job) error {
 		WHERE id = ? AND state = 'running' AND attempts = ?`, clock.Now().UnixMilli(), j.ID, j.Attempt)
 }
 
+// FailJob gives a claimed job up at once (it can never succeed: media WeChat no
+// longer keeps), keeping reason for the operator (FailedJobs). ErrLeaseLost as FinishJob.
+func (db *DB) FailJob(ctx context.Context, j Job, reason string) error {
+	if len(reason) > maxJobError {
+		reason = strings.ToValidUTF8(reason[:maxJobError], "") + "…"
+	}
+	return db.settleJob(ctx, `UPDATE push_jobs SET state = 'failed', finished_at = ?, last_error = ?
+		WHERE id = ? AND state = 'running' AND attempts = ?`, clock.Now().UnixMilli(), reason, j.ID, j.Attempt)
+}
+
 // ExtendLease keeps a claimed job for longer (a long media download), until
 // until, and returns the job with its new lease. ErrLeaseLost as FinishJob.
 func (db *DB) ExtendLease(ctx context.Context, j Job, until time.Time) (Job, error) {

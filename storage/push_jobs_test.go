@@ -278,3 +278,27 @@ func TestEffectsHappenAtMostOnce(t *testing.T) {
 		t.Fatalf("begin on a deleted push: %v", err)
 	}
 }
+
+// A job that can never succeed is failed at once, its reason kept; a lost claim changes nothing.
+func TestFailJobKeepsTheReason(t *testing.T) {
+	db, acct := pushEnv(t)
+	ctx := context.Background()
+	mustStore(t, db, acct, textPush(custA, pushT0, "1", "x"), "media")
+	now := clock.Now()
+	j := claim(t, db, now, time.Minute, 1)[0]
+	stale := j
+	stale.Attempt--
+	if err := db.FailJob(ctx, stale, "not mine"); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("a lost claim failed the job: %v", err)
+	}
+	if err := db.FailJob(ctx, j, "40007 invalid media_id"); err != nil {
+		t.Fatal(err)
+	}
+	if again := claim(t, db, now.Add(time.Hour), time.Minute, 1); len(again) != 0 {
+		t.Fatalf("a failed job was claimed again: %+v", again)
+	}
+	failed, err := db.FailedJobs(ctx, 10)
+	if err != nil || len(failed) != 1 || failed[0].LastError != "40007 invalid media_id" || failed[0].Attempt != 1 {
+		t.Fatalf("failed %+v %v", failed, err)
+	}
+}

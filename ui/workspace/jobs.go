@@ -74,7 +74,7 @@ type errGiveUp struct{ err error }
 func (e errGiveUp) Error() string { return e.err.Error() }
 func (e errGiveUp) Unwrap() error { return e.err }
 
-// GiveUp marks err as permanent: the job is finished, not retried, and the reason logged.
+// GiveUp marks err as permanent: the job is failed at once, not retried, with the reason kept and logged.
 func GiveUp(err error) error { return errGiveUp{err} }
 
 // RunJobs runs due jobs until ctx ends, and returns nil then. Several workers (in
@@ -172,10 +172,8 @@ func (w *Workspace) runJob(ctx context.Context, j storage.Job, h JobHandler, opt
 	case err == nil:
 		err = w.DB.FinishJob(ctx, j)
 	case errors.As(err, &gu):
-		// TODO(storage): a FailJob(j, reason) keeping the reason with the job for
-		// FailedJobs; until then it is finished and the reason is in the log.
 		slog.Warn("job given up", "job", j.ID, "push", j.PushID, "kind", j.Kind, "reason", err)
-		err = w.DB.FinishJob(ctx, j)
+		err = w.DB.FailJob(ctx, j, err.Error()) // the reason stays with the job (FailedJobs)
 	default:
 		delay := opt.backoff(j.Attempt)
 		slog.Warn("job failed, will retry", "job", j.ID, "push", j.PushID, "kind", j.Kind, "attempt", j.Attempt, "in", delay, "err", err)

@@ -222,6 +222,10 @@ func TestExpiredMediaIsGivenUpWithTheReason(t *testing.T) {
 	if j.Attempt != 1 {
 		t.Errorf("the expired media was tried %d times, want once", j.Attempt)
 	}
+	// Given up, with the reason kept for the operator.
+	if j.State != storage.JobFailed || !strings.Contains(j.LastError, "40007") {
+		t.Errorf("the expired media's job: state %s, reason %q", j.State, j.LastError)
+	}
 	if got, _ := e.ws.DB.Push(context.Background(), p.ID); got.MediaPath != "" {
 		t.Errorf("an expired media saved at %s", got.MediaPath)
 	}
@@ -344,13 +348,13 @@ func TestFailingJobIsRetriedAndGiveUpIsNot(t *testing.T) {
 			return nil
 		}}})
 	waitFor(t, "both settled", func() bool {
-		return jobOf(t, ws, ids[0], "flaky").State == storage.JobDone && jobOf(t, ws, ids[1], "flaky").State == storage.JobDone
+		return jobOf(t, ws, ids[0], "flaky").State == storage.JobDone && jobOf(t, ws, ids[1], "flaky").State == storage.JobFailed
 	})
 	if j := jobOf(t, ws, ids[0], "flaky"); j.Attempt != 3 {
 		t.Errorf("the flaky job ran %d times, want 3", j.Attempt)
 	}
-	if j := jobOf(t, ws, ids[1], "flaky"); j.Attempt != 1 {
-		t.Errorf("the job given up ran %d times, want 1", j.Attempt)
+	if j := jobOf(t, ws, ids[1], "flaky"); j.Attempt != 1 || j.LastError != "cannot ever work" {
+		t.Errorf("the job given up ran %d times (reason %q), want once with its reason", j.Attempt, j.LastError)
 	}
 }
 
@@ -404,7 +408,7 @@ func TestMediaJobPastTheThreeDaysAsksNothing(t *testing.T) {
 		return jobOf(t, e.ws, id, workspace.JobMedia).State != storage.JobRunning &&
 			jobOf(t, e.ws, id, workspace.JobMedia).State != storage.JobQueued
 	})
-	if j := jobOf(t, e.ws, id, workspace.JobMedia); j.State != storage.JobDone || j.Attempt != 1 {
+	if j := jobOf(t, e.ws, id, workspace.JobMedia); j.State != storage.JobFailed || j.Attempt != 1 {
 		t.Errorf("job %s after %d attempts", j.State, j.Attempt)
 	}
 	if n := len(e.wechat.Requests("/cgi-bin/media/get")); n != 0 {
