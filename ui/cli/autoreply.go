@@ -25,6 +25,7 @@ func init() {
 	register("autoreply hours", "autoreply hours --days 1-5 --from 09:00 --to 18:00 "+reply+"   (office hours, Beijing time; the reply is for out of hours)", autoreplyHours)
 	register("autoreply forward", "autoreply forward on|off [--kf ACCOUNT]   (hand unmatched messages to the KF system, mpkf / 客服小助手; on until switched off)", autoreplyForward)
 	register("autoreply remove", "autoreply remove ID", autoreplyRemove)
+	register("autoreply import", "autoreply import         (carry over the console's 自动回复 before switching the push URL on)", autoreplyImport)
 }
 
 // replyFlags adds --text and --body to fs; body() gives the rule body they say.
@@ -298,4 +299,38 @@ func days(set uint8) string {
 		d = end + 1
 	}
 	return strings.Join(parts, ",")
+}
+
+func autoreplyImport(e *Env, args []string) error {
+	pos, err := parse(flags("autoreply import"), args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return fmt.Errorf("%w: autoreply import", ErrUsage)
+	}
+	a, err := e.account()
+	if err != nil {
+		return err
+	}
+	res, err := e.WS.ImportAutoReplies(e.Ctx, a)
+	if err != nil {
+		return err
+	}
+	for _, r := range res.Added {
+		if e.G.JSON {
+			if err := e.printJSON(map[string]any{"id": r.ID, "kind": r.Kind, "keyword": r.Keyword, "match": r.Match}); err != nil {
+				return err
+			}
+		}
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintln(e.Stderr, "skipped 未导入: "+s)
+	}
+	fmt.Fprintf(e.Stderr, "imported %d auto-reply rules from the console / 已从公众平台导入 %d 条自动回复规则\n", len(res.Added), len(res.Added))
+	if res.TempMedia > 0 {
+		fmt.Fprintf(e.Stderr, "%d of them answer with temporary media, valid 3 days: replace them with autoreply add --body / "+
+			"其中 %d 条使用临时素材（3 天内有效），请用 autoreply add --body 替换\n", res.TempMedia, res.TempMedia)
+	}
+	return nil
 }

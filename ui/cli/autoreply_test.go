@@ -136,3 +136,65 @@ func TestAutoreplyCommands(t *testing.T) {
 		t.Fatalf("%d rules after the refusals, want 4 (%v)", len(rules), err)
 	}
 }
+
+// `autoreply import` carries the console's rules over (get_current_autoreply_info,
+// the fake answering as the doc shows): the follow and message replies when on,
+// one keyword rule per keyword with its match, the first reply of each; what
+// cannot be carried over is said, and importing again adds nothing twice.
+func TestAutoreplyImport(t *testing.T) {
+	h := newHarness(t)
+	wechat := wechattest.NewServer(wechattest.Config{AppID: "wx0123456789abcdef", Secret: "s"})
+	t.Cleanup(wechat.Close)
+	a, err := h.ws.AddAccount(context.Background(), storage.Account{Name: "茶叶小铺", Kind: storage.KindOA,
+		AppID: "wx0123456789abcdef", APIBase: wechat.URL}, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wechat.SetConsoleAutoReplies(wechattest.ConsoleAutoReplies{
+		AddFriendReplyOpen: 1, AutoReplyOpen: 0,
+		AddFriend:      &wechattest.ConsoleReply{Type: "text", Content: "Thanks for your attention!"},
+		MessageDefault: &wechattest.ConsoleReply{Type: "text", Content: "switched off in the console"},
+		Keywords: &wechattest.ConsoleKeywordList{List: []wechattest.ConsoleKeywordRule{
+			{RuleName: "autoreply-news", CreateTime: 1423028166, ReplyMode: "reply_all",
+				Keywords: []wechattest.ConsoleKeyword{{Type: "text", MatchMode: "contain", Content: "news测试"}},
+				Replies: []wechattest.ConsoleReply{{Type: "news", NewsInfo: &wechattest.ConsoleNews{List: []wechattest.ConsoleArticle{
+					{Title: "it's news", Digest: "it's digest", CoverURL: "https://mmbiz.qpic.cn/x/0", ContentURL: "https://mp.weixin.qq.com/s?x#rd"}}}},
+					{Type: "text", Content: "second reply"}}},
+			{RuleName: "autoreply-voice", CreateTime: 1423027971, ReplyMode: "random_one",
+				Keywords: []wechattest.ConsoleKeyword{{Type: "text", MatchMode: "equal", Content: "voice测试"},
+					{Type: "text", MatchMode: "contain", Content: "语音"}},
+				Replies: []wechattest.ConsoleReply{{Type: "voice", Content: "NESsxgHEvAcg3egJTtYj4uG1PTL6iPhratdWKDLAXYErhN6oEEfMdVyblWtBY5vp"}}},
+			{RuleName: "autoreply-video", ReplyMode: "reply_all",
+				Keywords: []wechattest.ConsoleKeyword{{Type: "text", MatchMode: "equal", Content: "视频"}},
+				Replies:  []wechattest.ConsoleReply{{Type: "video", Content: "vid"}}},
+		}},
+	})
+	if err := h.run("", "autoreply", "import"); err != nil {
+		t.Fatal(err)
+	}
+	rules, _, err := h.ws.AutoReplies(context.Background(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rules {
+		got = append(got, r.Kind+" "+r.Match+" "+r.Keyword+" "+replySummary(r.Body))
+	}
+	want := []string{"follow   Thanks for your attention!", "keyword contains news测试 [news]", "keyword exact voice测试 [voice]",
+		"keyword contains 语音 [voice]"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("imported:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	errs := h.stderr.String()
+	for _, s := range []string{"1 more replies not imported", `"视频"`, "cover picture", "2 of them answer with temporary media"} {
+		if !strings.Contains(errs, s) {
+			t.Errorf("the report lacks %q:\n%s", s, errs)
+		}
+	}
+	if err := h.run("", "autoreply", "import"); err != nil {
+		t.Fatal(err)
+	}
+	if again, _, _ := h.ws.AutoReplies(context.Background(), a); len(again) != len(rules) {
+		t.Fatalf("a second import: %d rules, want %d", len(again), len(rules))
+	}
+}
