@@ -17,9 +17,9 @@ import (
 	"kfdesk/ui/serve"
 )
 
-// The auto-reply commands edit the rules the push server answers with: a rule
-// added here applies to the very next push, over real HTTP with the fake pushing.
-func TestAutoreplyRuleAppliesToTheNextPush(t *testing.T) {
+// withFakeAccount is a harness with an Official Account on the fake WeChat.
+func withFakeAccount(t *testing.T) (*harness, *wechattest.Server, storage.Account) {
+	t.Helper()
 	h := newHarness(t)
 	wechat := wechattest.NewServer(wechattest.Config{AppID: "wx0123456789abcdef", Secret: "s"})
 	t.Cleanup(wechat.Close)
@@ -28,6 +28,13 @@ func TestAutoreplyRuleAppliesToTheNextPush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h, wechat, a
+}
+
+// The auto-reply commands edit the rules the push server answers with: a rule
+// added here applies to the very next push, over real HTTP with the fake pushing.
+func TestAutoreplyRuleAppliesToTheNextPush(t *testing.T) {
+	h, wechat, a := withFakeAccount(t)
 	const tok, key = "kfdeskToken42", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"
 	r, err := h.ws.NewReceiver(a, push.Config{Token: tok, EncodingAESKey: key})
 	if err != nil {
@@ -142,14 +149,7 @@ func TestAutoreplyCommands(t *testing.T) {
 // one keyword rule per keyword with its match, the first reply of each; what
 // cannot be carried over is said, and importing again adds nothing twice.
 func TestAutoreplyImport(t *testing.T) {
-	h := newHarness(t)
-	wechat := wechattest.NewServer(wechattest.Config{AppID: "wx0123456789abcdef", Secret: "s"})
-	t.Cleanup(wechat.Close)
-	a, err := h.ws.AddAccount(context.Background(), storage.Account{Name: "茶叶小铺", Kind: storage.KindOA,
-		AppID: "wx0123456789abcdef", APIBase: wechat.URL}, "s")
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, wechat, a := withFakeAccount(t)
 	wechat.SetConsoleAutoReplies(wechattest.ConsoleAutoReplies{
 		AddFriendReplyOpen: 1, AutoReplyOpen: 0,
 		AddFriend:      &wechattest.ConsoleReply{Type: "text", Content: "Thanks for your attention!"},
