@@ -32,7 +32,7 @@ func (r *Receiver) answer(ctx context.Context, in *push.Message, sp storage.Push
 	mp := MiniProgram(r.account)
 	transfer, reply := d.passive(mp)
 	if reply != nil && isNotice(d.Rule.Kind) {
-		ok, err := r.w.DB.ClaimDefaultReply(ctx, r.account.ID, sp.OpenID, sp.CreateTime)
+		ok, err := r.w.DB.ClaimDefaultReply(context.WithoutCancel(ctx), r.account.ID, sp.OpenID, sp.CreateTime)
 		if err != nil || !ok {
 			d, _ = decideAutoReply(rules, fwd, sp, mp, func() (bool, error) { return false, nil })
 			transfer, reply = d.passive(mp)
