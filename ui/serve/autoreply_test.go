@@ -286,3 +286,61 @@ func TestMiniProgramRepliesOnceThroughCustomSend(t *testing.T) {
 		t.Fatalf("send log: %+v", log)
 	}
 }
+
+// Any customer-service message type can be a reply: an Official Account answers
+// the passive ones (news here) in the push's answer, and sends the others (a menu)
+// through custom/send in the background, once.
+func TestRepliesThatCannotBePassiveGoThroughCustomSend(t *testing.T) {
+	e := newEnv(t)
+	e.rule(t, storage.AutoReplyRule{Kind: storage.AutoReplyKeyword, Keyword: "活动",
+		Body: `{"msgtype":"news","news":{"articles":[{"title":"双十二","description":"全场八折","url":"https://example.com/a","picurl":"https://example.com/a.jpg"}]}}`})
+	e.rule(t, storage.AutoReplyRule{Kind: storage.AutoReplyKeyword, Keyword: "评价",
+		Body: `{"msgtype":"msgmenu","msgmenu":{"head_content":"您对本次服务满意吗？","list":[{"id":"101","content":"满意"},{"id":"102","content":"不满意"}],"tail_content":"谢谢"}}`})
+	if d := e.push(t, wechattest.Text(customer, "活动")); d.ReplyType != "news" || !strings.Contains(string(d.Reply), "双十二") {
+		t.Fatalf("news: %s %s %q", d.Verdict, d.ReplyType, d.Reply)
+	}
+	if d := e.push(t, wechattest.Text(customer, "评价")); d.Verdict != wechattest.Accepted {
+		t.Fatalf("a menu answered %s %q, want success (it is not a passive type)", d.Verdict, d.Reply)
+	}
+	e.runJobs(t)
+	e.runJobs(t)
+	if s := e.wechat.Sent(); len(s) != 1 || s[0].MsgType != "msgmenu" || s[0].ToUser != customer {
+		t.Fatalf("custom/send: %+v", s)
+	}
+}
+
+// Forwarding to a named KF account names it in TransInfo (the fake checks the
+// account exists).
+func TestForwardToANamedKFAccount(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	kf := "xiaomei@" + wechattest.DefaultWeChatID
+	if err := e.ws.AddKF(ctx, e.acct, kf, "小美"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ws.SetAutoReplyForward(ctx, e.acct, storage.Forwarding{On: true, KFAccount: kf}); err != nil {
+		t.Fatal(err)
+	}
+	d := e.push(t, wechattest.Text(customer, "找小美"))
+	if d.ReplyType != "transfer_customer_service" || !strings.Contains(string(d.Reply), "<KfAccount><![CDATA["+kf+"]]></KfAccount>") {
+		t.Fatalf("%s %s %q (%s)", d.Verdict, d.ReplyType, d.Reply, d.Reason)
+	}
+}
+
+// A Mini Program's greeting answers the customer opening the chat
+// (user_enter_tempsession), through custom/send; its unmatched messages are
+// handed to customer service with the transfer, the one passive reply it has.
+func TestMiniProgramGreetingAndForward(t *testing.T) {
+	e := newEnv(t, func(c *envConfig) { c.wechat.Kind = wechattest.MiniProgram })
+	e.rule(t, storage.AutoReplyRule{Kind: storage.AutoReplyFollow, Body: text("您好，有什么可以帮您？")})
+	if d := e.push(t, wechattest.EnterTempSession(customer, "order-42")); d.Verdict != wechattest.Accepted {
+		t.Fatalf("entering: %s %q", d.Verdict, d.Reply)
+	}
+	e.runJobs(t)
+	if got := sentTexts(e.wechat); len(got) != 1 || got[0] != customer+" 您好，有什么可以帮您？" {
+		t.Fatalf("custom/send: %q", got)
+	}
+	if typ, _ := e.passive(t, wechattest.Text(customer, "退货")); typ != "transfer_customer_service" {
+		t.Fatalf("unmatched: %q", typ)
+	}
+}
