@@ -19,7 +19,7 @@ import (
 // auto-replies and the desktop feed (issue 11 §4, §5).
 const (
 	JobMedia     storage.JobKind = "media"     // download the push's media (media/get) while it lives
-	JobAutoReply storage.JobKind = "autoreply" // decide and send the auto-reply, exactly once
+	JobAutoReply storage.JobKind = "autoreply" // the auto-reply's custom/send part, exactly once: RunAutoReplyJob
 	JobNotify    storage.JobKind = "notify"    // tell connected desktops
 )
 
