@@ -53,7 +53,7 @@ type AutoReply struct {
 	KFAccount string                // to this KF account ("" = any)
 }
 
-// noticeKinds need the once-per-hour claim.
+// isNotice: the rule kinds that share the once-per-hour claim.
 func isNotice(kind string) bool {
 	return kind == storage.AutoReplyDefault || kind == storage.AutoReplyHours
 }
