@@ -162,6 +162,8 @@ type Server struct {
 	weChatID string
 	kfOff    bool // new KF not enabled: kf and msgrecord endpoints answer 65400
 
+	consoleReplies ConsoleAutoReplies // get_current_autoreply_info (autoreply.go)
+
 	reqLog   []Request
 	reqBytes int // body and file bytes held by reqLog
 	calls    map[string]int
@@ -279,6 +281,7 @@ var routes = map[string]route{
 	"/cgi-bin/stable_token":                   {methods: "POST", h: (*Server).handleStableToken},
 	"/cgi-bin/get_api_domain_ip":              {methods: "GET", auth: true, h: (*Server).handleDomainIP},
 	"/cgi-bin/getcallbackip":                  {methods: "GET", auth: true, h: (*Server).handleCallbackIP},
+	"/cgi-bin/get_current_autoreply_info":     {methods: "GET", auth: true, oaOnly: true, h: (*Server).handleAutoReplyInfo},
 	"/cgi-bin/clear_quota":                    {methods: "POST", auth: true, h: (*Server).handleClearQuota},
 	"/cgi-bin/message/custom/send":            {methods: "POST", auth: true, h: (*Server).handleSend},
 	"/cgi-bin/message/custom/typing":          {methods: "POST", auth: true, h: (*Server).handleTyping},

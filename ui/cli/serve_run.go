@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"kfdesk/storage"
 	"kfdesk/ui/serve"
 	"kfdesk/ui/workspace"
 )
@@ -50,12 +49,13 @@ func serveOn(e *Env, ln net.Listener) error {
 	for _, r := range receivers {
 		fmt.Fprintf(e.Stderr, "receiving the pushes of %s at http://%s%s / 接收消息推送\n", r.Account().Name, ln.Addr(), workspace.PushPath(r.Account()))
 	}
-	// The background work of stored pushes (media downloads…), in the same process;
+	// The background work of stored pushes (media downloads, auto-replies sent through
+	// custom/send), in the same process;
 	// what it has not done when the server stops waits in the database for the next start.
 	jobsDone := make(chan struct{})
 	go func() {
 		defer close(jobsDone)
-		if err := e.WS.RunJobs(e.Ctx, workspace.JobOptions{Handlers: jobHandlers(e.WS)}); err != nil && e.Ctx.Err() == nil {
+		if err := e.WS.RunJobs(e.Ctx, workspace.JobOptions{}); err != nil && e.Ctx.Err() == nil {
 			slog.Error("the background jobs stopped", "err", err)
 		}
 	}()
@@ -76,6 +76,3 @@ func serveOn(e *Env, ln net.Listener) error {
 	<-jobsDone
 	return nil
 }
-
-// jobHandlers are the job kinds the server adds to the workspace's own (media, notify).
-func jobHandlers(*workspace.Workspace) map[storage.JobKind]workspace.JobHandler { return nil }

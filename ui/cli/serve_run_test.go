@@ -57,11 +57,12 @@ func TestServeReceivesPushesOfTheAccountsSetUp(t *testing.T) {
 		t.Fatalf("URL check: %+v", v)
 	}
 	d, err := pusher.Push(context.Background(), wechattest.Text(customer, "发货了吗"))
-	if err != nil || d.Verdict != wechattest.Accepted {
-		t.Fatalf("push: %v %s %s", err, d.Verdict, d.Reason)
+	// Forwarding to the KF system is on by default: the answer hands the message to mpkf.
+	if err != nil || d.Verdict != wechattest.PassiveReply || d.ReplyType != "transfer_customer_service" {
+		t.Fatalf("push: %v %s %s %s", err, d.Verdict, d.ReplyType, d.Reason)
 	}
 	// The server's background work downloads a picture's media while it runs.
-	if d, err := pusher.Push(context.Background(), wechattest.Image(customer, []byte("\xff\xd8\xff\xe0 a photo"))); err != nil || d.Verdict != wechattest.Accepted {
+	if d, err := pusher.Push(context.Background(), wechattest.Image(customer, []byte("\xff\xd8\xff\xe0 a photo"))); err != nil || d.Verdict != wechattest.PassiveReply {
 		t.Fatalf("image push: %v %s", err, d.Verdict)
 	}
 	deadline := time.Now().Add(10 * time.Second)

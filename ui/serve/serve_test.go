@@ -24,24 +24,40 @@ const (
 // env is a data folder with one account whose push URL is served on 127.0.0.1, and
 // the fake WeChat pushing to it in safe mode (安全模式).
 type env struct {
-	ws     *workspace.Workspace
-	acct   storage.Account
-	url    string
-	wechat *wechattest.Server
-	pusher *wechattest.Pusher
+	ws       *workspace.Workspace
+	acct     storage.Account
+	url      string
+	wechat   *wechattest.Server
+	pusher   *wechattest.Pusher
+	receiver *workspace.Receiver
 }
 
-func newEnv(t *testing.T) *env {
+// envConfig varies newEnv: the fake's Config (Kind, Clock) and the push settings (Mode, Format).
+type envConfig struct {
+	wechat wechattest.Config
+	push   wechattest.PushConfig
+}
+
+func newEnv(t *testing.T, options ...func(*envConfig)) *env {
 	t.Helper()
+	c := envConfig{wechat: wechattest.Config{AppID: appID, Secret: "s"}, push: wechattest.PushConfig{Token: token,
+		EncodingAESKey: aesKey, Mode: wechattest.PushSafe, Timeout: time.Second, Retries: 3}}
+	for _, o := range options {
+		o(&c)
+	}
 	t.Setenv("KFDESK_SECRETS", "file")
 	ws, err := workspace.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ws.Close() })
-	wechat := wechattest.NewServer(wechattest.Config{AppID: appID, Secret: "s"})
+	wechat := wechattest.NewServer(c.wechat)
 	t.Cleanup(wechat.Close)
-	a, err := ws.AddAccount(context.Background(), storage.Account{Name: "茶叶小铺", Kind: storage.KindOA, AppID: appID, APIBase: wechat.URL}, "s")
+	kind := storage.KindOA
+	if c.wechat.Kind == wechattest.MiniProgram {
+		kind = storage.KindMP
+	}
+	a, err := ws.AddAccount(context.Background(), storage.Account{Name: "茶叶小铺", Kind: kind, AppID: appID, APIBase: wechat.URL}, "s")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,13 +67,13 @@ func newEnv(t *testing.T) *env {
 	}
 	srv := httptest.NewServer(Handler(r))
 	t.Cleanup(srv.Close)
-	p, err := wechat.NewPusher(wechattest.PushConfig{URL: srv.URL + workspace.PushPath(a), Token: token, EncodingAESKey: aesKey,
-		Mode: wechattest.PushSafe, Timeout: time.Second, Retries: 3})
+	c.push.URL = srv.URL + workspace.PushPath(a)
+	p, err := wechat.NewPusher(c.push)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	return &env{ws: ws, acct: a, url: srv.URL + workspace.PushPath(a), wechat: wechat, pusher: p}
+	return &env{ws: ws, acct: a, url: srv.URL + workspace.PushPath(a), wechat: wechat, pusher: p, receiver: r}
 }
 
 func (e *env) stored(t *testing.T) []storage.Push {
@@ -82,6 +98,7 @@ func (e *env) push(t *testing.T, m wechattest.Message) wechattest.Delivery {
 // with what they carry, and answered "success"; a retry of a stored push stores nothing.
 func TestPushesAreStoredOnceAndAnswered(t *testing.T) {
 	e := newEnv(t)
+	e.forward(t, false) // auto-replies are autoreply_test.go's
 	if v := e.pusher.VerifyURL(context.Background()); !v.OK {
 		t.Fatalf("the console's URL check failed: %+v", v)
 	}
@@ -110,8 +127,8 @@ func TestPushesAreStoredOnceAndAnswered(t *testing.T) {
 	if p := got[1]; p.MsgType != "image" || p.MediaID == "" || p.PicURL == "" {
 		t.Errorf("image stored as %+v", p)
 	}
-	if jobs, err := e.ws.DB.Jobs(context.Background(), got[1].ID); err != nil || !hasJob(jobs, workspace.JobMedia) || !hasJob(jobs, workspace.JobAutoReply) {
-		t.Errorf("the image's jobs: %+v %v", jobs, err)
+	if jobs, err := e.ws.DB.Jobs(context.Background(), got[1].ID); err != nil || !hasJob(jobs, workspace.JobMedia) || hasJob(jobs, workspace.JobAutoReply) {
+		t.Errorf("the image's jobs (media, and no auto-reply to send): %+v %v", jobs, err)
 	}
 	if p := got[2]; p.MsgType != "event" || p.Event != "CLICK" || p.EventKey != "MENU_HELP" {
 		t.Errorf("click stored as %+v", p)
@@ -139,6 +156,7 @@ func hasJob(jobs []storage.Job, kind storage.JobKind) bool {
 // can take it, the retried push is stored exactly once. Nothing is lost.
 func TestAPushThatCannotBeStoredIsRetried(t *testing.T) {
 	e := newEnv(t)
+	e.forward(t, false)
 	if _, err := e.ws.DB.Writer().Exec("PRAGMA query_only = ON"); err != nil { // a full disk, say
 		t.Fatal(err)
 	}

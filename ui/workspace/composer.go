@@ -25,20 +25,10 @@ func MiniProgram(a storage.Account) bool { return a.Kind == storage.KindMP }
 // returned api.ValidationErrors say what to fix at which field. Send reads m until it
 // returns: a caller whose form goes on editing m hands over m.Clone().
 func (w *Workspace) Send(ctx context.Context, a storage.Account, m *api.Message) (storage.SendLogEntry, error) {
-	if err := m.Validate(MiniProgram(a)); err != nil {
-		return storage.SendLogEntry{}, err
-	}
-	body, err := m.JSON()
+	e, sendErr, err := w.post(ctx, a, m)
 	if err != nil {
-		return storage.SendLogEntry{}, err
+		return e, err
 	}
-	c, err := w.client(ctx, a)
-	if err != nil {
-		return storage.SendLogEntry{}, err
-	}
-	sendErr := c.Send(ctx, m)
-	e := storage.SendLogEntry{Time: clock.Now(), ToUser: m.ToUser, KFAccount: m.KFAccount(), MsgType: m.MsgType, Body: string(body)}
-	e.Status, e.ErrCode, e.Error = outcome(sendErr)
 	// The log write uses its own context: a cancelled send must still be recorded.
 	id, logErr := w.DB.LogSend(context.WithoutCancel(ctx), a.ID, e)
 	e.ID = id
@@ -49,6 +39,27 @@ func (w *Workspace) Send(ctx context.Context, a storage.Account, m *api.Message)
 		return e, api.Describe(logErr, "消息已发送，但发送记录写入失败。", "The message was sent, but the send log could not be written.")
 	}
 	return e, nil
+}
+
+// post validates and sends m, and returns the send log entry to write (not
+// written: Send logs it, an auto-reply writes it with its effect) and WeChat's
+// answer as sendErr. err is set when nothing was sent (invalid, no client).
+func (w *Workspace) post(ctx context.Context, a storage.Account, m *api.Message) (e storage.SendLogEntry, sendErr, err error) {
+	if err := m.Validate(MiniProgram(a)); err != nil {
+		return e, nil, err
+	}
+	body, err := m.JSON()
+	if err != nil {
+		return e, nil, err
+	}
+	c, err := w.client(ctx, a)
+	if err != nil {
+		return e, nil, err
+	}
+	sendErr = c.Send(ctx, m)
+	e = storage.SendLogEntry{Time: clock.Now(), ToUser: m.ToUser, KFAccount: m.KFAccount(), MsgType: m.MsgType, Body: string(body)}
+	e.Status, e.ErrCode, e.Error = outcome(sendErr)
+	return e, sendErr, nil
 }
 
 // outcome classifies a send error for the log: WeChat's refusal (and a token that

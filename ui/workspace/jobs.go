@@ -29,9 +29,9 @@ type JobHandler func(ctx context.Context, job storage.Job) error
 
 // JobOptions configure RunJobs; zero values take the defaults.
 type JobOptions struct {
-	// Handlers adds or replaces handlers by kind. The wiring fills JobAutoReply with
-	// the auto-reply engine ((*Workspace).RunAutoReplyJob, ui/workspace/autoreply*.go);
-	// a kind with no handler is retried (logged) until it has one or is given up.
+	// Handlers adds or replaces handlers by kind (tests); the workspace's own are the
+	// media download, the auto-reply send (RunAutoReplyJob) and notify. A kind with no
+	// handler is retried (logged) until it has one or is given up.
 	Handlers map[storage.JobKind]JobHandler
 	Lease    time.Duration // how long a claim lasts before another worker may take the job (default 1 min)
 	Batch    int           // jobs claimed and run at once (default 4)
@@ -84,7 +84,8 @@ func GiveUp(err error) error { return errGiveUp{err} }
 func (w *Workspace) RunJobs(ctx context.Context, opt JobOptions) error {
 	opt.defaults()
 	handlers := map[storage.JobKind]JobHandler{
-		JobMedia: w.runMediaJob,
+		JobMedia:     w.runMediaJob,
+		JobAutoReply: w.RunAutoReplyJob,
 		// Desktops do not connect yet (issue 11 §5): nothing to notify, so it is done.
 		JobNotify: func(context.Context, storage.Job) error { return nil },
 	}

@@ -2,10 +2,12 @@ package workspace
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"kfdesk/api/clock"
@@ -17,7 +19,7 @@ import (
 // auto-replies and the desktop feed (issue 11 §4, §5).
 const (
 	JobMedia     storage.JobKind = "media"     // download the push's media (media/get) while it lives
-	JobAutoReply storage.JobKind = "autoreply" // decide and send the auto-reply, exactly once
+	JobAutoReply storage.JobKind = "autoreply" // the auto-reply's custom/send part, exactly once: RunAutoReplyJob
 	JobNotify    storage.JobKind = "notify"    // tell connected desktops
 )
 
@@ -32,6 +34,9 @@ type Receiver struct {
 	verifier *push.Verifier
 	// Window is how far a push's timestamp may be from now (default push.DefaultWindow).
 	Window time.Duration
+
+	mu      sync.Mutex
+	answers map[int64]answered // recent passive replies by push id, for WeChat's retries
 }
 
 // NewReceiver prepares the receiver of account a with its push settings (the
@@ -60,9 +65,11 @@ func (r *Receiver) Verify(q url.Values) (status int, answer []byte) {
 	return http.StatusOK, []byte(echo)
 }
 
-// Receive takes one POSTed push. It answers 200 "success" once the push is stored
-// (a retry of a stored push too, so WeChat stops), 403 for a request that is not
-// WeChat's (bad signature, wrong appid, too old), 400 for a body that cannot be a
+// Receive takes one POSTed push. It answers 200 once the push is stored (a retry of
+// a stored push too, so WeChat stops): with the auto-reply's passive part, sealed
+// for the mode (see autoreply.go; a retry gets the same reply, see recall), or
+// "success"; what goes through custom/send is queued as JobAutoReply. It answers
+// 403 for a request that is not WeChat's (bad signature, wrong appid, too old), 400 for a body that cannot be a
 // push, and 500 when it could not be stored: WeChat then retries. err says why a
 // push was refused, for the server's log (it never holds the message's text).
 func (r *Receiver) Receive(ctx context.Context, q url.Values, body []byte) (status int, answer []byte, err error) {
@@ -76,19 +83,47 @@ func (r *Receiver) Receive(ctx context.Context, q url.Values, body []byte) (stat
 		return http.StatusBadRequest, nil, err
 	}
 	sp := storedPush(m, p)
+	mp := MiniProgram(r.account)
+	// Decide before storing (the rules are a fast local read), peeking at the hour's
+	// notice: who sends it claims it, below or in the job.
+	rules, fwd, err := r.w.autoReplyInputs(ctx, r.account.ID)
+	decided := err == nil
+	var d AutoReply
+	if decided {
+		d, err = decideAutoReply(rules, fwd, sp, mp, func() (bool, error) {
+			return r.w.DB.DefaultReplyDue(ctx, r.account.ID, sp.OpenID, sp.CreateTime)
+		})
+		decided = err == nil
+	}
 	jobs := []storage.JobKind{JobNotify}
-	if !m.IsEvent() || m.Event == push.EventSubscribe {
-		jobs = append(jobs, JobAutoReply)
+	if !decided || d.background(mp) != nil {
+		jobs = append(jobs, JobAutoReply) // the job decides again, and sends
 	}
 	if m.MediaID != "" {
 		jobs = append(jobs, JobMedia)
 	}
 	// The store must finish even if WeChat hangs up: a half-answered push is retried
 	// and then found stored.
-	if _, _, err := r.w.DB.StorePush(context.WithoutCancel(ctx), r.account.ID, sp, jobs...); err != nil {
+	id, duplicate, err := r.w.DB.StorePush(context.WithoutCancel(ctx), r.account.ID, sp, jobs...)
+	if err != nil {
 		return http.StatusInternalServerError, nil, err
 	}
-	return http.StatusOK, []byte(push.Success), nil
+	if !decided {
+		return http.StatusOK, []byte(push.Success), nil
+	}
+	reply, ok := r.recall(id) // a retry (see recall)
+	if !duplicate || !ok {
+		reply = r.answer(ctx, m, sp, rules, fwd, d)
+		r.remember(id, reply)
+	}
+	if reply == nil {
+		return http.StatusOK, []byte(push.Success), nil
+	}
+	sealed, err := r.verifier.Seal(rand.Reader, p, reply, clock.Now())
+	if err != nil {
+		return http.StatusOK, []byte(push.Success), nil // stored; the customer just gets no passive reply
+	}
+	return http.StatusOK, sealed, nil
 }
 
 // refusal is the HTTP status for a push that does not open.
