@@ -215,7 +215,7 @@ func startPebble(t *testing.T) *pebble {
 
 	pb := &pebble{directory: "https://127.0.0.1:" + acmePort + "/dir", management: "https://127.0.0.1:" + mgmtPort,
 		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}},
-		tlsLn: tlsLn, httpAccepts: &atomic.Int64{}, log: log}
+		tlsLn:  tlsLn, httpAccepts: &atomic.Int64{}, log: log}
 	pb.httpLn = countingListener{httpLn, pb.httpAccepts}
 	t.Cleanup(pb.client.CloseIdleConnections)
 	wait, cancelWait := context.WithTimeout(ctx, 30*time.Second)
