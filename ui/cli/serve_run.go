@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/crypto/acme/autocert"
+
 	"kfdesk/ui/serve"
 	"kfdesk/ui/workspace"
 )
@@ -90,27 +92,21 @@ func acmeSite(a *serve.ACME, httpLn, tlsLn net.Listener) site {
 	if _, port, _ := net.SplitHostPort(tlsLn.Addr().String()); port != "443" {
 		base += ":" + port
 	}
-	var ready func(ctx context.Context)
+	var m *autocert.Manager
 	return site{base: base, close: func() { httpLn.Close(); tlsLn.Close() },
-		endpoints: func(h http.Handler) ([]serve.Endpoint, error) {
-			eps, m, err := a.Endpoints(h, httpLn, tlsLn)
-			if err == nil {
-				ready = func(ctx context.Context) {
-					// The certificate now, not at WeChat's first push; and a wrong DNS record
-					// or a closed port 80 shows in the log at start.
-					if err := serve.Prefetch(ctx, m, a.Domain); err != nil && ctx.Err() == nil {
-						slog.Error("no certificate for the domain yet: check its DNS A record points here and ports 80 and 443 are open; retried at the next visit",
-							"domain", a.Domain, "err", err)
-					} else if err == nil {
-						slog.Info("certificate ready", "domain", a.Domain)
-					}
-				}
-			}
+		endpoints: func(h http.Handler) (eps []serve.Endpoint, err error) {
+			eps, m, err = a.Endpoints(h, httpLn, tlsLn)
 			return eps, err
 		},
 		started: func(ctx context.Context) {
-			if ready != nil {
-				ready(ctx)
+			// The certificate now, not at WeChat's first push; and a wrong DNS record or a
+			// closed port 80 shows in the log at start.
+			switch err := a.Prefetch(ctx, m); {
+			case err == nil:
+				slog.Info("certificate ready", "domain", a.Domain)
+			case ctx.Err() == nil:
+				slog.Error("no certificate for the domain yet: check that its DNS A record points here and ports 80 and 443 are open; "+
+					"tried again at the next visit", "domain", a.Domain, "err", err)
 			}
 		}}
 }

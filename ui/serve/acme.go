@@ -49,9 +49,9 @@ func (p Endpoint) Serve() error {
 // every other request redirected to https://. It does not contact the CA: the
 // certificate comes at the first TLS handshake, or from Prefetch.
 func (a *ACME) Endpoints(h http.Handler, httpLn, tlsLn net.Listener) ([]Endpoint, *autocert.Manager, error) {
-	domain, err := idna.Lookup.ToASCII(strings.TrimSuffix(strings.TrimSpace(a.Domain), "."))
-	if err != nil || domain == "" || !strings.Contains(domain, ".") || net.ParseIP(domain) != nil {
-		return nil, nil, fmt.Errorf("--domain %q is not a domain name like kf.example.com / 不是域名", a.Domain)
+	domain, err := a.name()
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := os.MkdirAll(a.CacheDir, 0o700); err != nil {
 		return nil, nil, err
@@ -80,6 +80,15 @@ func (a *ACME) Endpoints(h http.Handler, httpLn, tlsLn net.Listener) ([]Endpoint
 	return []Endpoint{{https, tlsLn}, {plain, httpLn}}, m, nil
 }
 
+// name is Domain as TLS and ACME write it: lower case, a Unicode name in its xn-- form.
+func (a *ACME) name() (string, error) {
+	domain, err := idna.Lookup.ToASCII(strings.TrimSuffix(strings.TrimSpace(a.Domain), "."))
+	if err != nil || domain == "" || !strings.Contains(domain, ".") || net.ParseIP(domain) != nil {
+		return "", fmt.Errorf("--domain %q is not a domain name like kf.example.com / 不是域名", a.Domain)
+	}
+	return domain, nil
+}
+
 // OneHost allows only domain, in a TLS server name or an HTTP Host header with or
 // without a port (autocert.HostWhitelist refuses "kf.example.com:80").
 func OneHost(domain string) autocert.HostPolicy {
@@ -98,7 +107,11 @@ func OneHost(domain string) autocert.HostPolicy {
 // WeChat's first push (5 s to answer) does not wait for the CA, and a setup mistake
 // (DNS, port 80 closed) shows in the log at start. It returns when it has the
 // certificate, ctx ends, or the CA refused.
-func Prefetch(ctx context.Context, m *autocert.Manager, domain string) error {
+func (a *ACME) Prefetch(ctx context.Context, m *autocert.Manager) error {
+	domain, err := a.name()
+	if err != nil {
+		return err
+	}
 	// An ECDSA-capable hello, as browsers and WeChat send: autocert keeps one
 	// certificate per key type and would otherwise get an RSA one first.
 	hello := &tls.ClientHelloInfo{ServerName: domain,
