@@ -45,6 +45,10 @@ func TestServeDomainGetsACertificateByACME(t *testing.T) {
 	if err := h.run("", "serve", "--listen", "127.0.0.1:0", "--domain", acmeDomain); !errors.Is(err, ErrUsage) {
 		t.Fatalf("serve --listen and --domain together: %v", err)
 	}
+	if err := h.run("", "serve", "--domain", "kf.example.com/wx", "--http-addr", "127.0.0.1:0", "--https-addr", "127.0.0.1:0"); !errors.Is(err, ErrUsage) ||
+		!strings.Contains(err.Error(), "不是域名") {
+		t.Fatalf("serve --domain with a URL: %v", err)
+	}
 	if err := h.run("", "--json", "serve", "init"); err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +147,11 @@ func TestServeDomainGetsACertificateByACME(t *testing.T) {
 	if fi, err := os.Stat(cache); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Fatalf("cache folder: %v %v", fi.Mode(), err)
 	}
+	// A restart serves the kept certificate without asking the CA (here: none there).
+	leafAgain := restartServe(t, h, &serve.ACME{Domain: acmeDomain, Directory: "https://127.0.0.1:1/dir", CacheDir: cache}, roots)
+	if !leafAgain.Equal(leaf) {
+		t.Fatalf("after a restart a new certificate %v, not the kept one %v", leafAgain.SerialNumber, leaf.SerialNumber)
+	}
 	files, _ := os.ReadDir(cache)
 	names := []string{}
 	for _, f := range files {
@@ -154,6 +163,41 @@ func TestServeDomainGetsACertificateByACME(t *testing.T) {
 	if !strings.Contains(strings.Join(names, " "), "acme_account+key") || !strings.Contains(strings.Join(names, " "), acmeDomain) {
 		t.Fatalf("cache holds %v", names)
 	}
+}
+
+// restartServe runs serve --domain again on new ports and returns the certificate it
+// serves.
+func restartServe(t *testing.T, h *harness, a *serve.ACME, roots *x509.CertPool) *x509.Certificate {
+	t.Helper()
+	ctx, stop := context.WithTimeout(context.Background(), 20*time.Second)
+	defer stop()
+	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- serveOn(&Env{Ctx: ctx, WS: h.ws, Stderr: io.Discard}, acmeSite(a, httpLn, tlsLn)) }()
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", tlsLn.Addr().String(),
+		&tls.Config{ServerName: acmeDomain, RootCAs: roots})
+	if err != nil {
+		t.Fatalf("after a restart: %v", err)
+	}
+	leaf := conn.ConnectionState().PeerCertificates[0]
+	conn.Close()
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the restarted serve ended with %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the restarted serve did not stop")
+	}
+	return leaf
 }
 
 // pebble is a running Pebble with the two listeners of the server under test: Pebble

@@ -49,6 +49,9 @@ func serveRun(e *Env, args []string) error {
 		return serveOn(e, plainSite(ln))
 	}
 	a := &serve.ACME{Domain: *domain, Email: *email, Directory: *directory, CacheDir: filepath.Join(e.WS.Dir, "acme")}
+	if _, err := a.Name(); err != nil { // a typo is told before port 80 is asked for
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
 	httpLn, err := listenPort(*httpAddr)
 	if err != nil {
 		return err

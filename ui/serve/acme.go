@@ -49,7 +49,7 @@ func (p Endpoint) Serve() error {
 // every other request redirected to https://. It does not contact the CA: the
 // certificate comes at the first TLS handshake, or from Prefetch.
 func (a *ACME) Endpoints(h http.Handler, httpLn, tlsLn net.Listener) ([]Endpoint, *autocert.Manager, error) {
-	domain, err := a.name()
+	domain, err := a.Name()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -80,8 +80,8 @@ func (a *ACME) Endpoints(h http.Handler, httpLn, tlsLn net.Listener) ([]Endpoint
 	return []Endpoint{{https, tlsLn}, {plain, httpLn}}, m, nil
 }
 
-// name is Domain as TLS and ACME write it: lower case, a Unicode name in its xn-- form.
-func (a *ACME) name() (string, error) {
+// Name is Domain as TLS and ACME write it: lower case, a Unicode name in its xn-- form.
+func (a *ACME) Name() (string, error) {
 	domain, err := idna.Lookup.ToASCII(strings.TrimSuffix(strings.TrimSpace(a.Domain), "."))
 	if err != nil || domain == "" || !strings.Contains(domain, ".") || net.ParseIP(domain) != nil {
 		return "", fmt.Errorf("--domain %q is not a domain name like kf.example.com / 不是域名", a.Domain)
@@ -108,7 +108,7 @@ func OneHost(domain string) autocert.HostPolicy {
 // (DNS, port 80 closed) shows in the log at start. It returns when it has the
 // certificate, ctx ends, or the CA refused.
 func (a *ACME) Prefetch(ctx context.Context, m *autocert.Manager) error {
-	domain, err := a.name()
+	domain, err := a.Name()
 	if err != nil {
 		return err
 	}
