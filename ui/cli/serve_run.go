@@ -20,7 +20,7 @@ import (
 func init() {
 	register("serve", "serve --listen ADDR   (receive WeChat's message pushes for every account set up with `serve init`,\n"+
 		"        as plain HTTP behind your own HTTPS reverse proxy, e.g. --listen 127.0.0.1:8080; Ctrl+C stops it)\n"+
-		"  serve --domain NAME [--acme-email ADDR]   (the same on https://NAME, port 443, with a certificate from\n"+
+		"  kfdesk serve --domain NAME [--acme-email ADDR]   (the same on https://NAME, port 443, with a certificate from\n"+
 		"        Let's Encrypt got and renewed by itself; needs ports 80 and 443 open and NAME's DNS pointing here)", serveRun)
 }
 
