@@ -74,7 +74,8 @@ func (a *ACME) Endpoints(h http.Handler, httpLn, tlsLn net.Listener) ([]Endpoint
 	tlsCfg.MinVersion = tls.VersionTLS12
 	https := NewServer(tlsLn.Addr().String(), h)
 	https.TLSConfig = tlsCfg
-	// A failed handshake (a scanner, a wrong name) is logged by net/http; keep it short.
+	// Failed handshakes (scanners with no or a wrong server name) only at debug level, or
+	// they fill the log; certificate trouble is logged once at start (Prefetch's caller).
 	https.ErrorLog = slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug)
 	plain := NewServer(httpLn.Addr().String(), m.HTTPHandler(nil)) // nil: redirect to https
 	return []Endpoint{{https, tlsLn}, {plain, httpLn}}, m, nil
