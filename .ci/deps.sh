@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a target needs, only those missing, so `make` works on a
-# fresh Debian/Ubuntu machine with no manual step. Usage: .ci/deps.sh build|test|server|windows|screenshot|smoke-windows|ime-check
+# fresh Debian/Ubuntu machine with no manual step. Usage: .ci/deps.sh build|test|acme|server|windows|screenshot|smoke-windows|ime-check
 set -euo pipefail
 
 build=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev)
+# pebble: Let's Encrypt's test CA, for the test of `serve --domain` (ui/cli/serve_acme_test.go,
+# skipped without it); a 2.7 MB download needing only libc, so the suite always has it.
 declare -A extra=(
 	[build]=""
-	[test]=""
+	[test]="pebble"
+	[acme]="pebble"
 	[windows]="gcc-mingw-w64-x86-64"
 	[server]="gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross file systemd"
 	[screenshot]="xvfb xauth xdotool xclip imagemagick"

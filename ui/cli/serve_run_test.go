@@ -23,7 +23,7 @@ func TestServeReceivesPushesOfTheAccountsSetUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := serveOn(&Env{Ctx: context.Background(), WS: h.ws, Stderr: &h.stderr}, ln); !errors.Is(err, ErrUsage) ||
+	if err := serveOn(&Env{Ctx: context.Background(), WS: h.ws, Stderr: &h.stderr}, plainSite(ln)); !errors.Is(err, ErrUsage) ||
 		!strings.Contains(err.Error(), "serve init") {
 		t.Fatalf("serve before serve init: %v", err)
 	}
@@ -46,7 +46,7 @@ func TestServeReceivesPushesOfTheAccountsSetUp(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	h.stderr.Reset()
-	go func() { done <- serveOn(&Env{Ctx: ctx, WS: h.ws, Stderr: &h.stderr}, ln) }()
+	go func() { done <- serveOn(&Env{Ctx: ctx, WS: h.ws, Stderr: &h.stderr}, plainSite(ln)) }()
 	pusher, err := srv.NewPusher(wechattest.PushConfig{URL: "http://" + ln.Addr().String() + workspace.PushPath(a),
 		Token: p.Token, EncodingAESKey: p.EncodingAESKey, Mode: wechattest.PushSafe, Timeout: 2 * time.Second})
 	if err != nil {
