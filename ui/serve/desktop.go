@@ -112,14 +112,18 @@ type bucket struct {
 const (
 	failureBurst   = 10
 	failureEvery   = time.Second
-	failureDelay   = time.Second
 	failureTracked = 4096 // addresses remembered; beyond that the table starts afresh
 )
 
+// failureDelay is the wait before a refusal over the budget is answered (a
+// variable for the tests, which refuse many requests on purpose).
+var failureDelay = time.Second
+
 func newFailureLimit() *failureLimit { return &failureLimit{buckets: map[string]bucket{}} }
 
-// refused counts a refusal from host and waits when it is over its budget.
-func (f *failureLimit) refused(ctx context.Context, host string) {
+// refused counts a refusal from host and, when host is over its budget, waits
+// failureDelay (or until ctx ends) and returns true.
+func (f *failureLimit) refused(ctx context.Context, host string) (over bool) {
 	now := time.Now()
 	f.mu.Lock()
 	b, ok := f.buckets[host]
@@ -131,15 +135,15 @@ func (f *failureLimit) refused(ctx context.Context, host string) {
 	}
 	b.tokens = min(failureBurst, b.tokens+now.Sub(b.at).Seconds()/failureEvery.Seconds())
 	b.at = now
-	over := b.tokens < 1
+	over = b.tokens < 1
 	if !over {
 		b.tokens--
 	}
 	f.buckets[host] = b
 	f.mu.Unlock()
 	if !over {
-		slog.Warn("desktop API: request without a valid key refused", "remote", host)
-		return
+		slog.Warn("desktop API: request without a valid key refused", "remote", host) // never the key
+		return false
 	}
 	t := time.NewTimer(failureDelay)
 	defer t.Stop()
@@ -147,6 +151,7 @@ func (f *failureLimit) refused(ctx context.Context, host string) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+	return true
 }
 
 // account is the served account the request names with ?account=APPID; with
