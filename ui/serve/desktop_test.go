@@ -353,3 +353,24 @@ func TestRefusalsAreSlowedPerAddress(t *testing.T) {
 		t.Error("after waiting, the address does not get exactly its earned tries")
 	}
 }
+
+// A tap on a menu this account sent reads with the option chosen.
+func TestFeedNamesTheMenuChoice(t *testing.T) {
+	e := newEnv(t)
+	e.forward(t, false)
+	key := e.desktopKey(t, "前台电脑")
+	e.push(t, wechattest.Text(customer, "我要评价"))
+	menu := &api.Message{ToUser: customer, MsgType: api.TypeMsgMenu, MsgMenu: &api.MsgMenu{HeadContent: "满意吗？",
+		List: []api.MenuOption{{ID: "101", Content: "满意"}, {ID: "102", Content: "不满意"}}}}
+	if _, err := e.ws.Send(context.Background(), e.acct, menu); err != nil {
+		t.Fatal(err)
+	}
+	e.push(t, wechattest.MenuAnswer(customer, "101"))
+	got := e.feed(t, key, "cursor=0").Items
+	if len(got) != 2 {
+		t.Fatalf("feed: %+v", got)
+	}
+	if tap := got[1]; tap.MenuID != "101" || tap.MenuChoice != "满意" {
+		t.Errorf("the tap reads %+v, want menu_choice 满意", tap)
+	}
+}
