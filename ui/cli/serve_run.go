@@ -59,7 +59,7 @@ func serveOn(e *Env, ln net.Listener) error {
 			slog.Error("the background jobs stopped", "err", err)
 		}
 	}()
-	srv := serve.NewServer(ln.Addr().String(), serve.Handler(receivers, serve.DesktopAPI(e.WS, receivers...)))
+	srv := serve.NewServer(ln.Addr().String(), serve.Handler(receivers, serve.DesktopAPI(e.Ctx, e.WS, receivers...)))
 	stopped := make(chan struct{})
 	go func() {
 		<-e.Ctx.Done()

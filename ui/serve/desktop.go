@@ -30,6 +30,7 @@ import (
 
 // desktopAPI serves the desktop API of the accounts served here.
 type desktopAPI struct {
+	stop     context.Context // ends the long polls when the server stops
 	ws       *workspace.Workspace
 	accounts []storage.Account
 	ids      []int64
@@ -38,8 +39,10 @@ type desktopAPI struct {
 
 // DesktopAPI is the desktop API for the accounts of receivers (only these: an
 // account of the data folder that this server does not receive for is not offered).
-func DesktopAPI(ws *workspace.Workspace, receivers ...*workspace.Receiver) http.Handler {
-	d := &desktopAPI{ws: ws, failures: newFailureLimit()}
+// When stop ends, waiting feed reads answer at once (http.Server.Shutdown waits for
+// answers under way, and a long poll would hold it up to its wait).
+func DesktopAPI(stop context.Context, ws *workspace.Workspace, receivers ...*workspace.Receiver) http.Handler {
+	d := &desktopAPI{stop: stop, ws: ws, failures: newFailureLimit()}
 	for _, r := range receivers {
 		d.accounts = append(d.accounts, r.Account())
 		d.ids = append(d.ids, r.Account().ID)
@@ -247,11 +250,14 @@ func (d *desktopAPI) feed(w http.ResponseWriter, r *http.Request) {
 	}
 	// A long poll outlasts the server's WriteTimeout (NewServer): this answer may take longer.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + writeSlack))
-	entries, next, err := d.ws.Feed(r.Context(), workspace.FeedQuery{Accounts: ids, Cursor: cursor, Wait: wait})
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(d.stop, cancel)()
+	entries, next, err := d.ws.Feed(ctx, workspace.FeedQuery{Accounts: ids, Cursor: cursor, Wait: wait})
 	if r.Context().Err() != nil {
 		return // the desktop hung up
 	}
-	if err != nil {
+	if err != nil && d.stop.Err() == nil {
 		slog.Error("desktop API: could not read the feed", "err", err)
 		w.WriteHeader(http.StatusInternalServerError)
 		return

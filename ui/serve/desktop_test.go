@@ -239,7 +239,7 @@ func TestMediaIsServedAfterTheDownload(t *testing.T) {
 		}
 	}
 	// The same data folder served for no account: its pushes are not this server's.
-	none := httptest.NewServer(Handler(nil, DesktopAPI(e.ws)))
+	none := httptest.NewServer(Handler(nil, DesktopAPI(context.Background(), e.ws)))
 	defer none.Close()
 	if status, _, _ := get(t, none.URL, mediaPath, bearer(key)); status != http.StatusNotFound {
 		t.Errorf("media of an account not served: %d", status)

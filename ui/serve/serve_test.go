@@ -66,7 +66,7 @@ func newEnv(t *testing.T, options ...func(*envConfig)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(Handler([]*workspace.Receiver{r}, DesktopAPI(ws, r)))
+	srv := httptest.NewServer(Handler([]*workspace.Receiver{r}, DesktopAPI(context.Background(), ws, r)))
 	t.Cleanup(srv.Close)
 	c.push.URL = srv.URL + workspace.PushPath(a)
 	p, err := wechat.NewPusher(c.push)

@@ -58,9 +58,14 @@ func (s *signal) broadcast() {
 const (
 	FeedLimit   = 200              // pushes in one answer
 	FeedMaxWait = 30 * time.Second // the longest a feed read waits for a new push
+)
+
+var (
 	// feedFallback: a push stored by another process on the same data folder sends
 	// no signal to this one; it is seen at the latest this long after.
 	feedFallback = 5 * time.Second
+	// feedWaiting, when set (tests), is called each time a feed read starts waiting.
+	feedWaiting func()
 )
 
 // FeedQuery is one read of the feed.
@@ -97,6 +102,9 @@ func (w *Workspace) Feed(ctx context.Context, q FeedQuery) ([]FeedEntry, int64, 
 			return page, next, err
 		}
 		cursor = next
+		if feedWaiting != nil {
+			feedWaiting()
+		}
 		select {
 		case <-stored:
 		case <-time.After(feedFallback):
