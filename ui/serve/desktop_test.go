@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -83,6 +84,7 @@ func (e *env) feed(t *testing.T, key, query string) feedAnswer {
 // revoked one, as Bearer or as Basic; a valid key gets through both ways.
 func TestDesktopAPINeedsAValidKey(t *testing.T) {
 	noDelay(t) // this test is refused on purpose, many times
+	logs := captureLog(t)
 	e := newEnv(t)
 	e.push(t, wechattest.Text(customer, "在吗"))
 	key := e.desktopKey(t, "前台电脑")
@@ -118,6 +120,24 @@ func TestDesktopAPINeedsAValidKey(t *testing.T) {
 	if status, _, _ := get(t, e.base, "/api/v1/feed?cursor=0", bearer(key)); status != http.StatusUnauthorized {
 		t.Errorf("a key revoked since: %d", status)
 	}
+	out := logs.String()
+	if !strings.Contains(out, "without a valid key refused") {
+		t.Errorf("refusals are not logged: %q", out)
+	}
+	for _, secret := range []string{key, revoked, wrong, strings.TrimPrefix(key, storage.DesktopKeyPrefix)} {
+		if strings.Contains(out, secret) {
+			t.Fatalf("a key is in the log: %q", out)
+		}
+	}
+}
+
+// captureLog sends the log to a buffer until the test ends.
+func captureLog(t *testing.T) *bytes.Buffer {
+	var b bytes.Buffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&b, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	return &b
 }
 
 // A push WeChat sends shows in the feed with what the CLI's inbox list shows;
@@ -276,6 +296,7 @@ func TestAutoRepliesAreListed(t *testing.T) {
 // WeChat once), and a desktop with no AppSecret, in the token URL mode with the key
 // in the URL, sends a message with it.
 func TestDesktopSendsWithTheServersToken(t *testing.T) {
+	logs := captureLog(t)
 	e := newEnv(t)
 	e.forward(t, false)
 	key := e.desktopKey(t, "前台电脑")
@@ -318,6 +339,9 @@ func TestDesktopSendsWithTheServersToken(t *testing.T) {
 	}
 	if n := e.wechat.TokenFetches(); n != 1 {
 		t.Errorf("%d tokens fetched from WeChat, want 1 (the server's, shared)", n)
+	}
+	if out := logs.String(); strings.Contains(out, tok.AccessToken) || strings.Contains(out, key) {
+		t.Errorf("the token or the key is in the log: %q", out)
 	}
 }
 
