@@ -145,42 +145,46 @@ type cachedTokens struct {
 	cur   Token // guarded by sem
 }
 
-func (ct *cachedTokens) Token(ctx context.Context) (string, error) { return ct.get(ctx, "") }
+func (ct *cachedTokens) Token(ctx context.Context) (string, error) {
+	t, err := ct.get(ctx, "")
+	return t.Value, err
+}
 
 func (ct *cachedTokens) Refresh(ctx context.Context, failed string) (string, error) {
-	return ct.get(ctx, failed)
+	t, err := ct.get(ctx, failed)
+	return t.Value, err
 }
 
 func (ct *cachedTokens) usable(t Token, failed string) bool {
 	return t.Value != "" && t.Value != failed && ct.now().Before(t.ExpiresAt.Add(-refreshMargin))
 }
 
-func (ct *cachedTokens) get(ctx context.Context, failed string) (string, error) {
+func (ct *cachedTokens) get(ctx context.Context, failed string) (Token, error) {
 	select {
 	case ct.sem <- struct{}{}:
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return Token{}, ctx.Err()
 	}
 	defer func() { <-ct.sem }()
 
 	if ct.usable(ct.cur, failed) {
-		return ct.cur.Value, nil
+		return ct.cur, nil
 	}
 	// Another process (or an earlier run) may have fetched one already.
 	if ct.store != nil {
 		if t, err := ct.store.LoadToken(ctx, ct.key); err == nil && ct.usable(t, failed) {
 			ct.cur = t
-			return t.Value, nil
+			return t, nil
 		}
 	}
 	t, err := ct.fetch(ctx, false)
 	if err != nil {
-		return "", err
+		return Token{}, err
 	}
 	if failed != "" && t.Value == failed {
 		// The server still hands out the token it just rejected: ask for a new one.
 		if t, err = ct.fetch(ctx, true); err != nil {
-			return "", err
+			return Token{}, err
 		}
 	}
 	ct.cur = t
@@ -188,5 +192,16 @@ func (ct *cachedTokens) get(ctx context.Context, failed string) (string, error) 
 		// A cache write failure only costs a fetch next run; the token itself is fine.
 		_ = ct.store.SaveToken(ctx, ct.key, t)
 	}
-	return t.Value, nil
+	return t, nil
+}
+
+// CurrentToken is the access token this client's calls use now, with when it
+// expires — what kfdesk serve hands a desktop in the token URL mode (issue 11 §5).
+// ExpiresAt is zero when the token source does not know it (a TokenSource of the caller's).
+func (c *Client) CurrentToken(ctx context.Context) (Token, error) {
+	if ct, ok := c.tokens.(*cachedTokens); ok {
+		return ct.get(ctx, "")
+	}
+	v, err := c.tokens.Token(ctx)
+	return Token{Value: v}, err
 }

@@ -41,7 +41,7 @@ func TestAutoreplyRuleAppliesToTheNextPush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(serve.Handler(r))
+	srv := httptest.NewServer(serve.Handler([]*workspace.Receiver{r}, nil))
 	t.Cleanup(srv.Close)
 	p, err := wechat.NewPusher(wechattest.PushConfig{URL: srv.URL + workspace.PushPath(a), Token: tok, EncodingAESKey: key,
 		Mode: wechattest.PushSafe, Timeout: time.Second})

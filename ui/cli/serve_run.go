@@ -125,7 +125,7 @@ func serveOn(e *Env, s site) error {
 		s.close()
 		return fmt.Errorf("%w: no account has push settings yet: run `kfdesk serve init --account NAME` / 还没有账号设置消息推送，请先运行 kfdesk serve init", ErrUsage)
 	}
-	eps, err := s.endpoints(serve.Handler(receivers...))
+	eps, err := s.endpoints(serve.Handler(receivers, serve.DesktopAPI(e.Ctx, e.WS, receivers...)))
 	if err != nil {
 		s.close()
 		return err

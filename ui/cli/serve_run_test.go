@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -75,6 +77,30 @@ func TestServeReceivesPushesOfTheAccountsSetUp(t *testing.T) {
 			t.Fatalf("the picture was not downloaded while serving: %+v", got)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	// Desktops read what arrived from the same server, with a key only.
+	key, err := h.ws.AddDesktopKey(context.Background(), "前台电脑")
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := func(auth string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/api/v1/feed?cursor=0", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, _ := feed(""); status != http.StatusUnauthorized {
+		t.Errorf("the feed without a key: %d", status)
+	}
+	if status, body := feed("Bearer " + key); status != http.StatusOK || !strings.Contains(body, "发货了吗") || !strings.Contains(body, `"media":"/api/v1/media/`) {
+		t.Errorf("the feed with a key: %d %s", status, body)
 	}
 	stop()
 	select {

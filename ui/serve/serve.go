@@ -16,14 +16,19 @@ import (
 	"kfdesk/ui/workspace"
 )
 
-// Handler routes each account's pushes to its receiver. Everything else is 404;
+// Handler routes each account's pushes to its receiver, and /api/ to desktop (the
+// desktop API, DesktopAPI; nil: none). Everything else is 404; on a push URL,
 // methods other than GET (the console's check) and POST (a push) are 405.
-func Handler(receivers ...*workspace.Receiver) http.Handler {
+func Handler(receivers []*workspace.Receiver, desktop http.Handler) http.Handler {
 	byPath := make(map[string]*workspace.Receiver, len(receivers))
 	for _, r := range receivers {
 		byPath[workspace.PushPath(r.Account())] = r // the path `serve init` gave the console
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if desktop != nil && strings.HasPrefix(req.URL.Path, "/api/") {
+			desktop.ServeHTTP(w, req)
+			return
+		}
 		r, ok := byPath[strings.TrimSuffix(req.URL.Path, "/")]
 		if !ok {
 			http.NotFound(w, req)

@@ -27,6 +27,7 @@ type env struct {
 	ws       *workspace.Workspace
 	acct     storage.Account
 	url      string
+	base     string // the server's root URL (the desktop API is under it)
 	wechat   *wechattest.Server
 	pusher   *wechattest.Pusher
 	receiver *workspace.Receiver
@@ -65,7 +66,7 @@ func newEnv(t *testing.T, options ...func(*envConfig)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(Handler(r))
+	srv := httptest.NewServer(Handler([]*workspace.Receiver{r}, DesktopAPI(context.Background(), ws, r)))
 	t.Cleanup(srv.Close)
 	c.push.URL = srv.URL + workspace.PushPath(a)
 	p, err := wechat.NewPusher(c.push)
@@ -73,7 +74,7 @@ func newEnv(t *testing.T, options ...func(*envConfig)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	return &env{ws: ws, acct: a, url: srv.URL + workspace.PushPath(a), wechat: wechat, pusher: p, receiver: r}
+	return &env{ws: ws, acct: a, url: srv.URL + workspace.PushPath(a), base: srv.URL, wechat: wechat, pusher: p, receiver: r}
 }
 
 func (e *env) stored(t *testing.T) []storage.Push {

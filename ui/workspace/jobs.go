@@ -86,7 +86,8 @@ func (w *Workspace) RunJobs(ctx context.Context, opt JobOptions) error {
 	handlers := map[storage.JobKind]JobHandler{
 		JobMedia:     w.runMediaJob,
 		JobAutoReply: w.RunAutoReplyJob,
-		// Desktops do not connect yet (issue 11 §5): nothing to notify, so it is done.
+		// Desktops read the feed by cursor, woken when Receive stores a push
+		// (desktopapi.go): nothing is left to do here.
 		JobNotify: func(context.Context, storage.Job) error { return nil },
 	}
 	for k, h := range opt.Handlers {

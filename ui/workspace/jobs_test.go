@@ -59,7 +59,7 @@ func newPushEnv(t *testing.T) *pushEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(serve.Handler(r))
+	srv := httptest.NewServer(serve.Handler([]*workspace.Receiver{r}, nil))
 	t.Cleanup(srv.Close)
 	p, err := wechat.NewPusher(wechattest.PushConfig{URL: srv.URL + workspace.PushPath(a), Token: jobToken, EncodingAESKey: jobAESKey,
 		Mode: wechattest.PushSafe, Timeout: time.Second, Retries: 3})

@@ -108,6 +108,9 @@ func (r *Receiver) Receive(ctx context.Context, q url.Values, body []byte) (stat
 	if err != nil {
 		return http.StatusInternalServerError, nil, err
 	}
+	if !duplicate {
+		r.w.pushed.broadcast() // desktops waiting on the feed read it now (desktopapi.go)
+	}
 	if !decided {
 		return http.StatusOK, []byte(push.Success), nil
 	}

@@ -48,6 +48,7 @@ type Workspace struct {
 	mu      sync.Mutex
 	demo    *wechattest.Server
 	clients map[int64]*api.Client
+	pushed  signal // a push was stored (desktopapi.go)
 }
 
 // Open opens (creating when needed) the data folder dir; "" means the default.
