@@ -51,3 +51,47 @@ func ReplyWindowAt(lastMessage time.Time, repliesSince int, now time.Time) Reply
 	}
 	return s
 }
+
+// After a menu click, a follow or a code scan an Official Account may send 3 messages
+// within 1 minute; after a Mini Program customer enters the customer-service chat, 2.
+// https://developers.weixin.qq.com/doc/offiaccount/Customer_Service/Customer_Service_Messages.html
+// https://developers.weixin.qq.com/miniprogram/dev/framework/open-ability/customer-message/send.html
+const (
+	EventReplyWindow  = time.Minute
+	EventReplyLimitOA = 3
+	EventReplyLimitMP = 2
+)
+
+// ReplyFacts is what the pushes tell of a customer: their last message and last
+// allowance-giving event (a menu click, follow, scan; for a Mini Program, entering the
+// chat), each with the sends since. Only a push server knows the event side.
+type ReplyFacts struct {
+	LastMessage     time.Time
+	RepliesSince    int
+	LastEvent       time.Time
+	SendsSinceEvent int
+	MiniProgram     bool
+}
+
+// At is the reply window at now: open if either allowance is open. It is exact where
+// ReplyWindowAt (from the chat records alone) estimates: WeChat's CreateTimes and the
+// sends logged on this computer. When both are open, Until and Left are the message
+// window's (the larger); when only the event's is, they are the event's.
+func (f ReplyFacts) At(now time.Time) ReplyStatus {
+	msg := ReplyWindowAt(f.LastMessage, f.RepliesSince, now)
+	if msg.State == ReplyOpen || f.LastEvent.IsZero() {
+		return msg
+	}
+	limit := EventReplyLimitOA
+	if f.MiniProgram {
+		limit = EventReplyLimitMP
+	}
+	until := f.LastEvent.Add(EventReplyWindow)
+	if now.Before(until) && f.SendsSinceEvent < limit {
+		return ReplyStatus{State: ReplyOpen, Until: until, Left: limit - f.SendsSinceEvent, Rest: until.Sub(now)}
+	}
+	if msg.State == ReplyUnknown {
+		return ReplyStatus{State: ReplyClosed, Until: until} // a click long ago: closed, not unknown
+	}
+	return msg
+}

@@ -31,3 +31,27 @@ func TestReplyWindowAt(t *testing.T) {
 		}
 	}
 }
+
+func TestReplyFactsWithEvents(t *testing.T) {
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		f    ReplyFacts
+		want ReplyState
+		left int
+	}{
+		{"nothing", ReplyFacts{}, ReplyUnknown, 0},
+		{"a click 20 s ago", ReplyFacts{LastEvent: now.Add(-20 * time.Second)}, ReplyOpen, 3},
+		{"a click, 3 sent", ReplyFacts{LastEvent: now.Add(-20 * time.Second), SendsSinceEvent: 3}, ReplyClosed, 0},
+		{"a click 61 s ago", ReplyFacts{LastEvent: now.Add(-61 * time.Second)}, ReplyClosed, 0},
+		{"MP entered, 1 sent", ReplyFacts{LastEvent: now.Add(-10 * time.Second), SendsSinceEvent: 1, MiniProgram: true}, ReplyOpen, 1},
+		{"MP entered, 2 sent", ReplyFacts{LastEvent: now.Add(-10 * time.Second), SendsSinceEvent: 2, MiniProgram: true}, ReplyClosed, 0},
+		{"message open wins", ReplyFacts{LastMessage: now.Add(-time.Hour), RepliesSince: 1, LastEvent: now.Add(-10 * time.Second)}, ReplyOpen, 4},
+		{"used up, but a click", ReplyFacts{LastMessage: now.Add(-time.Hour), RepliesSince: 5, LastEvent: now.Add(-10 * time.Second), SendsSinceEvent: 1}, ReplyOpen, 2},
+		{"used up, click spent", ReplyFacts{LastMessage: now.Add(-time.Hour), RepliesSince: 5, LastEvent: now.Add(-10 * time.Second), SendsSinceEvent: 3}, ReplyUsedUp, 0},
+	} {
+		if s := c.f.At(now); s.State != c.want || s.Left != c.left {
+			t.Errorf("%s: %+v, want state %d with %d left", c.name, s, c.want, c.left)
+		}
+	}
+}

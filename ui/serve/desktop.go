@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"kfdesk/api"
 	"kfdesk/storage"
 	"kfdesk/ui/workspace"
 )
@@ -52,6 +53,7 @@ func DesktopAPI(stop context.Context, ws *workspace.Workspace, receivers ...*wor
 	mux.HandleFunc("GET /api/v1/media/{id}", d.media)
 	mux.HandleFunc("GET /api/v1/autoreplies", d.autoreplies)
 	mux.HandleFunc("GET /api/v1/token", d.token)
+	mux.HandleFunc("GET /api/v1/window", d.window)
 	return d.authenticated(mux)
 }
 
@@ -420,3 +422,30 @@ func (d *desktopAPI) token(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "expires_in": int64(left / time.Second)})
 }
+
+// window: GET /api/v1/window?account=APPID&openid=OPENID → the customer's reply
+// window from the pushes (exact): {"state":"open|used_up|closed|unknown","until","left"}.
+func (d *desktopAPI) window(w http.ResponseWriter, r *http.Request) {
+	a, ok := d.account(w, r, true)
+	if !ok {
+		return
+	}
+	openid := r.URL.Query().Get("openid")
+	if openid == "" {
+		apiError(w, http.StatusBadRequest, "请指定 openid。", "Give the customer's openid.")
+		return
+	}
+	st, err := d.ws.PushReplyWindow(r.Context(), a, openid)
+	if err != nil {
+		slog.Error("desktop API: could not read a reply window", "account", a.Name, "err", err)
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	out := map[string]any{"state": replyStates[st.State], "left": st.Left}
+	if !st.Until.IsZero() {
+		out["until"] = workspace.FormatTime(st.Until, time.RFC3339)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+var replyStates = map[api.ReplyState]string{api.ReplyUnknown: "unknown", api.ReplyOpen: "open", api.ReplyUsedUp: "used_up", api.ReplyClosed: "closed"}

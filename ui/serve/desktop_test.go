@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 	"kfdesk/api/wechattest"
 	"kfdesk/storage"
 	"kfdesk/ui/workspace"
@@ -400,5 +401,59 @@ func TestFeedNamesTheMenuChoice(t *testing.T) {
 	}
 	if tap := got[1]; tap.MenuID != "101" || tap.MenuChoice != "满意" {
 		t.Errorf("the tap reads %+v, want menu_choice 满意", tap)
+	}
+}
+
+// The reply window from the pushes: a menu click opens 3 sends in a minute, a
+// customer's message 5 in 48 hours, and the sends logged count down each.
+func TestReplyWindowFromThePushes(t *testing.T) {
+	e := newEnv(t)
+	e.forward(t, false)
+	key := e.desktopKey(t, "前台电脑")
+	window := func() map[string]any {
+		t.Helper()
+		status, _, b := get(t, e.base, "/api/v1/window?account="+appID+"&openid="+customer, bearer(key))
+		var out map[string]any
+		if status != http.StatusOK || json.Unmarshal(b, &out) != nil {
+			t.Fatalf("window: %d %s", status, b)
+		}
+		return out
+	}
+	send := func(n int) {
+		t.Helper()
+		for range n {
+			if _, err := e.ws.Send(context.Background(), e.acct, &api.Message{ToUser: customer, MsgType: api.TypeText, Text: &api.Text{Content: "好的"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if w := window(); w["state"] != "unknown" {
+		t.Fatalf("before any push: %v", w)
+	}
+	e.push(t, wechattest.Click(customer, "MENU_HELP"))
+	if w := window(); w["state"] != "open" || w["left"] != float64(3) || w["until"] == nil {
+		t.Fatalf("after a click: %v", w)
+	}
+	send(3)
+	if w := window(); w["state"] != "closed" {
+		t.Fatalf("after 3 sends on a click: %v", w)
+	}
+	// Sends count from the second of a CreateTime on (one too many rather than too few):
+	// let the next second begin so the click's sends are not counted against the message.
+	now := clock.Now() // the app's clock: a test run may shift it by a fraction of a second
+	time.Sleep(now.Truncate(time.Second).Add(time.Second + 20*time.Millisecond).Sub(now))
+	e.push(t, wechattest.Text(customer, "还有问题"))
+	if w := window(); w["state"] != "open" || w["left"] != float64(5) {
+		t.Fatalf("after a message: %v", w)
+	}
+	send(5)
+	if w := window(); w["state"] != "used_up" || w["left"] != float64(0) {
+		t.Fatalf("after 5 sends: %v", w)
+	}
+	if status, _, _ := get(t, e.base, "/api/v1/window?account="+appID, bearer(key)); status != http.StatusBadRequest {
+		t.Fatalf("no openid: %d", status)
+	}
+	if status, _, _ := get(t, e.base, "/api/v1/window?account="+appID+"&openid="+customer, ""); status != http.StatusUnauthorized {
+		t.Fatalf("no key: %d", status)
 	}
 }

@@ -200,3 +200,15 @@ func (w *Workspace) AccessToken(ctx context.Context, a storage.Account) (string,
 	}
 	return t.Value, left, nil
 }
+
+// PushReplyWindow is a customer's reply window as the pushes know it: exact, from
+// WeChat's CreateTimes of their last message and last menu click, follow or scan (a
+// Mini Program: entering the chat), and the sends logged since (api.ReplyFacts).
+func (w *Workspace) PushReplyWindow(ctx context.Context, a storage.Account, openid string) (api.ReplyStatus, error) {
+	f, err := w.DB.CustomerWindow(ctx, a.ID, openid)
+	if err != nil {
+		return api.ReplyStatus{}, err
+	}
+	return api.ReplyFacts{LastMessage: f.LastMessage, RepliesSince: f.SendsSinceMessage, LastEvent: f.LastEvent,
+		SendsSinceEvent: f.SendsSinceEvent, MiniProgram: MiniProgram(a)}.At(clock.Now()), nil
+}
