@@ -119,3 +119,25 @@ func TestServeReceivesPushesOfTheAccountsSetUp(t *testing.T) {
 		t.Fatalf("serve printed a secret or a message: %q", out)
 	}
 }
+
+func TestServeForgetUnfollowers(t *testing.T) {
+	h, _ := shopHarness(t)
+	a, err := h.ws.CurrentAccount(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		arg  string
+		want bool
+	}{{"on", true}, {"off", false}} {
+		if err := h.run("", "serve", "forget-unfollowers", c.arg); err != nil {
+			t.Fatal(err)
+		}
+		if on, err := h.ws.ForgetUnfollowers(context.Background(), a); err != nil || on != c.want {
+			t.Fatalf("%s: %v %v", c.arg, on, err)
+		}
+	}
+	if err := h.run("", "serve", "forget-unfollowers", "yes"); !errors.Is(err, ErrUsage) {
+		t.Fatalf("a wrong word: %v", err)
+	}
+}

@@ -86,6 +86,7 @@ func (w *Workspace) RunJobs(ctx context.Context, opt JobOptions) error {
 	handlers := map[storage.JobKind]JobHandler{
 		JobMedia:     w.runMediaJob,
 		JobAutoReply: w.RunAutoReplyJob,
+		JobForget:    w.runForgetJob,
 		// Desktops read the feed by cursor, woken when Receive stores a push
 		// (desktopapi.go): nothing is left to do here.
 		JobNotify: func(context.Context, storage.Job) error { return nil },
@@ -171,6 +172,11 @@ func (w *Workspace) runJob(ctx context.Context, j storage.Job, h JobHandler, opt
 	}
 	var gu errGiveUp
 	switch {
+	case err == nil && j.Kind == JobForget:
+		// The deletion took the push, and this job with it: nothing is left to finish.
+		if err = w.DB.FinishJob(ctx, j); errors.Is(err, storage.ErrLeaseLost) {
+			err = nil
+		}
 	case err == nil:
 		err = w.DB.FinishJob(ctx, j)
 	case errors.As(err, &gu):

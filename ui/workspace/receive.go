@@ -102,6 +102,7 @@ func (r *Receiver) Receive(ctx context.Context, q url.Values, body []byte) (stat
 	if m.MediaID != "" {
 		jobs = append(jobs, JobMedia)
 	}
+	jobs = append(jobs, r.w.forgetJobs(ctx, r.account, m)...)
 	// The store must finish even if WeChat hangs up: a half-answered push is retried
 	// and then found stored.
 	id, duplicate, err := r.w.DB.StorePush(context.WithoutCancel(ctx), r.account.ID, sp, jobs...)
