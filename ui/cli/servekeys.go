@@ -9,7 +9,7 @@ import (
 
 // Desktop keys for kfdesk serve's API (issue 11 §5): one per desktop, shown once, revocable.
 func init() {
-	register("serve key add", "serve key add NAME      (a key for the desktop NAME; printed once, only its hash is kept)", serveKeyAdd)
+	register("serve key add", "serve key add NAME      (a key for the desktop NAME, and its connection code to paste there; printed once, only its hash is kept)", serveKeyAdd)
 	register("serve key list", "serve key list          (names, created, last used, revoked; never the keys)", serveKeyList)
 	register("serve key revoke", "serve key revoke NAME   (that desktop's key stops working at once)", serveKeyRevoke)
 }
@@ -35,13 +35,27 @@ func serveKeyAdd(e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	base, err := e.WS.PushURLBase(e.Ctx)
+	if err != nil {
+		return err
+	}
+	code := ""
+	if base != "" {
+		code = workspace.ConnectionCode(workspace.Connection{URL: base, Key: key})
+	}
 	if e.G.JSON {
 		return e.printJSON(struct {
 			Name string `json:"name"`
 			Key  string `json:"key"`
-		}{name, key})
+			Code string `json:"connection_code,omitempty"`
+		}{name, key, code})
 	}
 	fmt.Fprintf(e.Stdout, "%s\n", key)
+	if code != "" {
+		fmt.Fprintf(e.Stdout, "connection code / 连接码: %s\n", code)
+	} else {
+		fmt.Fprintln(e.Stderr, "no connection code: the server's address is not known yet (serve init --url-base https://HOST) / 还不知道服务器地址，无法生成连接码")
+	}
 	fmt.Fprintf(e.Stderr, "The key of %q is shown only now: copy it into that desktop; it cannot be shown again (revoke it and add a new one if lost).\n"+
 		"「%s」的密钥只显示这一次：请复制到那台电脑；之后无法再查看（丢失时请吊销后重新添加）。\n", name, name)
 	return nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
@@ -88,5 +89,28 @@ func TestServeKeyAddListRevoke(t *testing.T) {
 	}
 	if err := h.run("", "serve", "key", "add"); !errors.Is(err, ErrUsage) {
 		t.Fatalf("add without a name: %v", err)
+	}
+}
+
+// Once the server's address is known, a new key comes with a connection code that
+// holds the address and the key, for the desktop to paste.
+func TestServeKeyAddPrintsAConnectionCode(t *testing.T) {
+	h, _ := shopHarness(t)
+	if err := h.run("", "serve", "init", "--url-base", "https://kf.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run("", "serve", "key", "add", "前台电脑"); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(h.stdout.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "connection code / 连接码: kfdesk1.") {
+		t.Fatalf("printed %q", lines)
+	}
+	c, err := workspace.ParseConnectionCode(strings.TrimPrefix(lines[1], "connection code / 连接码: "))
+	if err != nil || c.URL != "https://kf.example.com" || c.Key != lines[0] {
+		t.Fatalf("the code reads %+v %v", c, err)
+	}
+	if name, ok, err := h.ws.CheckDesktopKey(context.Background(), c.Key); err != nil || !ok || name != "前台电脑" {
+		t.Fatalf("the code's key does not pass: %q %v %v", name, ok, err)
 	}
 }
