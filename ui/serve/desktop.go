@@ -54,6 +54,9 @@ func DesktopAPI(stop context.Context, ws *workspace.Workspace, receivers ...*wor
 	mux.HandleFunc("GET /api/v1/autoreplies", d.autoreplies)
 	mux.HandleFunc("GET /api/v1/token", d.token)
 	mux.HandleFunc("GET /api/v1/window", d.window)
+	mux.HandleFunc("POST /api/v1/autoreplies", d.addAutoReply)
+	mux.HandleFunc("DELETE /api/v1/autoreplies/{id}", d.removeAutoReply)
+	mux.HandleFunc("PUT /api/v1/autoreplies/forward", d.setForward)
 	return d.authenticated(mux)
 }
 
@@ -336,7 +339,7 @@ func (d *desktopAPI) media(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", fi.ModTime(), f)
 }
 
-// autoReplyJSON is one rule as the API gives it (read only here).
+// autoReplyJSON is one rule as the API gives and takes it.
 type autoReplyJSON struct {
 	ID       int64           `json:"id"`
 	Kind     string          `json:"kind"`
@@ -449,3 +452,119 @@ func (d *desktopAPI) window(w http.ResponseWriter, r *http.Request) {
 }
 
 var replyStates = map[api.ReplyState]string{api.ReplyUnknown: "unknown", api.ReplyOpen: "open", api.ReplyUsedUp: "used_up", api.ReplyClosed: "closed"}
+
+// maxRuleBody bounds a rule a desktop sends (a reply body is at most a few KB).
+const maxRuleBody = 64 << 10
+
+// addAutoReply: POST /api/v1/autoreplies?account=APPID with one rule as autoReplyJSON
+// (id and enabled ignored) → the rule as stored. It applies to the next push; a
+// follow, default or hours rule replaces the one there was (workspace.AddAutoReply).
+func (d *desktopAPI) addAutoReply(w http.ResponseWriter, r *http.Request) {
+	a, ok := d.account(w, r, true)
+	if !ok {
+		return
+	}
+	var in autoReplyJSON
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRuleBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		apiError(w, http.StatusBadRequest, "规则不是有效的 JSON。", "The rule is not valid JSON.")
+		return
+	}
+	rule := storage.AutoReplyRule{Kind: in.Kind, Keyword: in.Keyword, Match: in.Match, Body: string(in.Body)}
+	if in.Kind == storage.AutoReplyHours {
+		var err error
+		if rule.Hours, err = officeHours(in); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	saved, err := d.ws.AddAutoReply(r.Context(), a, rule)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": saved.ID, "kind": saved.Kind})
+}
+
+// removeAutoReply: DELETE /api/v1/autoreplies/{id}?account=APPID.
+func (d *desktopAPI) removeAutoReply(w http.ResponseWriter, r *http.Request) {
+	a, ok := d.account(w, r, true)
+	if !ok {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		apiError(w, http.StatusBadRequest, "规则编号不正确。", "That is not a rule id.")
+		return
+	}
+	if err := d.ws.RemoveAutoReply(r.Context(), a, id); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// setForward: PUT /api/v1/autoreplies/forward?account=APPID with {"on":true,"kf_account":"…"}.
+func (d *desktopAPI) setForward(w http.ResponseWriter, r *http.Request) {
+	a, ok := d.account(w, r, true)
+	if !ok {
+		return
+	}
+	var in struct {
+		On        bool   `json:"on"`
+		KFAccount string `json:"kf_account"`
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRuleBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		apiError(w, http.StatusBadRequest, "设置不是有效的 JSON。", "The setting is not valid JSON.")
+		return
+	}
+	if err := d.ws.SetAutoReplyForward(r.Context(), a, storage.Forwarding{On: in.On, KFAccount: in.KFAccount}); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// officeHours reads an hours rule's weekdays and HH:MM times.
+func officeHours(in autoReplyJSON) (storage.OfficeHours, error) {
+	var h storage.OfficeHours
+	bad := &api.InputError{Field: "hours", Chinese: "工作时间不正确：weekdays 为 0（周日）至 6，from/to 为 HH:MM。",
+		English: "Office hours are wrong: weekdays are 0 (Sunday) to 6, from/to are HH:MM."}
+	days := make([]time.Weekday, 0, len(in.Weekdays))
+	for _, d := range in.Weekdays {
+		if d < 0 || d > 6 {
+			return h, bad
+		}
+		days = append(days, time.Weekday(d))
+	}
+	from, err1 := time.Parse("15:04", in.From)
+	to, err2 := time.Parse("15:04", in.To)
+	if err1 != nil || err2 != nil {
+		return h, bad
+	}
+	return storage.OfficeHours{Weekdays: storage.Weekdays(days...), From: from.Hour()*60 + from.Minute(), To: to.Hour()*60 + to.Minute()}, nil
+}
+
+// writeError answers a refused write: 400 with the bilingual explanation for refused
+// input, 404 for a rule that is not there, else 500 (logged).
+func writeError(w http.ResponseWriter, err error) {
+	var b api.Bilingual
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		apiError(w, http.StatusNotFound, "没有这条规则。", "There is no such rule.")
+	case errors.As(err, &b):
+		var fp api.FieldProblem
+		if errors.As(err, &fp) {
+			apiError(w, http.StatusBadRequest, fp.ZH(), fp.EN())
+			return
+		}
+		slog.Error("desktop API: a write failed", "err", err)
+		apiError(w, http.StatusInternalServerError, b.ZH(), b.EN())
+	default:
+		slog.Error("desktop API: a write failed", "err", err)
+		w.WriteHeader(http.StatusInternalServerError)
+	}
+}

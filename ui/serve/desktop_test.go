@@ -457,3 +457,71 @@ func TestReplyWindowFromThePushes(t *testing.T) {
 		t.Fatalf("no key: %d", status)
 	}
 }
+
+// send does an authenticated request with a JSON body.
+func send(t *testing.T, method, url, key, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key != "" {
+		req.Header.Set("Authorization", bearer(key))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// A desktop edits the same rules as `kfdesk autoreply`, and they apply to the next push.
+func TestDesktopEditsTheAutoReplies(t *testing.T) {
+	e := newEnv(t)
+	key := e.desktopKey(t, "前台电脑")
+	rulesURL := e.base + "/api/v1/autoreplies"
+	status, b := send(t, http.MethodPost, rulesURL+"?account="+appID, key,
+		`{"kind":"keyword","keyword":"地址","match":"contains","body":{"msgtype":"text","text":{"content":"我们在西湖路 8 号"}}}`)
+	if status != http.StatusCreated {
+		t.Fatalf("add: %d %s", status, b)
+	}
+	var added struct{ ID int64 }
+	if err := json.Unmarshal(b, &added); err != nil || added.ID == 0 {
+		t.Fatalf("add answered %s", b)
+	}
+	d := e.push(t, wechattest.Text(customer, "请问店铺地址在哪"))
+	if d.Verdict != wechattest.PassiveReply || !strings.Contains(string(d.Reply), "我们在西湖路 8 号") {
+		t.Fatalf("after the desktop added the rule: %s %s", d.Verdict, d.Reply)
+	}
+	if status, b := send(t, http.MethodPut, rulesURL+"/forward?account="+appID, key, `{"on":false}`); status != http.StatusNoContent {
+		t.Fatalf("forward off: %d %s", status, b)
+	}
+	if status, b := send(t, http.MethodDelete, rulesURL+"/"+strconv.FormatInt(added.ID, 10)+"?account="+appID, key, ""); status != http.StatusNoContent {
+		t.Fatalf("remove: %d %s", status, b)
+	}
+	if d := e.push(t, wechattest.Text(customer, "请问店铺地址在哪")); d.Verdict != wechattest.Accepted {
+		t.Fatalf("after the rule was removed and forwarding switched off: %s %s", d.Verdict, d.Reply)
+	}
+	for _, c := range []struct {
+		method, url, body string
+		want              int
+	}{
+		{http.MethodPost, rulesURL + "?account=" + appID, `{"kind":"keyword","keyword":"","body":{"msgtype":"text","text":{"content":"x"}}}`, http.StatusBadRequest},
+		{http.MethodPost, rulesURL + "?account=" + appID, `not json`, http.StatusBadRequest},
+		{http.MethodPost, rulesURL + "?account=" + appID, `{"kind":"hours","weekdays":[9],"from":"09:00","to":"18:00","body":{"msgtype":"text","text":{"content":"x"}}}`, http.StatusBadRequest},
+		{http.MethodDelete, rulesURL + "/999999?account=" + appID, "", http.StatusNotFound},
+		{http.MethodPost, rulesURL + "?account=wxffffffffffffffff", `{}`, http.StatusNotFound},
+	} {
+		if status, b := send(t, c.method, c.url, key, c.body); status != c.want {
+			t.Errorf("%s %s %s: %d %s, want %d", c.method, c.url, c.body, status, b, c.want)
+		}
+	}
+	if status, _ := send(t, http.MethodPost, rulesURL+"?account="+appID, "", `{}`); status != http.StatusUnauthorized {
+		t.Errorf("no key: %d", status)
+	}
+	if rules, _, err := e.ws.AutoReplies(context.Background(), e.acct); err != nil || len(rules) != 0 {
+		t.Fatalf("rules left: %+v %v", rules, err)
+	}
+}
