@@ -44,10 +44,11 @@ func TestServeSurvivesKill9(t *testing.T) {
 		customers = 200
 		pushers   = 8
 		killAfter = customers // deliveries judged before the kill (of 3 per customer)
-		pace      = 30 * time.Millisecond // between one pusher's pushes: the load lasts ~2 s, so the
-		// background jobs run while it does, and the kill can catch one mid-send
+		// pace is the wait between one pusher's pushes: the load lasts ~2 s, so the
+		// background jobs run while it does and the kill can catch one mid-send.
+		pace     = 30 * time.Millisecond
+		downtime = 600 * time.Millisecond // kill to restart: pushes then are refused and retried
 		replays  = 20                     // pushes stored before the kill that WeChat sends again after the restart
-		downtime = 600 * time.Millisecond // between the kill and the restart: pushes then are refused and retried
 	)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "kfdesk")
