@@ -37,19 +37,50 @@ const EnvCrashTest = "KFDESK_CRASH_TEST"
 // between "begun" and "done" is not sent again but logged as unknown, so reached +
 // unknown is exactly one per push.
 //
-// It runs twice: "between sends" kills the server wherever it is (the background
-// jobs are quick, so mostly between them); "mid-send" makes the fake's custom/send
-// slow (500 ms) until the kill, so the kill catches the jobs mid-send: the restarted
-// server takes them once their lease (1 min) runs out and closes them as unknown.
+// It runs three times: "between sends" kills the Mini Program's server wherever it
+// is (the background jobs are quick, so mostly between them); "mid-send" makes the
+// fake's custom/send slow (500 ms) until the kill, so the kill catches the jobs
+// mid-send: the restarted server takes them once their lease (1 min) runs out and
+// closes them as unknown; "official account" kills an OA's server, which answers
+// passively (WeChat shows the customer the one answer it accepted for each push) and
+// sends the hour's default notice through custom/send.
 func TestServeSurvivesKill9(t *testing.T) {
 	if os.Getenv(EnvCrashTest) == "" {
 		t.Skipf("set %s=1 (make serve-crash-test): builds the binary; about 80 s", EnvCrashTest)
 	}
-	t.Run("between sends", func(t *testing.T) { killRun(t, false) })
-	t.Run("mid-send", func(t *testing.T) { killRun(t, true) })
+	t.Run("between sends", func(t *testing.T) { killRun(t, miniProgramCrash, false) })
+	t.Run("mid-send", func(t *testing.T) { killRun(t, miniProgramCrash, true) })
+	t.Run("official account", func(t *testing.T) { killRun(t, officialAccountCrash, false) })
 }
 
-func killRun(t *testing.T, midSend bool) {
+// crashCase is the account a kill -9 run pushes to and what its customers do.
+type crashCase struct {
+	kind    wechattest.Kind
+	flag    string                                 // account add --kind
+	msgs    func(from string) []wechattest.Message // one customer's pushes, in order
+	sends   int                                    // auto-replies through custom/send per customer
+	verdict wechattest.Verdict                     // how WeChat judges every answer
+}
+
+var (
+	// A Mini Program answers "success" and sends every auto-reply through custom/send:
+	// the greeting on opening the chat and one keyword reply per question.
+	miniProgramCrash = crashCase{kind: wechattest.MiniProgram, flag: "mp", sends: 3, verdict: wechattest.Accepted,
+		msgs: func(from string) []wechattest.Message {
+			return []wechattest.Message{wechattest.EnterTempSession(from, "crash"),
+				wechattest.Text(from, "请问价格多少？"), wechattest.Text(from, "你们的地址在哪里")}
+		}}
+	// An Official Account answers passively: the greeting on follow, a keyword reply,
+	// and for an unmatched question transfer_customer_service (forwarding is on by
+	// default) with the default notice through custom/send, once per customer per hour.
+	officialAccountCrash = crashCase{kind: wechattest.OfficialAccount, flag: "oa", sends: 1, verdict: wechattest.PassiveReply,
+		msgs: func(from string) []wechattest.Message {
+			return []wechattest.Message{wechattest.Subscribe(from, ""),
+				wechattest.Text(from, "请问价格多少？"), wechattest.Text(from, "随便问问")}
+		}}
+)
+
+func killRun(t *testing.T, cc crashCase, midSend bool) {
 	const (
 		customers = 200
 		pushers   = 8
@@ -67,7 +98,7 @@ func killRun(t *testing.T, midSend bool) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	wechat := wechattest.NewServer(wechattest.Config{AppID: appID, Secret: "s", Kind: wechattest.MiniProgram})
+	wechat := wechattest.NewServer(wechattest.Config{AppID: appID, Secret: "s", Kind: cc.kind})
 	defer wechat.Close()
 	data := filepath.Join(dir, "data")
 	env := append(os.Environ(), "KFDESK_SECRETS=file", "KFDESK_APPSECRET=s", "KFDESK_PUSH_TOKEN="+token, "KFDESK_PUSH_AESKEY="+aesKey, "LANG=en_US.UTF-8")
@@ -83,7 +114,7 @@ func killRun(t *testing.T, midSend bool) {
 		}
 		return out
 	}
-	kfdesk("account", "add", "茶叶小程序", "--appid", appID, "--kind", "mp", "--api-base", wechat.URL)
+	kfdesk("account", "add", "茶叶小程序", "--appid", appID, "--kind", cc.flag, "--api-base", wechat.URL)
 	var init struct{ Path string }
 	if err := json.Unmarshal(kfdesk("--json", "serve", "init"), &init); err != nil || init.Path == "" {
 		t.Fatalf("serve init --json: %v %+v", err, init)
@@ -91,6 +122,7 @@ func killRun(t *testing.T, midSend bool) {
 	kfdesk("autoreply", "follow", "--text", "您好，欢迎来到茶叶小铺")
 	kfdesk("autoreply", "add", "--keyword", "价格", "--match", "contains", "--text", "价目表：普洱 98 元")
 	kfdesk("autoreply", "add", "--keyword", "地址", "--match", "contains", "--text", "地址：广州市天河区")
+	kfdesk("autoreply", "default", "--text", "已收到，客服稍后回复您")
 
 	addr := freePort(t)
 	logs := filepath.Join(dir, "serve.log")
@@ -148,8 +180,7 @@ func killRun(t *testing.T, midSend bool) {
 			defer wg.Done()
 			for c := int(next.Add(1)) - 1; c < customers; c = int(next.Add(1)) - 1 {
 				from := fmt.Sprintf("oCrash%022d", c)
-				for _, m := range []wechattest.Message{wechattest.EnterTempSession(from, "crash"),
-					wechattest.Text(from, "请问价格多少？"), wechattest.Text(from, "你们的地址在哪里")} {
+				for _, m := range cc.msgs(from) {
 					d, err := p.Push(context.Background(), m)
 					if err != nil {
 						t.Error(err)
@@ -192,7 +223,7 @@ func killRun(t *testing.T, midSend bool) {
 		m := d.Message
 		m.Nonce = ""
 		r, err := p.Push(context.Background(), m)
-		if err != nil || r.Verdict != wechattest.Accepted {
+		if err != nil || r.Verdict != cc.verdict || r.ReplyType != d.ReplyType {
 			t.Errorf("the retry of a push stored before the kill: %v %s %s", err, r.Verdict, r.Reason)
 		}
 	}
@@ -200,7 +231,7 @@ func killRun(t *testing.T, midSend bool) {
 	// The background jobs finish. Those the killed server held wait out their lease
 	// (1 min, from their claim before the kill): one claimed but not begun is then
 	// sent, one cut off mid-send closed as unknown, which the fake cannot see.
-	const want = 3 * customers
+	want, pushes := cc.sends*customers, len(cc.msgs(""))*customers // auto-replies, pushes
 	deadline := time.Now().Add(100 * time.Second)
 	for len(wechat.Sent()) < want-inFlight && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
@@ -217,8 +248,12 @@ func killRun(t *testing.T, midSend bool) {
 
 	// What WeChat saw: every delivery answered, some only after retries.
 	attempts, retried, refused := 0, 0, 0
+	passive := map[string]int{} // passive replies by type (an OA's)
 	for _, d := range delivered {
 		attempts += len(d.Attempts)
+		if d.Verdict == wechattest.PassiveReply {
+			passive[d.ReplyType]++
+		}
 		if len(d.Attempts) > 1 {
 			retried++
 		}
@@ -227,12 +262,12 @@ func killRun(t *testing.T, midSend bool) {
 				refused++
 			}
 		}
-		if d.Verdict != wechattest.Accepted {
+		if d.Verdict != cc.verdict {
 			t.Errorf("%s from %s: %s (%s) after %d attempts", d.Message.MsgType, d.Message.From, d.Verdict, d.Reason, len(d.Attempts))
 		}
 	}
-	if len(delivered) != want {
-		t.Fatalf("%d deliveries, want %d", len(delivered), want)
+	if len(delivered) != pushes {
+		t.Fatalf("%d deliveries, want %d", len(delivered), pushes)
 	}
 
 	// What was stored: each push once.
@@ -247,7 +282,7 @@ func killRun(t *testing.T, midSend bool) {
 	if err != nil || len(accts) != 1 {
 		t.Fatalf("accounts %v %v", accts, err)
 	}
-	stored, err := ws.DB.PushesSince(ctx, accts[0].ID, 0, 10*want)
+	stored, err := ws.DB.PushesSince(ctx, accts[0].ID, 0, 10*pushes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,8 +311,8 @@ func killRun(t *testing.T, midSend bool) {
 			prevented++
 		}
 	}
-	if len(stored) != want {
-		t.Errorf("%d pushes stored, want %d", len(stored), want)
+	if len(stored) != pushes {
+		t.Errorf("%d pushes stored, want %d", len(stored), pushes)
 	}
 
 	// What the customers got: each auto-reply at most once, and one the kill left in
@@ -308,9 +343,9 @@ func killRun(t *testing.T, midSend bool) {
 	if missing := want - len(wechat.Sent()); missing < 0 || missing > unknown {
 		t.Errorf("%d auto-replies reached WeChat and %d are logged unknown, want %d in all", len(wechat.Sent()), unknown, want)
 	}
-	t.Logf("%s: %d pushes (%d customers, %d at once, %s apart), SIGKILL after %d judged, down %s, %d sent again after the restart; %d attempts, %d deliveries retried, %d attempts unanswered or refused;"+
-		" %d stored (each once), %d of them stored before the kill and retried after it (duplicates prevented); %d auto-replies sent through custom/send, %d duplicates, %d logged unknown (in doubt at the kill)",
-		t.Name(), want, customers, pushers, pace, killAfter, downtime, replays, attempts, retried, refused, len(stored), prevented, len(wechat.Sent()), dup, unknown)
+	t.Logf("%s: %d pushes (%d customers, %d at once, %s apart), SIGKILL after %d judged, down %s, %d sent again after the restart; %d attempts, %d deliveries retried, %d attempts unanswered or refused; passive replies %v;"+
+		" %d stored (each once), %d of them stored before the kill and retried after it (duplicates prevented); %d of %d auto-replies sent through custom/send, %d duplicates, %d logged unknown (in doubt at the kill)",
+		t.Name(), pushes, customers, pushers, pace, killAfter, downtime, replays, attempts, retried, refused, passive, len(stored), prevented, len(wechat.Sent()), want, dup, unknown)
 }
 
 // freePort is a loopback address nothing listens on (the same port serves both runs).
