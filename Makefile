@@ -58,7 +58,7 @@ bench:
 
 # Push server (docs/BENCHMARKS.md, Push server): pushes/s with the answer's p50/p99, beside the same
 # front door with storage off, PUSHES pushes per case (about 20 s in all); then the kill -9 run
-# (ui/serve/crash_test.go: builds the binary, about 10 s; up to 100 s when the kill catches a job).
+# (ui/serve/crash_test.go: builds the binary; about 90 s, 60 of them a job lease running out).
 PUSHES ?= 20000
 serve-bench:
 	@bash .ci/deps.sh test
