@@ -6,7 +6,7 @@ GO      ?= go
 VERSION := $(shell sed -n 's/^ *Version *= *"\(.*\)"/\1/p' FyneApp.toml)
 LDFLAGS := -X kfdesk/ui.Version=$(VERSION)
 
-.PHONY: run build lint test test-tz race bench server server-amd64 server-arm64 windows release-windows release-macos smoke-windows screenshot ime-check clean deps
+.PHONY: run build lint test test-tz race bench serve-bench serve-crash-test server server-amd64 server-arm64 windows release-windows release-macos smoke-windows screenshot ime-check clean deps
 
 build: deps
 	$(GO) build -tags $(TAGS) -ldflags '$(LDFLAGS)' -o kfdesk .
@@ -54,6 +54,21 @@ bench:
 	@bash .ci/deps.sh test
 	$(GO) test -tags $(TAGS) -run '^$$' -bench Archive -benchtime 1x -timeout 30m ./storage/ -records $(RECORDS)
 	KFDESK_BENCH_RECORDS=$(RECORDS) $(GO) test -tags $(TAGS) -run '^$$' -bench RecordList -benchtime 100x -timeout 30m ./ui/
+	@$(MAKE) --no-print-directory serve-bench serve-crash-test
+
+# Push server (docs/BENCHMARKS.md, Push server): pushes/s with the answer's p50/p99, beside the same
+# front door with storage off, PUSHES pushes per case (about 20 s in all); then the kill -9 run
+# (ui/serve/crash_test.go: builds the binary; about 90 s, 60 of them a job lease running out).
+PUSHES ?= 20000
+serve-bench:
+	@bash .ci/deps.sh test
+	@echo "load average before: $$(cut -d' ' -f1-3 /proc/loadavg)"
+	LANG=en_US.UTF-8 $(GO) test -tags $(TAGS) -run '^$$' -bench Pushes -benchtime $(PUSHES)x -timeout 10m ./ui/serve/
+	@echo "load average after: $$(cut -d' ' -f1-3 /proc/loadavg)"
+
+serve-crash-test:
+	@bash .ci/deps.sh test
+	KFDESK_CRASH_TEST=1 LANG=en_US.UTF-8 $(GO) test -tags $(TAGS) -count=1 -run TestServeSurvivesKill9 -v -timeout 5m ./ui/serve/
 
 # The server build (README, Push server): dist/kfdesk-linux-amd64 and -arm64 with no window (tag
 # server: ui/desktop leaves Fyne out), so they need no X11 or OpenGL libraries, and statically

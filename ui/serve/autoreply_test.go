@@ -20,7 +20,7 @@ import (
 
 const other = "oCustomer0000000000000000002"
 
-func (e *env) forward(t *testing.T, on bool) {
+func (e *env) forward(t testing.TB, on bool) {
 	t.Helper()
 	if err := e.ws.SetAutoReplyForward(context.Background(), e.acct, storage.Forwarding{On: on}); err != nil {
 		t.Fatal(err)

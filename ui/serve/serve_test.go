@@ -39,7 +39,7 @@ type envConfig struct {
 	push   wechattest.PushConfig
 }
 
-func newEnv(t *testing.T, options ...func(*envConfig)) *env {
+func newEnv(t testing.TB, options ...func(*envConfig)) *env {
 	t.Helper()
 	c := envConfig{wechat: wechattest.Config{AppID: appID, Secret: "s"}, push: wechattest.PushConfig{Token: token,
 		EncodingAESKey: aesKey, Mode: wechattest.PushSafe, Timeout: time.Second, Retries: 3}}
@@ -77,7 +77,7 @@ func newEnv(t *testing.T, options ...func(*envConfig)) *env {
 	return &env{ws: ws, acct: a, url: srv.URL + workspace.PushPath(a), base: srv.URL, wechat: wechat, pusher: p, receiver: r}
 }
 
-func (e *env) stored(t *testing.T) []storage.Push {
+func (e *env) stored(t testing.TB) []storage.Push {
 	t.Helper()
 	ps, err := e.ws.DB.PushesSince(context.Background(), e.acct.ID, 0, 1000)
 	if err != nil {
