@@ -89,13 +89,13 @@ func TestFailedBackupSaysSoAndRemovesTheEmptyFile(t *testing.T) {
 
 func TestWindowRemembersSizeAndPage(t *testing.T) {
 	_, ws := newTestWindow(t, "zh")
-	first := NewMainWindow(fyne.CurrentApp(), ws) // closed below, not by the helper's cleanup
+	first := anotherWindow(t, ws) // closed below, not by the helper's cleanup
 	first.Window().Resize(fyne.NewSize(900, 650))
 	test.Tap(findButton(t, first.Window().Canvas(), "设置"))
 	waitIdle(t, first) // the page is saved in the background
 	first.Window().Close()
 
-	again := NewMainWindow(fyne.CurrentApp(), ws)
+	again := anotherWindow(t, ws)
 	t.Cleanup(again.Window().Close)
 	if got := again.Window().Canvas().Size(); got != fyne.NewSize(900, 650) {
 		t.Fatalf("size %v, want 900x650", got)
@@ -124,7 +124,7 @@ func TestNonsenseWindowSizeIsIgnored(t *testing.T) {
 	ctx := context.Background()
 	_ = ws.DB.SetSetting(ctx, settingWindowSize, "12x3")
 	_ = ws.DB.SetSetting(ctx, settingLastPage, "no-such-page")
-	m := NewMainWindow(fyne.CurrentApp(), ws)
+	m := anotherWindow(t, ws)
 	t.Cleanup(m.Window().Close)
 	if got := m.Window().Canvas().Size(); got != defaultWindowSize {
 		t.Fatalf("size %v, want the default", got)

@@ -48,6 +48,19 @@ func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Works
 	return m, ws
 }
 
+// anotherWindow builds a second window on the test's workspace. Its background work
+// (the account list is read at once) ends with the test: a callback that outlived it
+// would run on the next test's app, before that one owns its UI thread.
+func anotherWindow(t *testing.T, ws *workspace.Workspace) *MainWindow {
+	t.Helper()
+	m := NewMainWindow(fyne.CurrentApp(), ws)
+	t.Cleanup(func() {
+		m.stop()
+		waitIdle(t, m)
+	})
+	return m
+}
+
 // objects lists every visible object in the window, overlays (dialogs) included.
 func objects(c fyne.Canvas) []fyne.CanvasObject {
 	var all []fyne.CanvasObject
