@@ -13,27 +13,6 @@ func init() {
 	register("inbox list", "inbox list [--account NAME] [--since TIME]   (what kfdesk serve received, oldest first, every account unless --account; TIME: YYYY-MM-DD[ HH:MM] in Beijing time, UTC+8, or RFC 3339; --json: one object per line)", inboxList)
 }
 
-// inboxJSON is one push as `inbox list --json` prints it. Never the raw body.
-type inboxJSON struct {
-	ID          int64             `json:"id"`
-	Account     string            `json:"account"`
-	Time        string            `json:"time"` // CreateTime, RFC 3339 in Beijing time
-	Received    string            `json:"received"`
-	OpenID      string            `json:"openid"`
-	MsgType     string            `json:"msgtype"`
-	Event       string            `json:"event"`
-	EventKey    string            `json:"event_key,omitempty"`
-	Text        string            `json:"text"`
-	MsgID       string            `json:"msgid"`
-	MenuID      string            `json:"menu_id"`
-	Media       string            `json:"media"`
-	Recognition string            `json:"recognition,omitempty"`
-	Title       string            `json:"title,omitempty"`
-	URL         string            `json:"url,omitempty"`
-	Location    *storage.Location `json:"location,omitempty"`
-	Extra       map[string]string `json:"extra,omitempty"`
-}
-
 func inboxList(e *Env, args []string) error {
 	fs := flags("inbox list")
 	sinceText := fs.String("since", "", "")
@@ -71,10 +50,9 @@ func inboxList(e *Env, args []string) error {
 	err := e.WS.Inbox(e.Ctx, accountID, since, func(p storage.Push) error {
 		n++
 		if e.G.JSON {
-			return e.printJSON(inboxJSON{ID: p.ID, Account: names[p.AccountID], Time: workspace.FormatTime(p.CreateTime, time.RFC3339),
-				Received: workspace.FormatTime(p.ReceivedAt, time.RFC3339), OpenID: p.OpenID, MsgType: p.MsgType, Event: p.Event,
-				EventKey: p.EventKey, Text: p.Content, MsgID: p.MsgID, MenuID: p.MenuID, Media: p.MediaPath, Recognition: p.Recognition,
-				Title: p.Title, URL: p.URL, Location: p.Location, Extra: p.Extra})
+			it := workspace.NewPushItem(p, names[p.AccountID])
+			it.Media = p.MediaPath
+			return e.printJSON(it)
 		}
 		acct := ""
 		if accountID == 0 && len(names) > 1 {

@@ -195,31 +195,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v) // the desktop hung up: it reads again from its cursor
 }
 
-// feedItem is one push as the feed gives it. Never the raw body.
-type feedItem struct {
-	ID          int64             `json:"id"` // the cursor to read on from
-	Account     string            `json:"account"`
-	Time        string            `json:"time"` // CreateTime, RFC 3339 in Beijing time
-	Received    string            `json:"received"`
-	OpenID      string            `json:"openid"`
-	MsgType     string            `json:"msgtype"`
-	Event       string            `json:"event"`
-	EventKey    string            `json:"event_key,omitempty"`
-	Text        string            `json:"text"`
-	MsgID       string            `json:"msgid"`
-	MenuID      string            `json:"menu_id"`
-	MenuChoice  string            `json:"menu_choice,omitempty"` // the option of the menu this account sent
-	Media       string            `json:"media"`                 // the media's path on this API, once downloaded
-	Recognition string            `json:"recognition,omitempty"`
-	Title       string            `json:"title,omitempty"`
-	URL         string            `json:"url,omitempty"`
-	Location    *storage.Location `json:"location,omitempty"`
-	Extra       map[string]string `json:"extra,omitempty"`
-}
-
 type feedAnswer struct {
-	Items  []feedItem `json:"items"`
-	Cursor int64      `json:"cursor"`
+	Items  []workspace.PushItem `json:"items"`
+	Cursor int64                `json:"cursor"`
 }
 
 // writeSlack is how long past the wait a feed answer may take to write.
@@ -271,13 +249,11 @@ func (d *desktopAPI) feed(w http.ResponseWriter, r *http.Request) {
 	for _, a := range d.accounts {
 		appIDs[a.ID] = a.AppID
 	}
-	out := feedAnswer{Items: []feedItem{}, Cursor: next}
+	out := feedAnswer{Items: []workspace.PushItem{}, Cursor: next}
 	for _, e := range entries {
 		p := e.Push
-		it := feedItem{ID: p.ID, Account: appIDs[p.AccountID], Time: workspace.FormatTime(p.CreateTime, time.RFC3339),
-			Received: workspace.FormatTime(p.ReceivedAt, time.RFC3339), OpenID: p.OpenID, MsgType: p.MsgType, Event: p.Event,
-			EventKey: p.EventKey, Text: p.Content, MsgID: p.MsgID, MenuID: p.MenuID, MenuChoice: e.MenuOption,
-			Recognition: p.Recognition, Title: p.Title, URL: p.URL, Location: p.Location, Extra: p.Extra}
+		it := workspace.NewPushItem(p, appIDs[p.AccountID])
+		it.MenuChoice = e.MenuOption
 		if p.MediaPath != "" {
 			it.Media = "/api/v1/media/" + strconv.FormatInt(p.ID, 10)
 		}

@@ -232,7 +232,7 @@ func TestMediaIsServedAfterTheDownload(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	var item feedItem
+	var item workspace.PushItem
 	for deadline := time.Now().Add(20 * time.Second); item.Media == ""; time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the media was never downloaded")

@@ -58,3 +58,35 @@ func ParseInboxTime(s string) (time.Time, error) {
 		Chinese: "时间格式应为 YYYY-MM-DD、「YYYY-MM-DD HH:MM」（" + TimeZoneNameZH + "）或 RFC 3339，例如 2026-12-01 09:30。",
 		English: "Give the time as YYYY-MM-DD, \"YYYY-MM-DD HH:MM\" (" + TimeZoneNameEN + ") or RFC 3339, e.g. 2026-12-01 09:30."}
 }
+
+// PushItem is one push as the front-ends give it out (`inbox list --json`, the
+// desktops' feed): one shape, times in TimeZone, never the raw body.
+type PushItem struct {
+	ID          int64             `json:"id"` // also the cursor to read on from
+	Account     string            `json:"account"`
+	Time        string            `json:"time"` // CreateTime, RFC 3339
+	Received    string            `json:"received"`
+	OpenID      string            `json:"openid"`
+	MsgType     string            `json:"msgtype"`
+	Event       string            `json:"event"`
+	EventKey    string            `json:"event_key,omitempty"`
+	Text        string            `json:"text"`
+	MsgID       string            `json:"msgid"`
+	MenuID      string            `json:"menu_id"`
+	MenuChoice  string            `json:"menu_choice,omitempty"` // the option of the menu this account sent
+	Media       string            `json:"media"`                 // where the downloaded media is (a path, or the API's URL path)
+	Recognition string            `json:"recognition,omitempty"`
+	Title       string            `json:"title,omitempty"`
+	URL         string            `json:"url,omitempty"`
+	Location    *storage.Location `json:"location,omitempty"`
+	Extra       map[string]string `json:"extra,omitempty"`
+}
+
+// NewPushItem is p as a PushItem of the account named account; Media is left to the
+// front-end (a file path on the server, a URL path for a desktop).
+func NewPushItem(p storage.Push, account string) PushItem {
+	return PushItem{ID: p.ID, Account: account, Time: FormatTime(p.CreateTime, time.RFC3339),
+		Received: FormatTime(p.ReceivedAt, time.RFC3339), OpenID: p.OpenID, MsgType: p.MsgType, Event: p.Event,
+		EventKey: p.EventKey, Text: p.Content, MsgID: p.MsgID, MenuID: p.MenuID, Recognition: p.Recognition,
+		Title: p.Title, URL: p.URL, Location: p.Location, Extra: p.Extra}
+}
