@@ -177,20 +177,7 @@ func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 
 // Accounts lists every account, by name.
 func (db *DB) Accounts(ctx context.Context) ([]Account, error) {
-	rows, err := db.r.QueryContext(ctx, "SELECT "+accountCols+" FROM accounts ORDER BY name")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.r, scanAccount, "SELECT "+accountCols+" FROM accounts ORDER BY name")
 }
 
 // Account finds one account by name.

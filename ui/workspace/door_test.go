@@ -42,6 +42,10 @@ func TestFrontEndsGoThroughTheWorkspace(t *testing.T) {
 				t.Fatal(err)
 			}
 			ast.Inspect(f, func(n ast.Node) bool {
+				// t.Format("2006-…"): a time shown in some zone; FormatTime shows it in TimeZone.
+				if call, ok := n.(*ast.CallExpr); ok && isTimeLayoutCall(call) {
+					t.Errorf("%s: a time formatted around workspace.FormatTime (one zone everywhere)", fset.Position(call.Pos()))
+				}
 				sel, ok := n.(*ast.SelectorExpr)
 				if !ok {
 					return true
@@ -49,12 +53,6 @@ func TestFrontEndsGoThroughTheWorkspace(t *testing.T) {
 				// x.DB.Method(…): a write to the database around the workspace.
 				if inner, ok := sel.X.(*ast.SelectorExpr); ok && inner.Sel.Name == "DB" && isWrite(sel.Sel.Name) {
 					t.Errorf("%s: %s writes storage directly; add a Workspace method", fset.Position(sel.Pos()), sel.Sel.Name)
-				}
-				// t.Format("2006-…"): a time shown in some zone; FormatTime shows it in TimeZone.
-				if sel.Sel.Name == "Format" {
-					if call, ok := n.(*ast.SelectorExpr); ok && call != nil && isTimeLayoutCall(f, sel) {
-						t.Errorf("%s: a time formatted around workspace.FormatTime (one zone everywhere)", fset.Position(sel.Pos()))
-					}
 				}
 				// api.New(…): a WeChat client of its own.
 				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "api" && sel.Sel.Name == "New" {
@@ -66,19 +64,12 @@ func TestFrontEndsGoThroughTheWorkspace(t *testing.T) {
 	}
 }
 
-// isTimeLayoutCall: sel is the Format of a call whose first argument is a time
-// layout literal ("2006-01-02", "15:04"…).
-func isTimeLayoutCall(f *ast.File, sel *ast.SelectorExpr) bool {
-	found := false
-	ast.Inspect(f, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok || call.Fun != sel || len(call.Args) == 0 {
-			return true
-		}
-		if lit, ok := call.Args[0].(*ast.BasicLit); ok && (strings.Contains(lit.Value, "2006") || strings.Contains(lit.Value, "15:04")) {
-			found = true
-		}
-		return true
-	})
-	return found
+// isTimeLayoutCall: call is x.Format with a time layout literal ("2006-01-02", "15:04"…) first.
+func isTimeLayoutCall(call *ast.CallExpr) bool {
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok || sel.Sel.Name != "Format" || len(call.Args) == 0 {
+		return false
+	}
+	lit, ok := call.Args[0].(*ast.BasicLit)
+	return ok && (strings.Contains(lit.Value, "2006") || strings.Contains(lit.Value, "15:04"))
 }

@@ -132,10 +132,8 @@ func (r *Receiver) Receive(ctx context.Context, q url.Values, body []byte) (stat
 
 // refusal is the HTTP status for a push that does not open.
 func refusal(err error) int {
-	for _, e := range []error{push.ErrTooLarge} {
-		if errors.Is(err, e) {
-			return http.StatusRequestEntityTooLarge
-		}
+	if errors.Is(err, push.ErrTooLarge) {
+		return http.StatusRequestEntityTooLarge
 	}
 	for _, e := range []error{push.ErrMalformed, push.ErrBase64, push.ErrPadding, push.ErrLength} {
 		if errors.Is(err, e) {
