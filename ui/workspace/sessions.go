@@ -28,14 +28,15 @@ type KFSessions struct {
 	Sessions []api.Session
 }
 
-// Sessions lists every KF account with its open sessions. Only accounts bound to a
-// worker can serve (getsessionlist answers 65402 for the others), so only they are asked.
+// Sessions lists every KF account with its open sessions (and, like KFAccounts, learns
+// the OA WeChat ID, so a bare prefix names a KF account afterwards). Only accounts bound
+// to a worker can serve (getsessionlist answers 65402 for the others): only they are asked.
 func (w *Workspace) Sessions(ctx context.Context, a storage.Account) ([]KFSessions, error) {
-	c, err := w.client(ctx, a)
+	kfs, _, err := w.KFAccounts(ctx, a)
 	if err != nil {
 		return nil, err
 	}
-	kfs, err := c.KFAccountsWithStatus(ctx)
+	c, err := w.client(ctx, a)
 	if err != nil {
 		return nil, err
 	}
