@@ -119,3 +119,15 @@ func printReport(e *Env, r storage.Report) {
 	}
 	_ = t.Flush()
 }
+
+// autoBackup takes the day's automatic backup after a scheduled job's work (a
+// computer that runs only `kfdesk records sync` from cron is backed up too). A
+// failure is a warning: the job itself succeeded.
+func autoBackup(e *Env) {
+	b, made, err := e.WS.AutoBackupIfDue(e.Ctx)
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "kfdesk: warning: the automatic backup failed / 自动备份失败: %v\n", err)
+	} else if made {
+		fmt.Fprintf(e.Stderr, "automatic backup / 自动备份: %s (%d bytes)\n", b.Path, b.Size)
+	}
+}
