@@ -158,17 +158,24 @@ func checkHeader(path string) error {
 	if wal, err := os.Stat(path + "-wal"); err == nil && wal.Size() > 0 {
 		return nil
 	}
-	pageSize := int64(binary.BigEndian.Uint16(h[16:18]))
-	if pageSize == 1 {
-		pageSize = 65536
-	}
-	pages := int64(binary.BigEndian.Uint32(h[28:32]))
-	// The page count is valid when the change counter matches "version-valid-for".
-	valid := binary.BigEndian.Uint32(h[24:28]) == binary.BigEndian.Uint32(h[92:96]) && pages > 0
-	if valid && fi.Size() < pages*pageSize {
+	pageSize, pages := headerSize(h)
+	if pages > 0 && fi.Size() < pages*pageSize {
 		return &OpenError{Problem: ProblemDamaged, Err: errCutShort}
 	}
 	return nil
+}
+
+// headerSize is the page size and page count a database header gives; the count is 0
+// when the header says it is not valid (its change counter and "version-valid-for" differ).
+func headerSize(h [100]byte) (pageSize, pages int64) {
+	pageSize = int64(binary.BigEndian.Uint16(h[16:18]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	if binary.BigEndian.Uint32(h[24:28]) == binary.BigEndian.Uint32(h[92:96]) {
+		pages = int64(binary.BigEndian.Uint32(h[28:32]))
+	}
+	return pageSize, pages
 }
 
 // BackupFile is a backup found on disk.
@@ -244,7 +251,12 @@ type Readable struct {
 // ReadableTables counts the rows of the tables an operator cares about (accounts,
 // settings, chat records), reading the file read-only.
 func ReadableTables(ctx context.Context, path string) []Readable {
-	c, err := sql.Open("sqlite3", fileURI(path, "mode=ro"))
+	src, done, err := readableCopy(path, 0)
+	if err != nil {
+		return nil
+	}
+	defer done()
+	c, err := sql.Open("sqlite3", fileURI(src, "mode=ro"))
 	if err != nil {
 		return nil
 	}
@@ -265,7 +277,12 @@ func PeekSetting(path, key string) string {
 	if _, err := os.Stat(path); err != nil {
 		return ""
 	}
-	c, err := sql.Open("sqlite3", fileURI(path, "mode=ro"))
+	src, done, err := readableCopy(path, 4<<20)
+	if err != nil {
+		return ""
+	}
+	defer done()
+	c, err := sql.Open("sqlite3", fileURI(src, "mode=ro"))
 	if err != nil {
 		return ""
 	}

@@ -256,3 +256,51 @@ func TestSetAsideAndRestoreKeepEveryFile(t *testing.T) {
 		t.Fatalf("second set-aside %s, %v", again, err)
 	}
 }
+
+// Starting anew after a cut-short file keeps what can be read whole of the small
+// tables (accounts, settings), none of the chat records, and only reads the old file.
+func TestSalvageCarriesTheAccountsAndSettingsOver(t *testing.T) {
+	_, path := filledDB(t, 3000)
+	b := readFile(t, path)
+	if err := os.WriteFile(path, b[:len(b)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	aside, err := SetAside(path, time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := readFile(t, aside)
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	kept, err := db.Salvage(context.Background(), aside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]Readable{}
+	for _, k := range kept {
+		got[k.Table] = k
+	}
+	if got["accounts"].Rows != 1 || got["accounts"].Err != nil || got["settings"].Rows != 20 || got["settings"].Err != nil {
+		t.Fatalf("kept %+v", kept)
+	}
+	ctx := context.Background()
+	if a, err := db.Account(ctx, "茶叶小铺"); err != nil || a.AppID != "wx0123456789abcdef" {
+		t.Fatalf("account %+v, %v", a, err)
+	}
+	if v, _, _ := db.Setting(ctx, "k0019"); v != "值 value 19" {
+		t.Fatalf("setting %q", v)
+	}
+	var n int
+	if err := db.Reader().QueryRow("SELECT count(*) FROM records").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d records, %v", n, err)
+	}
+	if !bytes.Equal(readFile(t, aside), damaged) {
+		t.Fatal("salvage changed the damaged file")
+	}
+	if left, _ := filepath.Glob(filepath.Join(os.TempDir(), "kfdesk-damaged-read-*")); len(left) != 0 {
+		t.Fatalf("copies left behind: %v", left)
+	}
+}

@@ -79,7 +79,7 @@ func (s *recoveryScreen) buildUI() fyne.CanvasObject {
 		s.readable = newWrapLabel(T("Looking at what can still be read…"))
 		s.found = container.NewVBox(newWrapLabel(T("Looking for backups…")))
 		body = append(body, s.readable, widget.NewSeparator(), heading(T("Restore a backup")), s.found, widget.NewSeparator(),
-			newWrapLabel(T("Or start with an empty archive: the damaged file stays in the data folder, renamed with today's date, so that nothing is lost.")),
+			newWrapLabel(T("Or start with an empty archive: the accounts and settings that can still be read are carried over; the damaged file stays in the data folder, renamed with today's date, so that nothing is lost.")),
 			container.NewHBox(s.button(T("Start with an empty archive"), theme.DocumentCreateIcon(), s.onStartEmpty),
 				s.button(T("Open the data folder"), theme.FolderOpenIcon(), s.onOpenFolder)))
 		s.goBackground(s.lookAround)
@@ -211,6 +211,30 @@ func readableText(rs []storage.Readable) string {
 	return strings.Join(b, " ")
 }
 
+// keptText says what StartEmpty carried over from the damaged file.
+func keptText(kept []storage.Readable) string {
+	names := map[string]string{"accounts": T("accounts"), "settings": T("settings")}
+	var parts []string
+	other := false
+	for _, k := range kept {
+		if k.Err != nil || k.Rows == 0 {
+			continue
+		}
+		if n, ok := names[k.Table]; ok {
+			parts = append(parts, T("%s (%d)", n, k.Rows))
+		} else {
+			other = true
+		}
+	}
+	if other {
+		parts = append(parts, T("notes, templates and auto-replies"))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return T("Carried over from the damaged file: %s.", strings.Join(parts, T(", ")))
+}
+
 func (s *recoveryScreen) onRestore(b storage.BackupFile) {
 	s.setBusy(true)
 	s.status.SetText(T("Restoring the backup…"))
@@ -224,8 +248,12 @@ func (s *recoveryScreen) onStartEmpty() {
 	s.setBusy(true)
 	s.status.SetText(T("Setting the damaged file aside…"))
 	s.goBackground(func() func() {
-		aside, err := workspace.StartEmpty(s.dir)
-		return s.reopen(err, T("Started an empty archive."), aside)
+		aside, kept, err := workspace.StartEmpty(s.ctx, s.dir)
+		did := T("Started an empty archive.")
+		if text := keptText(kept); text != "" {
+			did += " " + text
+		}
+		return s.reopen(err, did, aside)
 	})
 }
 

@@ -129,11 +129,14 @@ func TestRecoveryWindowRestoresABackupOfATruncatedDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	damaged := mustRead(t, path)
-	SetLanguage("zh") // the file's language setting cannot be read any more
+	SetLanguage(workspace.StartLanguage(dir)) // as desktop.RunFailed: read from what is left of the file
 	t.Cleanup(func() { SetLanguage("en") })
+	if !Chinese() {
+		t.Fatal("the language setting was not read from the damaged file")
+	}
 	s, opened := openRecovery(t, dir)
 	c := s.win.Canvas()
-	assertShows(t, c, "数据库已损坏", "没有任何文件被改动或删除", path, "恢复备份", "每个备份都已检查过", "从空数据库开始", "以今天的日期改名")
+	assertShows(t, c, "数据库已损坏", "损坏的文件中仍可读取：账号（1）、设置", "无法读取：聊天记录", "没有任何文件被改动或删除", path, "恢复备份", "每个备份都已检查过", "从空数据库开始", "以今天的日期改名")
 	buttons := strings.Join(buttonTexts(c), "|")
 	if strings.Count(buttons, "恢复这个备份") != 1 || !strings.Contains(buttons, "从空数据库开始") || !strings.Contains(buttons, "打开数据文件夹") {
 		t.Fatalf("buttons %s", buttons)
@@ -196,8 +199,15 @@ func TestRecoveryWindowStartsEmptyAfterAGarbagePage(t *testing.T) {
 	if n := countRecords(t, *opened); n != 0 {
 		t.Fatalf("%d records in the new archive", n)
 	}
+	// The account and the settings came along (its AppSecret is in the secret store under the same id).
+	if a, err := (*opened).DB.Account(context.Background(), "茶叶小铺"); err != nil || a.AppID != "wx0123456789abcdef" {
+		t.Fatalf("account %+v, %v", a, err)
+	}
+	if l, _ := (*opened).Language(context.Background()); l != "en" {
+		t.Fatalf("language %q", l)
+	}
 	damagedKept(t, dir, damaged)
-	assertShows(t, c, "Started an empty archive.", "The damaged file was kept as kfdesk-damaged-")
+	assertShows(t, c, "Started an empty archive. Carried over from the damaged file: accounts (1), settings (", "The damaged file was kept as kfdesk-damaged-")
 }
 
 // A newer schema: which version wrote it, what to install; no action that changes the file.

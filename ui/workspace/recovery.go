@@ -3,6 +3,7 @@ package workspace
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 
 	"kfdesk/storage"
@@ -60,9 +61,24 @@ func RestoreBackup(ctx context.Context, dir, backup string) (string, error) {
 }
 
 // StartEmpty sets dir's damaged database aside (renamed with the date, with its -wal
-// and -shm); the next Open starts an empty archive. It returns the new name.
-func StartEmpty(dir string) (string, error) {
-	return storage.SetAside(filepath.Join(dir, storage.DBFileName), now().In(TimeZone))
+// and -shm) and starts a new archive with what can still be read whole of the
+// accounts, settings and hand-written tables (storage.Salvage; not the chat records).
+// It returns the damaged file's new name and what was carried over.
+func StartEmpty(ctx context.Context, dir string) (aside string, kept []storage.Readable, err error) {
+	path := filepath.Join(dir, storage.DBFileName)
+	if aside, err = storage.SetAside(path, now().In(TimeZone)); err != nil || aside == "" {
+		return aside, nil, err
+	}
+	db, err := storage.Open(path)
+	if err != nil {
+		return aside, nil, err
+	}
+	defer db.Close()
+	kept, err = db.Salvage(ctx, aside)
+	if err != nil { // nothing carried over: the new archive is empty, which is what was asked
+		slog.Warn("could not carry anything over from the damaged database", "err", err)
+	}
+	return aside, kept, nil
 }
 
 // Inspect is `kfdesk doctor`: dir's database and backups examined, nothing changed.
