@@ -33,6 +33,11 @@ xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
 		esac
 		sleep 1.5
 	done
-	import -window root "$1"
+	# The window that says why KF Desk cannot start is small: shot alone, not the whole screen.
+	if [ -n "${KFDESK_SHOT_DAMAGED:-}" ]; then
+		import -window "$(xdotool search --name "KF Desk" | head -1)" "$1"
+	else
+		import -window root "$1"
+	fi
 	kill $P; wait $P 2>/dev/null || true' "$data" "$out" "$@"
 echo "wrote $out"

@@ -108,7 +108,7 @@ func (s *recoveryScreen) buildUI() fyne.CanvasObject {
 	}
 	icon := widget.NewIcon(theme.WarningIcon())
 	top := container.NewBorder(nil, nil, icon, nil, heading(title))
-	return container.NewBorder(top, s.status, nil, nil, container.NewVScroll(container.NewVBox(body...)))
+	return container.NewPadded(container.NewBorder(top, s.status, nil, nil, container.NewVScroll(container.NewVBox(body...))))
 }
 
 func (s *recoveryScreen) where(path string) fyne.CanvasObject {
@@ -208,7 +208,15 @@ func readableText(rs []storage.Readable) string {
 	if len(b) == 0 {
 		return T("Nothing can be read from the damaged file.")
 	}
-	return strings.Join(b, " ")
+	return sentences(b...)
+}
+
+// sentences joins whole sentences: with a space in English, none in Chinese.
+func sentences(s ...string) string {
+	if Chinese() {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s, " ")
 }
 
 // keptText says what StartEmpty carried over from the damaged file.
@@ -251,7 +259,7 @@ func (s *recoveryScreen) onStartEmpty() {
 		aside, kept, err := workspace.StartEmpty(s.ctx, s.dir)
 		did := T("Started an empty archive.")
 		if text := keptText(kept); text != "" {
-			did += " " + text
+			did = sentences(did, text)
 		}
 		return s.reopen(err, did, aside)
 	})
@@ -275,7 +283,7 @@ func (s *recoveryScreen) reopen(actionErr error, did, aside string) func() {
 	ws, err := workspace.Open(s.dir)
 	return func() {
 		if aside != "" {
-			did += " " + T("The damaged file was kept as %s.", filepath.Base(aside))
+			did = sentences(did, T("The damaged file was kept as %s.", filepath.Base(aside)))
 		}
 		if err != nil {
 			s.problem = workspace.StartProblem(err)
