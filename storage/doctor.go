@@ -50,8 +50,12 @@ func (e *OpenError) ZH() string {
 	case ProblemDamaged:
 		return "数据库文件已损坏，无法打开：" + e.Path + "（请打开 KF Desk 窗口恢复备份，或运行 kfdesk doctor 查看详情）"
 	case ProblemNewer:
-		return fmt.Sprintf("数据库由更新版本的 KF Desk（%s）写入，数据库版本 %d，此版本只支持到 %d；请安装该版本或更新的版本。数据库没有被改动：%s",
-			e.writtenBy("版本未知"), e.Version, e.Known, e.Path)
+		install := "请安装最新版本的 KF Desk"
+		if e.WrittenBy != "" {
+			install = "请安装 KF Desk " + e.WrittenBy + " 或更新的版本"
+		}
+		return fmt.Sprintf("数据库由更新版本的 KF Desk 写入（数据库版本 %d，此版本只支持到 %d）；%s。数据库没有被改动：%s",
+			e.Version, e.Known, install, e.Path)
 	case ProblemFolder:
 		return "无法创建或写入数据文件夹：" + e.Path
 	case ProblemDiskFull:
@@ -66,21 +70,18 @@ func (e *OpenError) EN() string {
 	case ProblemDamaged:
 		return "the database file is damaged and cannot be opened: " + e.Path + " (open the KF Desk window to restore a backup, or run kfdesk doctor for details)"
 	case ProblemNewer:
-		return fmt.Sprintf("the database was written by a newer KF Desk (%s), database version %d; this one knows up to %d; install that version or newer. The database was not changed: %s",
-			e.writtenBy("version unknown"), e.Version, e.Known, e.Path)
+		install := "install the newest KF Desk"
+		if e.WrittenBy != "" {
+			install = "install KF Desk " + e.WrittenBy + " or newer"
+		}
+		return fmt.Sprintf("the database was written by a newer KF Desk (database version %d; this one knows up to %d); %s. The database was not changed: %s",
+			e.Version, e.Known, install, e.Path)
 	case ProblemFolder:
 		return "the data folder cannot be created or written: " + e.Path
 	case ProblemDiskFull:
 		return "the disk is full; KF Desk cannot write to the data folder: " + e.Path
 	}
 	return "could not open the database: " + e.Path
-}
-
-func (e *OpenError) writtenBy(unknown string) string {
-	if e.WrittenBy == "" {
-		return unknown
-	}
-	return e.WrittenBy
 }
 
 // AppVersion is the running KF Desk's version (ui sets it). Applying a migration
@@ -133,8 +134,9 @@ var errCutShort = errors.New("the file is shorter than its header says: it was c
 // checkHeader looks at a database file's first 100 bytes
 // (https://www.sqlite.org/fileformat.html#the_database_header) without opening it:
 // not an SQLite file, or one shorter than the page count it records, is damaged.
-// SQLite itself reads such a file until it meets a missing page, so the error would
-// come much later. A WAL file may hold the newest pages; then the size is not judged.
+// SQLite refuses such a file too, but only after making -wal and -shm files beside it,
+// and says only "malformed"; this touches nothing and says it was cut short. A WAL
+// file may hold the newest pages; then the size is not judged.
 func checkHeader(path string) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {

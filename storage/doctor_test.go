@@ -169,7 +169,7 @@ func TestANewerSchemaNamesTheVersionThatWroteIt(t *testing.T) {
 	if oe.Version != 9999 || oe.WrittenBy != "9.9.9" || !errors.Is(oe, ErrNewerSchema) {
 		t.Fatalf("%+v", oe)
 	}
-	for _, want := range []string{"9.9.9", "9999", "install that version or newer", "没有被改动"} {
+	for _, want := range []string{"9999", "install KF Desk 9.9.9 or newer", "请安装 KF Desk 9.9.9 或更新的版本", "没有被改动"} {
 		if !strings.Contains(oe.Error(), want) {
 			t.Errorf("%q lacks %q", oe.Error(), want)
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -263,4 +264,21 @@ func TestRecoveryWindowForAnUnwritableDataFolder(t *testing.T) {
 	}
 	test.Tap(findButton(t, c, "重试"))
 	eventually(t, "the retry", func() bool { return *opened != nil })
+}
+
+// A full disk: where, what to free, and Try again.
+func TestRecoveryWindowForAFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	SetLanguage("en")
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(NewTheme(test.Theme()))
+	ownUIThread(t)
+	full := &storage.OpenError{Problem: storage.ProblemDiskFull, Path: dir, Err: syscall.ENOSPC}
+	s := newRecoveryScreen(fyne.CurrentApp(), dir, full, func(*workspace.Workspace) {})
+	t.Cleanup(s.stop)
+	c := s.win.Canvas()
+	assertShows(t, c, "The disk is full", "empty the recycle bin", "Where: "+dir)
+	if got := strings.Join(buttonTexts(c), "|"); got != "Try again|Open the data folder|Close" {
+		t.Fatalf("buttons %s", got)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"kfdesk/api"
 	"kfdesk/storage"
 )
 
@@ -80,6 +81,9 @@ func TestAutomaticBackupOffAndElsewhere(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 12, 1, 9, 0, 0, 0, TimeZone)
 	stepClock(t, &at)
+	if err := w.DB.SaveToken(ctx, "wx:stable", api.Token{Value: "ACCESS-TOKEN-stays-here", ExpiresAt: at.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.SetAutoBackup(ctx, false); err != nil {
 		t.Fatal(err)
 	}
@@ -101,5 +105,14 @@ func TestAutomaticBackupOffAndElsewhere(t *testing.T) {
 	}
 	if got := autoBackupNames(t, cloud); !slices.Equal(got, []string{"kfdesk-auto-20261201.db"}) {
 		t.Fatalf("in the chosen folder: %v", got)
+	}
+	// The cached access tokens are left out, as in the manual backup.
+	copyDB, err := storage.Open(filepath.Join(cloud, "kfdesk-auto-20261201.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copyDB.Close()
+	if tok, err := copyDB.LoadToken(ctx, "wx:stable"); err != nil || tok.Value != "" {
+		t.Fatalf("token in the backup: %q %v", tok.Value, err)
 	}
 }
