@@ -129,6 +129,7 @@ screenshot: build
 	bash docs/screenshot.sh docs/kf-accounts.png 55,115 wait:3
 	KFDESK_SHOT_FIRST_RUN=1 bash docs/screenshot.sh docs/first-run-welcome.png
 	bash docs/composer_screenshot.sh docs/composer.png
+	KFDESK_SHOT_DAMAGED=1 bash docs/screenshot.sh docs/recovery.png
 
 # Pinyin typed through fcitx5 + Rime under Xvfb reaches the real window's composer (README, Chinese input;
 # about 10 s).

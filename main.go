@@ -45,8 +45,14 @@ func run(args []string) int {
 		// another process holds open), and a command-line run may go on beside it.
 		slog.SetDefault(slog.New(warningHandler{w: os.Stderr}))
 	}
+	if cli.WithoutWorkspace(rest) {
+		return runCLI(nil, g, rest)
+	}
 	ws, err := workspace.Open(g.DataDir)
 	if err != nil {
+		if len(rest) == 0 { // a window has no console: it says why in a window of its own
+			return desktop.RunFailed(g.DataDir, g.Account, err)
+		}
 		fmt.Fprintln(os.Stderr, "kfdesk:", err)
 		return 1
 	}
@@ -55,6 +61,11 @@ func run(args []string) int {
 	if len(rest) == 0 {
 		return desktop.Run(ws, g.Account)
 	}
+	return runCLI(ws, g, rest)
+}
+
+// runCLI runs one command line; ws is nil for the commands that run without it (cli.WithoutWorkspace).
+func runCLI(ws *workspace.Workspace, g cli.Global, rest []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	env := &cli.Env{Ctx: ctx, WS: ws, G: g, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}

@@ -12,6 +12,14 @@ trap 'rm -rf "$data"' EXIT
 export KFDESK_SECRETS=file LANG=zh_CN.UTF-8 FYNE_THEME=light
 # KFDESK_SHOT_FIRST_RUN=1: no account, as on a new computer.
 [ -n "${KFDESK_SHOT_FIRST_RUN:-}" ] || ./kfdesk --data-dir "$data" demo 2>/dev/null
+# KFDESK_SHOT_DAMAGED=1: the demo archive synced (its automatic backup), backed up by hand,
+# then cut short as by a disk fault: the window that says why KF Desk cannot start.
+if [ -n "${KFDESK_SHOT_DAMAGED:-}" ]; then
+	./kfdesk --data-dir "$data" records sync 2>/dev/null
+	sleep 1
+	./kfdesk --data-dir "$data" backup "$data" >/dev/null
+	truncate -s $(($(stat -c %s "$data/kfdesk.db") / 2)) "$data/kfdesk.db"
+fi
 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
 	./kfdesk --data-dir "$0" & P=$!
 	xdotool search --sync --name "KF Desk" >/dev/null
@@ -25,6 +33,11 @@ xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
 		esac
 		sleep 1.5
 	done
-	import -window root "$1"
+	# The window that says why KF Desk cannot start is small: shot alone, not the whole screen.
+	if [ -n "${KFDESK_SHOT_DAMAGED:-}" ]; then
+		import -window "$(xdotool search --name "KF Desk" | head -1)" "$1"
+	else
+		import -window root "$1"
+	fi
 	kill $P; wait $P 2>/dev/null || true' "$data" "$out" "$@"
 echo "wrote $out"

@@ -46,9 +46,25 @@ type DB struct {
 	r    *sql.DB
 }
 
-// Open opens (creating when needed) the database at path and brings its schema up to date.
+// Open opens (creating when needed) the database at path and brings its schema up to
+// date. Its errors are *OpenError: what the window that says why can offer depends on
+// the problem (doctor.go).
 func Open(path string) (*DB, error) {
+	db, err := open(path)
+	if err != nil {
+		return nil, classify(path, err)
+	}
+	return db, nil
+}
+
+func open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	if err := probeFolder(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	if err := checkHeader(path); err != nil {
 		return nil, err
 	}
 	// busy_timeout is generous because the CLI and the window may write at the same

@@ -83,8 +83,12 @@ func (db *DB) migrate(ctx context.Context, fsys fs.FS) error {
 		return err
 	}
 	if latest := ms[len(ms)-1].version; cur > latest {
-		return fmt.Errorf("%w (schema %d; this one knows up to %d); please update KF Desk / 数据库由更新版本的 KF Desk 创建，请升级", ErrNewerSchema, cur, latest)
+		var by string
+		_ = db.r.QueryRowContext(ctx, "SELECT value FROM settings WHERE key=?", settingSchemaWrittenBy).Scan(&by)
+		return &OpenError{Problem: ProblemNewer, Version: cur, Known: latest, WrittenBy: by,
+			Err: fmt.Errorf("%w (schema %d; this one knows up to %d); please update KF Desk", ErrNewerSchema, cur, latest)}
 	}
+	changed := false
 	for _, m := range ms {
 		if applied[m.version] {
 			continue // no write lock at all when the schema is up to date
@@ -92,6 +96,11 @@ func (db *DB) migrate(ctx context.Context, fsys fs.FS) error {
 		if err := db.apply(ctx, m); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
+		changed = true
+	}
+	if changed && AppVersion != "" {
+		// An older KF Desk meeting this schema names the version to install (doctor.go).
+		return db.SetSetting(ctx, settingSchemaWrittenBy, AppVersion)
 	}
 	return nil
 }

@@ -91,6 +91,7 @@ func NewMainWindow(a fyne.App, ws *workspace.Workspace) *MainWindow {
 	m.win.SetIcon(assets.Icon)
 	m.restoreWindowState()
 	m.buildUI()
+	m.startAutoBackups()
 	return m
 }
 

@@ -76,7 +76,7 @@ func (s *settingsScreen) buildUI() fyne.CanvasObject {
 		nil, nil, s.list)
 	left := container.NewVSplit(accounts, container.NewVBox(
 		heading(T("Language")),
-		s.language, widget.NewSeparator(), where))
+		s.language, widget.NewSeparator(), where, widget.NewSeparator(), s.backupSection()))
 	left.Offset = 0.6
 	split := container.NewHSplit(left, container.NewVScroll(s.formBox))
 	split.Offset = 0.45

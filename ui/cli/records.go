@@ -64,6 +64,7 @@ func recordsSync(e *Env, args []string) error {
 	}
 	fmt.Fprintf(e.Stderr, "synced %d days (%d already complete): %d records, %d new; last complete day %s\n",
 		p.DaysDone, p.Skipped, p.Records, p.Added, last)
+	autoBackup(e)
 	return nil
 }
 

@@ -17,3 +17,8 @@ func run(*workspace.Workspace, string) int {
 	fmt.Fprintln(os.Stderr, NoWindow)
 	return 2
 }
+
+func runFailed(_, _ string, openErr error) int {
+	fmt.Fprintln(os.Stderr, "kfdesk:", openErr)
+	return 1
+}

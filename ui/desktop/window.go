@@ -45,6 +45,44 @@ func run(ws *workspace.Workspace, account string) int {
 	return 0
 }
 
+func runFailed(dir, account string, openErr error) int {
+	fmt.Fprintln(os.Stderr, "kfdesk:", openErr) // also for whoever started it from a terminal
+	dir, err := workspace.ResolveDir(dir)
+	if err != nil {
+		return 1
+	}
+	// The window's lock, as Run takes it: no second window sets the same file aside.
+	// A folder that cannot be created cannot be locked either; the window says why.
+	lock, lockErr := storage.LockDataDir(dir)
+	if errors.Is(lockErr, storage.ErrAlreadyOpen) {
+		ui.NewAlreadyOpenWindow(newApp(), dir).ShowAndRun()
+		return 0
+	}
+	if lockErr == nil {
+		defer lock.Release()
+		defer StartTrace(dir)()
+		slog.Error("the data folder did not open", "err", openErr)
+	}
+	ui.SetLanguage(workspace.StartLanguage(dir))
+	a := newApp()
+	var ws *workspace.Workspace
+	var rw fyne.Window
+	rw = ui.NewRecoveryWindow(a, dir, openErr, func(opened *workspace.Workspace) {
+		ws = opened
+		m := ui.NewMainWindow(a, opened)
+		if account != "" {
+			m.SelectAccount(account)
+		}
+		m.Window().Show()
+		rw.Close() // no window is the master: the app ends when the main window closes
+	})
+	rw.ShowAndRun()
+	if ws != nil {
+		_ = ws.Close()
+	}
+	return 0
+}
+
 func newApp() fyne.App {
 	a := app.NewWithID(appID)
 	a.SetIcon(assets.Icon)

@@ -1,0 +1,310 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	fynestorage "fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"kfdesk/assets"
+	"kfdesk/storage"
+	"kfdesk/ui/workspace"
+)
+
+func init() {
+	if Version != "dev" {
+		storage.AppVersion = Version // a newer schema names the KF Desk to install (storage/doctor.go)
+	}
+}
+
+// recoveryScreen is what KF Desk shows instead of the main window when the data
+// folder did not open (damaged database, newer schema, a folder it cannot write, a
+// full disk): a windowed program has no console, so without it KF Desk would simply
+// not appear. It says what happened and offers what can be done; nothing it does
+// deletes a file. Once the folder opens, opened gets the workspace (main window).
+type recoveryScreen struct {
+	win     fyne.Window
+	dir     string
+	problem *storage.OpenError
+	opened  func(*workspace.Workspace)
+	openURL func(*url.URL) error // replaced in tests
+	ctx     context.Context
+	stop    context.CancelFunc
+
+	status   *wrapLabel
+	found    *fyne.Container // the backups offered, once checked
+	readable *wrapLabel      // what the damaged file still holds
+	buttons  []*widget.Button
+	pending  atomic.Int32 // background work not yet reported (tests wait on it)
+}
+
+// NewRecoveryWindow builds the window that says why dir did not open (openErr from
+// workspace.Open). The UI language is set beforehand (workspace.StartLanguage).
+func NewRecoveryWindow(a fyne.App, dir string, openErr error, opened func(*workspace.Workspace)) fyne.Window {
+	return newRecoveryScreen(a, dir, openErr, opened).win
+}
+
+func newRecoveryScreen(a fyne.App, dir string, openErr error, opened func(*workspace.Workspace)) *recoveryScreen {
+	s := &recoveryScreen{win: a.NewWindow("KF Desk 客服工作台"), dir: dir, problem: workspace.StartProblem(openErr),
+		opened: opened, openURL: a.OpenURL}
+	s.ctx, s.stop = context.WithCancel(context.Background())
+	s.win.SetOnClosed(s.stop)
+	s.win.SetIcon(assets.Icon)
+	s.win.SetContent(s.buildUI())
+	s.win.Resize(fyne.NewSize(680, 520))
+	s.win.CenterOnScreen()
+	return s
+}
+
+func (s *recoveryScreen) buildUI() fyne.CanvasObject {
+	s.status = newWrapLabel("")
+	s.status.Importance = widget.HighImportance
+	s.buttons = nil
+	var title string
+	var body []fyne.CanvasObject
+	p := s.problem
+	switch p.Problem {
+	case storage.ProblemDamaged:
+		title = T("The database is damaged")
+		body = append(body, newWrapLabel(T("KF Desk's database file is damaged, perhaps by a disk fault or a sudden power cut. Nothing has been changed or deleted.")),
+			s.where(p.Path))
+		s.readable = newWrapLabel(T("Looking at what can still be read…"))
+		s.found = container.NewVBox(newWrapLabel(T("Looking for backups…")))
+		body = append(body, s.readable, widget.NewSeparator(), heading(T("Restore a backup")), s.found, widget.NewSeparator(),
+			newWrapLabel(T("Or start with an empty archive: the accounts and settings that can still be read are carried over; the damaged file stays in the data folder, renamed with today's date, so that nothing is lost.")),
+			container.NewHBox(s.button(T("Start with an empty archive"), theme.DocumentCreateIcon(), s.onStartEmpty),
+				s.button(T("Open the data folder"), theme.FolderOpenIcon(), s.onOpenFolder)))
+		s.goBackground(s.lookAround)
+	case storage.ProblemNewer:
+		title = T("This archive is from a newer KF Desk")
+		text := T("The database was written by a newer KF Desk (database version %d); this KF Desk (%s) knows up to version %d. Install the newest KF Desk to open it. Nothing has been changed.",
+			p.Version, version(), p.Known)
+		if p.WrittenBy != "" {
+			text = T("The database was written by KF Desk %s (database version %d); this KF Desk (%s) knows up to version %d. Install KF Desk %s or newer to open it. Nothing has been changed.",
+				p.WrittenBy, p.Version, version(), p.Known, p.WrittenBy)
+		}
+		body = append(body, newWrapLabel(text), s.where(p.Path),
+			container.NewHBox(s.button(T("Open the data folder"), theme.FolderOpenIcon(), s.onOpenFolder),
+				s.button(T("Close"), theme.CancelIcon(), s.onClose)))
+	case storage.ProblemFolder:
+		title = T("The data folder cannot be written")
+		body = append(body, newWrapLabel(T("KF Desk keeps its data in a folder it could not create or write to. Check that the disk is connected and not read-only, and that your user may write there; or start KF Desk with another folder: kfdesk --data-dir FOLDER.")),
+			s.where(p.Path), s.tryOrClose())
+	case storage.ProblemDiskFull:
+		title = T("The disk is full")
+		body = append(body, newWrapLabel(T("There is no space left on the disk that holds KF Desk's data folder. Free some space there (empty the recycle bin, move or delete large files you no longer need), then try again. Nothing has been lost.")),
+			s.where(p.Path), s.tryOrClose())
+	default:
+		title = T("KF Desk could not start")
+		body = append(body, newWrapLabel(errorText(p.Err)), s.where(p.Path), s.tryOrClose())
+	}
+	icon := widget.NewIcon(theme.WarningIcon())
+	top := container.NewBorder(nil, nil, icon, nil, heading(title))
+	return container.NewPadded(container.NewBorder(top, s.status, nil, nil, container.NewVScroll(container.NewVBox(body...))))
+}
+
+func (s *recoveryScreen) where(path string) fyne.CanvasObject {
+	if path == "" {
+		path = s.dir
+	}
+	return newWrapLabel(T("Where: %s", path))
+}
+
+func (s *recoveryScreen) tryOrClose() fyne.CanvasObject {
+	try := s.button(T("Try again"), theme.ViewRefreshIcon(), s.onTryAgain)
+	try.Importance = widget.HighImportance
+	return container.NewHBox(try, s.button(T("Open the data folder"), theme.FolderOpenIcon(), s.onOpenFolder),
+		s.button(T("Close"), theme.CancelIcon(), s.onClose))
+}
+
+// button makes a button the window disables while an action runs.
+func (s *recoveryScreen) button(text string, icon fyne.Resource, tapped func()) *widget.Button {
+	b := widget.NewButtonWithIcon(text, icon, tapped)
+	s.buttons = append(s.buttons, b)
+	return b
+}
+
+func (s *recoveryScreen) setBusy(busy bool) {
+	for _, b := range s.buttons {
+		if busy {
+			b.Disable()
+		} else {
+			b.Enable()
+		}
+	}
+}
+
+// goBackground runs work off the UI thread; work reports back itself through fyne.Do
+// (done runs there), and the pending count lets tests wait for it.
+func (s *recoveryScreen) goBackground(work func() (done func())) {
+	s.pending.Add(1)
+	go func() {
+		done := work()
+		fyne.Do(func() {
+			defer s.pending.Add(-1)
+			done()
+		})
+	}()
+}
+
+// lookAround finds the good backups (each quick_checked) and what the damaged file still holds.
+func (s *recoveryScreen) lookAround() func() {
+	backups := workspace.GoodBackups(s.ctx, s.dir, 3)
+	readable := workspace.Recoverable(s.ctx, s.dir)
+	return func() {
+		s.readable.SetText(readableText(readable))
+		s.found.RemoveAll()
+		if len(backups) == 0 {
+			s.found.Add(newWrapLabel(T("No good backup was found (automatic backups in %s, and kfdesk-backup-….db files in the data folder).",
+				filepath.Join(s.dir, storage.AutoBackupDirName))))
+		}
+		for i, b := range backups {
+			kind := T("made by hand")
+			if b.Auto {
+				kind = T("automatic")
+			}
+			text := fmt.Sprintf("%s · %s · %s", workspace.FormatTime(b.Time, "2006-01-02 15:04"), humanBytes(b.Size), kind)
+			restore := s.button(T("Restore this backup"), theme.HistoryIcon(), func() { s.onRestore(b) })
+			if i == 0 {
+				restore.Importance = widget.HighImportance
+			}
+			label := widget.NewLabel(text)
+			label.Truncation = fyne.TextTruncateEllipsis
+			s.found.Add(container.NewBorder(nil, nil, nil, restore, label))
+		}
+		if len(backups) > 0 {
+			s.found.Add(newWrapLabel(T("Each was checked and is readable. Changes made after a backup are not in it; the damaged file is kept.")))
+		}
+	}
+}
+
+// readableText says, table by table, what can still be read from the damaged file.
+func readableText(rs []storage.Readable) string {
+	names := map[string]string{"accounts": T("accounts"), "settings": T("settings"), "records": T("chat records")}
+	var ok, lost []string
+	for _, r := range rs {
+		if r.Err != nil {
+			lost = append(lost, names[r.Table])
+		} else {
+			ok = append(ok, T("%s (%d)", names[r.Table], r.Rows))
+		}
+	}
+	sep := T(", ")
+	var b []string
+	if len(ok) > 0 {
+		b = append(b, T("Still readable in the damaged file: %s.", strings.Join(ok, sep)))
+	}
+	if len(lost) > 0 {
+		b = append(b, T("Not readable: %s.", strings.Join(lost, sep)))
+	}
+	if len(b) == 0 {
+		return T("Nothing can be read from the damaged file.")
+	}
+	return sentences(b...)
+}
+
+// sentences joins whole sentences: with a space in English, none in Chinese.
+func sentences(s ...string) string {
+	if Chinese() {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s, " ")
+}
+
+// keptText says what StartEmpty carried over from the damaged file.
+func keptText(kept []storage.Readable) string {
+	names := map[string]string{"accounts": T("accounts"), "settings": T("settings")}
+	var parts []string
+	other := false
+	for _, k := range kept {
+		if k.Err != nil || k.Rows == 0 {
+			continue
+		}
+		if n, ok := names[k.Table]; ok {
+			parts = append(parts, T("%s (%d)", n, k.Rows))
+		} else {
+			other = true
+		}
+	}
+	if other {
+		parts = append(parts, T("notes, templates and auto-replies"))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return T("Carried over from the damaged file: %s.", strings.Join(parts, T(", ")))
+}
+
+func (s *recoveryScreen) onRestore(b storage.BackupFile) {
+	s.setBusy(true)
+	s.status.SetText(T("Restoring the backup…"))
+	s.goBackground(func() func() {
+		aside, err := workspace.RestoreBackup(s.ctx, s.dir, b.Path)
+		return s.reopen(err, T("Restored the backup of %s.", workspace.FormatTime(b.Time, "2006-01-02 15:04")), aside)
+	})
+}
+
+func (s *recoveryScreen) onStartEmpty() {
+	s.setBusy(true)
+	s.status.SetText(T("Setting the damaged file aside…"))
+	s.goBackground(func() func() {
+		aside, kept, err := workspace.StartEmpty(s.ctx, s.dir)
+		did := T("Started an empty archive.")
+		if text := keptText(kept); text != "" {
+			did = sentences(did, text)
+		}
+		return s.reopen(err, did, aside)
+	})
+}
+
+func (s *recoveryScreen) onTryAgain() {
+	s.setBusy(true)
+	s.status.SetText(T("Opening the data folder…"))
+	s.goBackground(func() func() { return s.reopen(nil, "", "") })
+}
+
+// reopen (off the UI thread) opens the data folder after an action, and returns what
+// shows the outcome: the main window, or this window again with the new problem.
+func (s *recoveryScreen) reopen(actionErr error, did, aside string) func() {
+	if actionErr != nil {
+		return func() {
+			s.setBusy(false)
+			s.status.SetText(T("That did not work; nothing was deleted.") + "\n" + errorText(actionErr))
+		}
+	}
+	ws, err := workspace.Open(s.dir)
+	return func() {
+		if aside != "" {
+			did = sentences(did, T("The damaged file was kept as %s.", filepath.Base(aside)))
+		}
+		if err != nil {
+			s.problem = workspace.StartProblem(err)
+			s.win.SetContent(s.buildUI())
+			s.status.SetText(strings.TrimSpace(did + "\n" + T("The data folder still does not open.")))
+			return
+		}
+		s.status.SetText(did)
+		s.opened(ws)
+	}
+}
+
+// onOpenFolder shows the data folder (or the folder holding it) in the file manager.
+func (s *recoveryScreen) onOpenFolder() {
+	u, err := url.Parse(fynestorage.NewFileURI(s.dir).String())
+	if err == nil {
+		err = s.openURL(u)
+	}
+	if err != nil {
+		s.status.SetText(T("Could not open the data folder.") + " " + s.dir + ": " + err.Error())
+	}
+}
+
+func (s *recoveryScreen) onClose() { s.win.Close() }

@@ -1,0 +1,284 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"kfdesk/storage"
+	"kfdesk/ui/workspace"
+)
+
+// archiveWithRecords makes a data folder with an account, n chat records and the
+// language, a manual backup (kfdesk backup) of it in the folder, and closes it.
+func archiveWithRecords(t *testing.T, n int, language string) (dir string) {
+	t.Helper()
+	t.Setenv("KFDESK_SECRETS", "file")
+	dir = t.TempDir()
+	ws, err := workspace.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := ws.DB.AddAccount(ctx, storage.Account{Name: "茶叶小铺", Kind: storage.KindOA, AppID: "wx0123456789abcdef"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.SetLanguage(ctx, language); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := ws.DB.Writer().Exec(`INSERT INTO records(id, account_id, time, openid, opercode, worker, text, rkey, occ)
+			VALUES (?, ?, ?, 'oUser', 2002, 'kf1', ?, ?, 0)`, int64(i+1), a.ID, 1764000000+int64(i),
+			strings.Repeat(fmt.Sprintf("第%d条 记录 record ", i), 10), []byte(fmt.Sprintf("%016d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	backup := filepath.Join(dir, storage.BackupFileName(time.Date(2026, 11, 30, 18, 0, 0, 0, time.UTC)))
+	if err := ws.Backup(ctx, backup, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// openRecovery opens dir as main does and, as it fails, builds the window that says
+// why; it returns the screen and where the workspace it opens after a fix will land.
+func openRecovery(t *testing.T, dir string) (*recoveryScreen, **workspace.Workspace) {
+	t.Helper()
+	_, err := workspace.Open(dir)
+	if err == nil {
+		t.Fatal("the data folder opened")
+	}
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(NewTheme(test.Theme()))
+	ownUIThread(t)
+	opened := new(*workspace.Workspace)
+	s := newRecoveryScreen(fyne.CurrentApp(), dir, err, func(ws *workspace.Workspace) { *opened = ws })
+	t.Cleanup(func() {
+		s.stop()
+		eventually(t, "the recovery window's work", func() bool { return s.pending.Load() == 0 })
+		if *opened != nil {
+			_ = (*opened).Close()
+		}
+	})
+	eventually(t, "the recovery window's work", func() bool { return s.pending.Load() == 0 })
+	return s, opened
+}
+
+func buttonTexts(c fyne.Canvas) []string {
+	var out []string
+	for _, o := range objects(c) {
+		if b, ok := o.(*widget.Button); ok {
+			out = append(out, b.Text)
+		}
+	}
+	return out
+}
+
+func countRecords(t *testing.T, ws *workspace.Workspace) int {
+	t.Helper()
+	var n int
+	if err := ws.DB.Reader().QueryRow("SELECT count(*) FROM records").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// damagedKept finds the set-aside file in dir and checks it is byte for byte want.
+func damagedKept(t *testing.T, dir string, want []byte) {
+	t.Helper()
+	kept, _ := filepath.Glob(filepath.Join(dir, "kfdesk-damaged-*.db"))
+	if len(kept) != 1 || !bytes.Equal(mustRead(t, kept[0]), want) {
+		t.Fatalf("damaged file kept as %v, not byte for byte", kept)
+	}
+}
+
+// A database cut short: the window says so in Chinese, offers the backups it found
+// (checked), starting empty and the data folder; restoring brings the records back.
+func TestRecoveryWindowRestoresABackupOfATruncatedDatabase(t *testing.T) {
+	dir := archiveWithRecords(t, 2000, "zh")
+	path := filepath.Join(dir, storage.DBFileName)
+	// A damaged backup is not offered.
+	if err := os.WriteFile(filepath.Join(dir, storage.BackupFileName(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))), []byte("SQLite format 3\x00garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := mustRead(t, path)
+	if err := os.WriteFile(path, b[:len(b)/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	damaged := mustRead(t, path)
+	SetLanguage(workspace.StartLanguage(dir)) // as desktop.RunFailed: read from what is left of the file
+	t.Cleanup(func() { SetLanguage("en") })
+	if !Chinese() {
+		t.Fatal("the language setting was not read from the damaged file")
+	}
+	s, opened := openRecovery(t, dir)
+	c := s.win.Canvas()
+	assertShows(t, c, "数据库已损坏", "损坏的文件中仍可读取：账号（1）、设置", "无法读取：聊天记录", "没有任何文件被改动或删除", path, "恢复备份", "每个备份都已检查过", "从空数据库开始", "以今天的日期改名")
+	buttons := strings.Join(buttonTexts(c), "|")
+	if strings.Count(buttons, "恢复这个备份") != 1 || !strings.Contains(buttons, "从空数据库开始") || !strings.Contains(buttons, "打开数据文件夹") {
+		t.Fatalf("buttons %s", buttons)
+	}
+	if !bytes.Equal(mustRead(t, path), damaged) {
+		t.Fatal("showing the window changed the damaged file")
+	}
+
+	test.Tap(findButton(t, c, "恢复这个备份"))
+	eventually(t, "the restore", func() bool { return *opened != nil })
+	if n := countRecords(t, *opened); n != 2000 {
+		t.Fatalf("%d records after the restore, want 2000", n)
+	}
+	damagedKept(t, dir, damaged)
+	assertShows(t, c, "已恢复", "损坏的文件已保存为 kfdesk-damaged-")
+}
+
+// A page overwritten with garbage: what is still readable is said; starting empty
+// opens an empty archive and keeps the damaged file (and its WAL) byte for byte.
+func TestRecoveryWindowStartsEmptyAfterAGarbagePage(t *testing.T) {
+	dir := archiveWithRecords(t, 2000, "en")
+	path := filepath.Join(dir, storage.DBFileName)
+	for _, f := range []string{storage.BackupFileName(time.Date(2026, 11, 30, 18, 0, 0, 0, time.UTC))} {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil { // no backup at all this time
+			t.Fatal(err)
+		}
+	}
+	// The page of schema_migrations, which Open reads.
+	c0, err := storage.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root int64
+	if err := c0.Reader().QueryRow("SELECT rootpage FROM sqlite_schema WHERE name='schema_migrations'").Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	c0.Close()
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5, 0x5A, 0xFF, 0x00}, 1024), (root-1)*4096); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	damaged := mustRead(t, path)
+	SetLanguage("en")
+	s, opened := openRecovery(t, dir)
+	c := s.win.Canvas()
+	assertShows(t, c, "The database is damaged", "Still readable in the damaged file: accounts (1), settings", "No good backup was found")
+	var got *url.URL
+	s.openURL = func(u *url.URL) error { got = u; return nil }
+	test.Tap(findButton(t, c, "Open the data folder"))
+	if got == nil || got.Scheme != "file" || !strings.HasSuffix(got.Path, filepath.Base(dir)) {
+		t.Fatalf("opened %v", got)
+	}
+
+	test.Tap(findButton(t, c, "Start with an empty archive"))
+	eventually(t, "the empty archive", func() bool { return *opened != nil })
+	if n := countRecords(t, *opened); n != 0 {
+		t.Fatalf("%d records in the new archive", n)
+	}
+	// The account and the settings came along (its AppSecret is in the secret store under the same id).
+	if a, err := (*opened).DB.Account(context.Background(), "茶叶小铺"); err != nil || a.AppID != "wx0123456789abcdef" {
+		t.Fatalf("account %+v, %v", a, err)
+	}
+	if l, _ := (*opened).Language(context.Background()); l != "en" {
+		t.Fatalf("language %q", l)
+	}
+	damagedKept(t, dir, damaged)
+	assertShows(t, c, "Started an empty archive. Carried over from the damaged file: accounts (1), settings (", "The damaged file was kept as kfdesk-damaged-")
+}
+
+// A newer schema: which version wrote it, what to install; no action that changes the file.
+func TestRecoveryWindowForANewerSchema(t *testing.T) {
+	dir := archiveWithRecords(t, 10, "en")
+	path := filepath.Join(dir, storage.DBFileName)
+	db, err := storage.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Writer().Exec(`INSERT INTO schema_migrations VALUES (99, '0099_future.sql', 'x');
+		INSERT INTO settings(key, value) VALUES ('schema_written_by', '3.1.0')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	before := mustRead(t, path)
+	SetLanguage("en")
+	s, opened := openRecovery(t, dir)
+	c := s.win.Canvas()
+	assertShows(t, c, "This archive is from a newer KF Desk", "KF Desk 3.1.0 (database version 99)", "Install KF Desk 3.1.0 or newer", "Nothing has been changed")
+	if got := strings.Join(buttonTexts(c), "|"); got != "Open the data folder|Close" {
+		t.Fatalf("buttons %s", got)
+	}
+	closed := false
+	s.win.SetOnClosed(func() { closed = true })
+	test.Tap(findButton(t, c, "Close"))
+	if !closed || *opened != nil || !bytes.Equal(mustRead(t, path), before) {
+		t.Fatalf("closed %v, opened %v, file unchanged %v", closed, *opened != nil, bytes.Equal(mustRead(t, path), before))
+	}
+}
+
+// A data folder that cannot be created: where, what to change, and Try again opens it once it can.
+func TestRecoveryWindowForAnUnwritableDataFolder(t *testing.T) {
+	t.Setenv("KFDESK_SECRETS", "file")
+	blocker := filepath.Join(t.TempDir(), "Documents")
+	if err := os.WriteFile(blocker, []byte("a file where a folder should be"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(blocker, "kfdesk")
+	SetLanguage("zh")
+	t.Cleanup(func() { SetLanguage("en") })
+	s, opened := openRecovery(t, dir)
+	c := s.win.Canvas()
+	assertShows(t, c, "数据文件夹无法写入", "是否为只读", "kfdesk --data-dir", dir)
+	test.Tap(findButton(t, c, "重试"))
+	eventually(t, "the retry", func() bool { return s.pending.Load() == 0 })
+	assertShows(t, c, "数据文件夹仍然无法打开", "数据文件夹无法写入")
+	if *opened != nil {
+		t.Fatal("opened")
+	}
+	if err := os.Remove(blocker); err != nil { // the operator fixed it
+		t.Fatal(err)
+	}
+	test.Tap(findButton(t, c, "重试"))
+	eventually(t, "the retry", func() bool { return *opened != nil })
+}
+
+// A full disk: where, what to free, and Try again.
+func TestRecoveryWindowForAFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	SetLanguage("en")
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(NewTheme(test.Theme()))
+	ownUIThread(t)
+	full := &storage.OpenError{Problem: storage.ProblemDiskFull, Path: dir, Err: syscall.ENOSPC}
+	s := newRecoveryScreen(fyne.CurrentApp(), dir, full, func(*workspace.Workspace) {})
+	t.Cleanup(s.stop)
+	c := s.win.Canvas()
+	assertShows(t, c, "The disk is full", "empty the recycle bin", "Where: "+dir)
+	if got := strings.Join(buttonTexts(c), "|"); got != "Try again|Open the data folder|Close" {
+		t.Fatalf("buttons %s", got)
+	}
+}
