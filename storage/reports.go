@@ -1,0 +1,441 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"kfdesk/api"
+)
+
+// Reports (issue 13): how busy the account is and how well it is answered, over a
+// period of the chat-record archive. One pass over the period's records in time
+// order; memory grows with the customers and conversations, not with the records.
+
+// ConversationGap: a customer's messages with no gap longer than this are one
+// conversation. The next message after a longer silence starts a new one.
+const ConversationGap = 30 * time.Minute
+
+// FirstResponse is how long a conversation waited for its first KF reply: from
+// its first customer message to the next KF message to that customer (ok false
+// while there is none).
+func FirstResponse(conversationStart, firstReply time.Time) (time.Duration, bool) {
+	if firstReply.IsZero() || firstReply.Before(conversationStart) {
+		return 0, false
+	}
+	return firstReply.Sub(conversationStart), true
+}
+
+// Percentile is the nearest-rank p-th percentile (0 < p ≤ 1) of sorted values:
+// the smallest value with at least p of all values at or below it. 0 for none.
+func Percentile[T int64 | time.Duration](sorted []T, p float64) T {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// ReportOptions choose a report's account and period.
+type ReportOptions struct {
+	From, To        time.Time     // Beijing days, inclusive; zero From: the first archived day, zero To: today
+	Now             time.Time     // "today" and the age of unanswered messages
+	UnansweredAfter time.Duration // a customer's last message older than this counts as unanswered; default ConversationGap
+	Words           int           // how many frequent words; default 30
+}
+
+// Report is every figure of the Reports page. Durations are in seconds.
+type Report struct {
+	From             string           `json:"from"` // YYYY-MM-DD, Beijing
+	To               string           `json:"to"`
+	CustomerMessages int              `json:"customer_messages"`
+	Replies          int              `json:"kf_replies"`
+	Conversations    int              `json:"conversations"`
+	Answered         int              `json:"answered_conversations"`
+	MedianFirst      int64            `json:"median_first_response_s"`
+	P90First         int64            `json:"p90_first_response_s"`
+	Days             []DayFigures     `json:"days"`
+	Workers          []WorkerFigures  `json:"workers"`
+	Heat             [7][24]int       `json:"heat_map"` // customer messages by weekday (0 = Monday) and hour, Beijing time
+	Unanswered       []UnansweredChat `json:"unanswered"`
+	Words            []WordCount      `json:"words"`
+	Menus            []MenuFigures    `json:"menus"`
+}
+
+// DayFigures are one Beijing day's figures; conversations count on the day they began.
+type DayFigures struct {
+	Day              string `json:"day"`
+	CustomerMessages int    `json:"customer_messages"`
+	Replies          int    `json:"kf_replies"`
+	Conversations    int    `json:"conversations"`
+	Answered         int    `json:"answered_conversations"`
+	MedianFirst      int64  `json:"median_first_response_s"`
+	P90First         int64  `json:"p90_first_response_s"`
+}
+
+// WorkerFigures are one KF worker's: conversations they wrote in, messages they sent,
+// and the first responses they gave (a conversation's first reply belongs to its writer).
+type WorkerFigures struct {
+	Worker        string `json:"worker"`
+	Conversations int    `json:"conversations"`
+	Messages      int    `json:"messages"`
+	Answered      int    `json:"first_responses"`
+	MedianFirst   int64  `json:"median_first_response_s"`
+	P90First      int64  `json:"p90_first_response_s"`
+}
+
+// UnansweredChat is a customer whose last message in the period is theirs, older
+// than ReportOptions.UnansweredAfter: Last opens the conversation.
+type UnansweredChat struct {
+	OpenID  string `json:"openid"`
+	Last    Record `json:"-"`
+	Since   string `json:"since"` // RFC 3339, Beijing
+	Waiting int64  `json:"waiting_s"`
+}
+
+// WordCount is a frequent word or phrase and how many customer messages contain it.
+type WordCount struct {
+	Word     string `json:"word"`
+	Messages int    `json:"messages"`
+}
+
+// MenuFigures are the answers to one menu (msgmenu messages with the same head
+// and options) sent in the period. Each send counts its customer's last tap.
+type MenuFigures struct {
+	Head     string       `json:"head"`
+	Sent     int          `json:"sent"`
+	Answered int          `json:"answered"`
+	Options  []MenuOption `json:"options"`
+	// Satisfied is the share of 满意 among the 满意 and 不满意 answers (HasSatisfaction: the menu has both kinds of option).
+	HasSatisfaction bool    `json:"has_satisfaction"`
+	Satisfied       float64 `json:"satisfied"`
+}
+
+// MenuOption is one option of a menu and how many answered with it.
+type MenuOption struct {
+	ID      string `json:"id"`
+	Text    string `json:"text"`
+	Answers int    `json:"answers"`
+}
+
+// Satisfaction classifies a menu option's text: +1 satisfied (满意, 非常满意),
+// -1 dissatisfied (不满意), 0 neither.
+func Satisfaction(option string) int {
+	switch {
+	case strings.Contains(option, "不满意"):
+		return -1
+	case strings.Contains(option, "满意"):
+		return 1
+	}
+	return 0
+}
+
+// reportConv is a customer's current conversation.
+type reportConv struct {
+	start    int64 // unix seconds of its first customer message
+	day      int   // index into Days; -1: it began before the period
+	answered bool
+	workers  []string
+}
+
+type reportCustomer struct {
+	lastIn    int64 // unix seconds of their last message (0: none yet)
+	conv      reportConv
+	lastWasIn bool   // their last record in the period is a message from them
+	last      Record // their last message in the period
+}
+
+type reportWorker struct {
+	WorkerFigures
+	first []int64
+}
+
+// Report computes the figures of an account over a period.
+func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Report, error) {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.UnansweredAfter <= 0 {
+		o.UnansweredAfter = ConversationGap
+	}
+	if o.Words <= 0 {
+		o.Words = 30
+	}
+	from, to := BeijingDay(o.From), BeijingDay(o.To)
+	if o.To.IsZero() {
+		to = BeijingDay(o.Now)
+	}
+	if o.From.IsZero() {
+		var first sql.NullInt64
+		if err := db.r.QueryRowContext(ctx, `SELECT min(id) FROM records WHERE account_id = ?`, accountID).Scan(&first); err != nil {
+			return nil, err
+		}
+		from = to
+		if first.Valid && BeijingDay(time.Unix(first.Int64>>idShift, 0)).Before(to) {
+			from = BeijingDay(time.Unix(first.Int64>>idShift, 0))
+		}
+	}
+	if from.After(to) {
+		return nil, &ValidationError{Field: "from", Chinese: "开始日期晚于结束日期。", English: "The start date is after the end date."}
+	}
+	end := to.AddDate(0, 0, 1).Unix()
+	rep := &Report{From: dayKey(from), To: dayKey(to)}
+	for d := from; d.Unix() < end; d = d.AddDate(0, 0, 1) {
+		rep.Days = append(rep.Days, DayFigures{Day: dayKey(d)})
+	}
+	dayFirst := make([][]int64, len(rep.Days))
+	var allFirst []int64
+	customers := map[string]*reportCustomer{}
+	workers := map[string]*reportWorker{}
+	words := newWordCounter()
+	start := from.Unix()
+	fromDay := beijingDayNumber(start)
+
+	// The conversation gap before the period decides whether its first messages begin a conversation.
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, opercode, openid, worker, CASE WHEN opercode IN (2001, 2003) THEN text ELSE '' END
+			FROM records WHERE account_id = ? AND id >= ? AND id < ? ORDER BY id`,
+			accountID, idOfTime(start-int64(ConversationGap/time.Second)), idOfTime(end))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var r Record
+		n := 0
+		for rows.Next() {
+			if err := rows.Scan(&r.ID, &r.OperCode, &r.OpenID, &r.Worker, &r.Text); err != nil {
+				return err
+			}
+			if n++; n%65536 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			t := r.ID >> idShift
+			dir := api.OperCodeDirection(r.OperCode)
+			if dir != api.DirIn && dir != api.DirOut {
+				continue
+			}
+			inPeriod := t >= start
+			c := customers[r.OpenID]
+			if c == nil {
+				c = &reportCustomer{}
+				customers[r.OpenID] = c
+			}
+			day := -1
+			if inPeriod {
+				day = int(beijingDayNumber(t) - fromDay)
+			}
+			if dir == api.DirIn {
+				if c.lastIn == 0 || t-c.lastIn > int64(ConversationGap/time.Second) {
+					c.conv = reportConv{start: t, day: day, workers: c.conv.workers[:0]}
+					if day >= 0 {
+						rep.Days[day].Conversations++
+						rep.Conversations++
+					}
+				}
+				c.lastIn = t
+				if !inPeriod {
+					continue
+				}
+				c.lastWasIn = true
+				c.last = Record{ID: r.ID, AccountID: accountID, Time: time.Unix(t, 0), OpenID: r.OpenID, OperCode: r.OperCode, Text: r.Text}
+				rep.Days[day].CustomerMessages++
+				rep.CustomerMessages++
+				bd := t + 8*3600
+				rep.Heat[(bd/86400+3)%7][bd%86400/3600]++
+				words.add(r.Text)
+				continue
+			}
+			if !inPeriod {
+				continue
+			}
+			c.lastWasIn = false
+			rep.Days[day].Replies++
+			rep.Replies++
+			w := workers[r.Worker]
+			if w == nil {
+				w = &reportWorker{WorkerFigures: WorkerFigures{Worker: r.Worker}}
+				workers[r.Worker] = w
+			}
+			w.Messages++
+			if c.lastIn == 0 || c.conv.day < 0 {
+				continue // not part of a conversation of the period
+			}
+			if !slices.Contains(c.conv.workers, r.Worker) {
+				c.conv.workers = append(c.conv.workers, r.Worker)
+				w.Conversations++
+			}
+			if !c.conv.answered {
+				c.conv.answered = true
+				d, _ := FirstResponse(time.Unix(c.conv.start, 0), time.Unix(t, 0))
+				s := int64(d / time.Second)
+				w.first = append(w.first, s)
+				dayFirst[c.conv.day] = append(dayFirst[c.conv.day], s)
+				allFirst = append(allFirst, s)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, f := range dayFirst {
+		slices.Sort(f)
+		rep.Days[i].Answered, rep.Days[i].MedianFirst, rep.Days[i].P90First = len(f), Percentile(f, 0.5), Percentile(f, 0.9)
+	}
+	slices.Sort(allFirst)
+	rep.Answered, rep.MedianFirst, rep.P90First = len(allFirst), Percentile(allFirst, 0.5), Percentile(allFirst, 0.9)
+	for _, w := range workers {
+		slices.Sort(w.first)
+		w.Answered, w.MedianFirst, w.P90First = len(w.first), Percentile(w.first, 0.5), Percentile(w.first, 0.9)
+		rep.Workers = append(rep.Workers, w.WorkerFigures)
+	}
+	sort.Slice(rep.Workers, func(i, j int) bool {
+		a, b := rep.Workers[i], rep.Workers[j]
+		if a.Conversations != b.Conversations {
+			return a.Conversations > b.Conversations
+		}
+		return a.Worker < b.Worker
+	})
+	// As things stood at the period's end (or now, if that is earlier).
+	asOf := time.Unix(min(o.Now.Unix(), end), 0)
+	cutoff := asOf.Add(-o.UnansweredAfter)
+	for openid, c := range customers {
+		if c.lastWasIn && !c.last.Time.After(cutoff) {
+			rep.Unanswered = append(rep.Unanswered, UnansweredChat{OpenID: openid, Last: c.last,
+				Since: c.last.Time.In(Beijing).Format(time.RFC3339), Waiting: int64(asOf.Sub(c.last.Time) / time.Second)})
+		}
+	}
+	sort.Slice(rep.Unanswered, func(i, j int) bool { return rep.Unanswered[i].Last.ID > rep.Unanswered[j].Last.ID })
+	rep.Words = words.top(o.Words)
+	if rep.Menus, err = db.menuFigures(ctx, accountID, start, end); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// beijingDayNumber counts Beijing days since 1970-01-01 (Beijing has no DST).
+func beijingDayNumber(unix int64) int64 { return (unix + 8*3600) / 86400 }
+
+// menuTapSlack: a tap a moment "before" the menu was sent (our clock against WeChat's
+// CreateTime, whole seconds) still answers it.
+const menuTapSlack = 2 * time.Second
+
+// menuFigures counts the answers to the msgmenu messages sent in [start, end):
+// each tap (a push with a bizmsgmenuid) answers the latest menu sent to that
+// customer before it that has the option (as MenuChoice, bounded in time).
+func (db *DB) menuFigures(ctx context.Context, accountID, start, end int64) ([]MenuFigures, error) {
+	type send struct {
+		key    string
+		answer string // the option id of the customer's last tap
+		at     int64
+	}
+	sends := map[int64]*send{}
+	menus := map[string]*MenuFigures{}
+	var order []string
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, coalesce(j->>'$.head_content', ''), coalesce(j->>'$.tail_content', ''), coalesce(j->'$.list', '[]')
+			FROM (SELECT id, CASE WHEN json_valid(body) THEN body->'$.msgmenu' END AS j FROM send_log
+				WHERE account_id = ? AND msgtype = 'msgmenu' AND status <> 'failed' AND sent_at >= ? AND sent_at < ? ORDER BY id)
+			WHERE j IS NOT NULL`, accountID, start*1000, end*1000)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var head, tail, list string
+			if err := rows.Scan(&id, &head, &tail, &list); err != nil {
+				return err
+			}
+			var opts []struct {
+				ID      json.RawMessage `json:"id"`
+				Content string          `json:"content"`
+			}
+			if json.Unmarshal([]byte(list), &opts) != nil {
+				continue
+			}
+			key := head + "\x00" + tail + "\x00" + list
+			m := menus[key]
+			if m == nil {
+				m = &MenuFigures{Head: head}
+				for _, o := range opts {
+					m.Options = append(m.Options, MenuOption{ID: strings.Trim(string(o.ID), `"`), Text: o.Content})
+				}
+				menus[key] = m
+				order = append(order, key)
+			}
+			m.Sent++
+			sends[id] = &send{key: key}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(sends) == 0 {
+			return nil
+		}
+		taps, err := tx.QueryContext(ctx, `SELECT p.menu_id, p.create_time, (SELECT s.id
+				FROM send_log s, json_each(CASE WHEN json_valid(s.body) THEN s.body ELSE '{}' END, '$.msgmenu.list') o
+				WHERE s.account_id = p.account_id AND s.touser = p.openid AND s.msgtype = 'msgmenu' AND s.status <> 'failed'
+				AND s.sent_at <= p.create_time * 1000 + ? AND CAST(o.value->>'id' AS TEXT) = p.menu_id
+				ORDER BY s.sent_at DESC, s.id DESC LIMIT 1)
+			FROM pushes p WHERE p.account_id = ? AND p.msg_type <> 'event' AND p.menu_id <> '' AND p.create_time >= ?
+			ORDER BY p.create_time, p.id`, menuTapSlack.Milliseconds(), accountID, start-int64(menuTapSlack/time.Second))
+		if err != nil {
+			return err
+		}
+		defer taps.Close()
+		for taps.Next() {
+			var option string
+			var at int64
+			var sendID sql.NullInt64
+			if err := taps.Scan(&option, &at, &sendID); err != nil {
+				return err
+			}
+			if s := sends[sendID.Int64]; sendID.Valid && s != nil && at >= s.at {
+				s.answer, s.at = option, at
+			}
+		}
+		return taps.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sends {
+		if s.answer == "" {
+			continue
+		}
+		m := menus[s.key]
+		m.Answered++
+		for i := range m.Options {
+			if m.Options[i].ID == s.answer {
+				m.Options[i].Answers++
+				break
+			}
+		}
+	}
+	out := make([]MenuFigures, 0, len(order))
+	for _, k := range order {
+		m := menus[k]
+		var pos, neg, good, bad int
+		for _, o := range m.Options {
+			switch Satisfaction(o.Text) {
+			case 1:
+				pos++
+				good += o.Answers
+			case -1:
+				neg++
+				bad += o.Answers
+			}
+		}
+		if m.HasSatisfaction = pos > 0 && neg > 0; m.HasSatisfaction && good+bad > 0 {
+			m.Satisfied = float64(good) / float64(good+bad)
+		}
+		out = append(out, *m)
+	}
+	return out, nil
+}
