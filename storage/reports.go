@@ -4,13 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
-
-	"kfdesk/api"
+	"unsafe"
 )
 
 // Reports (issue 13): how busy the account is and how well it is answered, over a
@@ -188,101 +189,21 @@ func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Re
 	for d := from; d.Unix() < end; d = d.AddDate(0, 0, 1) {
 		rep.Days = append(rep.Days, DayFigures{Day: dayKey(d)})
 	}
-	dayFirst := make([][]int64, len(rep.Days))
-	var allFirst []int64
-	customers := map[string]*reportCustomer{}
-	workers := map[string]*reportWorker{}
-	words := newWordCounter()
 	start := from.Unix()
-	fromDay := beijingDayNumber(start)
-
-	// The conversation gap before the period decides whether its first messages begin a conversation.
-	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, opercode, openid, worker, CASE WHEN opercode IN (2001, 2003) THEN text ELSE '' END
-			FROM records WHERE account_id = ? AND id >= ? AND id < ? ORDER BY id`,
-			accountID, idOfTime(start-int64(ConversationGap/time.Second)), idOfTime(end))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		var r Record
-		n := 0
-		for rows.Next() {
-			if err := rows.Scan(&r.ID, &r.OperCode, &r.OpenID, &r.Worker, &r.Text); err != nil {
-				return err
-			}
-			if n++; n%65536 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			t := r.ID >> idShift
-			dir := api.OperCodeDirection(r.OperCode)
-			if dir != api.DirIn && dir != api.DirOut {
-				continue
-			}
-			inPeriod := t >= start
-			c := customers[r.OpenID]
-			if c == nil {
-				c = &reportCustomer{}
-				customers[r.OpenID] = c
-			}
-			day := -1
-			if inPeriod {
-				day = int(beijingDayNumber(t) - fromDay)
-			}
-			if dir == api.DirIn {
-				if c.lastIn == 0 || t-c.lastIn > int64(ConversationGap/time.Second) {
-					c.conv = reportConv{start: t, day: day, workers: c.conv.workers[:0]}
-					if day >= 0 {
-						rep.Days[day].Conversations++
-						rep.Conversations++
-					}
-				}
-				c.lastIn = t
-				if !inPeriod {
-					continue
-				}
-				c.lastWasIn = true
-				c.last = Record{ID: r.ID, AccountID: accountID, Time: time.Unix(t, 0), OpenID: r.OpenID, OperCode: r.OperCode, Text: r.Text}
-				rep.Days[day].CustomerMessages++
-				rep.CustomerMessages++
-				bd := t + 8*3600
-				rep.Heat[(bd/86400+3)%7][bd%86400/3600]++
-				words.add(r.Text)
-				continue
-			}
-			if !inPeriod {
-				continue
-			}
-			c.lastWasIn = false
-			rep.Days[day].Replies++
-			rep.Replies++
-			w := workers[r.Worker]
-			if w == nil {
-				w = &reportWorker{WorkerFigures: WorkerFigures{Worker: r.Worker}}
-				workers[r.Worker] = w
-			}
-			w.Messages++
-			if c.lastIn == 0 || c.conv.day < 0 {
-				continue // not part of a conversation of the period
-			}
-			if !slices.Contains(c.conv.workers, r.Worker) {
-				c.conv.workers = append(c.conv.workers, r.Worker)
-				w.Conversations++
-			}
-			if !c.conv.answered {
-				c.conv.answered = true
-				d, _ := FirstResponse(time.Unix(c.conv.start, 0), time.Unix(t, 0))
-				s := int64(d / time.Second)
-				w.first = append(w.first, s)
-				dayFirst[c.conv.day] = append(dayFirst[c.conv.day], s)
-				allFirst = append(allFirst, s)
-			}
-		}
-		return rows.Err()
-	})
-	if err != nil {
+	// Three reads side by side: the counts (all in SQLite), the words (customer
+	// messages' text only) and the conversations (no text). Each works on fields of
+	// its own, so they need no lock.
+	var wg sync.WaitGroup
+	var countErr, wordErr error
+	words := newWordCounter()
+	wg.Go(func() { countErr = db.reportCounts(ctx, accountID, start, end, rep) })
+	wg.Go(func() { wordErr = db.reportWords(ctx, accountID, start, end, words) })
+	c, err := db.reportConversations(ctx, accountID, start, end, rep)
+	wg.Wait()
+	if err = errors.Join(err, countErr, wordErr); err != nil {
 		return nil, err
 	}
+	dayFirst, allFirst, customers, workers := c.dayFirst, c.allFirst, c.customers, c.workers
 	for i, f := range dayFirst {
 		slices.Sort(f)
 		rep.Days[i].Answered, rep.Days[i].MedianFirst, rep.Days[i].P90First = len(f), Percentile(f, 0.5), Percentile(f, 0.9)
@@ -306,16 +227,190 @@ func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Re
 	cutoff := asOf.Add(-o.UnansweredAfter)
 	for openid, c := range customers {
 		if c.lastWasIn && !c.last.Time.After(cutoff) {
+			c.last.OpenID = openid
 			rep.Unanswered = append(rep.Unanswered, UnansweredChat{OpenID: openid, Last: c.last,
 				Since: c.last.Time.In(Beijing).Format(time.RFC3339), Waiting: int64(asOf.Sub(c.last.Time) / time.Second)})
 		}
 	}
 	sort.Slice(rep.Unanswered, func(i, j int) bool { return rep.Unanswered[i].Last.ID > rep.Unanswered[j].Last.ID })
+	if err := db.fillUnanswered(ctx, rep.Unanswered); err != nil {
+		return nil, err
+	}
 	rep.Words = words.top(o.Words)
 	if rep.Menus, err = db.menuFigures(ctx, accountID, start, end); err != nil {
 		return nil, err
 	}
 	return rep, nil
+}
+
+// reportCounts fills the per-day message counts and the heat map in one GROUP BY
+// over hours (a period starts at a Beijing midnight, and Beijing is a whole 8 hours from UTC).
+func (db *DB) reportCounts(ctx context.Context, accountID, start, end int64, rep *Report) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT (id >> 20) / 3600 - ?, opercode = 2002, count(*) FROM records
+		WHERE +account_id = ? AND id >= ? AND id < ? AND opercode IN (2001, 2002, 2003) GROUP BY 1, 2`,
+		start/3600, accountID, idOfTime(start), idOfTime(end))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	firstDay := beijingDayNumber(start)
+	for rows.Next() {
+		var h int64
+		var kf bool
+		var n int
+		if err := rows.Scan(&h, &kf, &n); err != nil {
+			return err
+		}
+		d := &rep.Days[h/24]
+		if kf {
+			d.Replies += n
+			rep.Replies += n
+			continue
+		}
+		d.CustomerMessages += n
+		rep.CustomerMessages += n
+		rep.Heat[(firstDay+h/24+3)%7][h%24] += n // 1970-01-01 was a Thursday (3 from Monday)
+	}
+	return rows.Err()
+}
+
+// reportWords counts the words of the period's customer messages.
+func (db *DB) reportWords(ctx context.Context, accountID, start, end int64, words *wordCounter) error {
+	rows, err := db.r.QueryContext(ctx, `SELECT text FROM records WHERE +account_id = ? AND id >= ? AND id < ? AND opercode IN (2001, 2003)`,
+		accountID, idOfTime(start), idOfTime(end))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var text sql.RawBytes
+	for n := 1; rows.Next(); n++ {
+		if err := rows.Scan(&text); err != nil {
+			return err
+		}
+		words.add(unsafeString(text))
+		if n%65536 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return rows.Err()
+}
+
+type reportConvs struct {
+	dayFirst  [][]int64
+	allFirst  []int64
+	customers map[string]*reportCustomer
+	workers   map[string]*reportWorker
+}
+
+// reportConversations walks the period's messages in time order, from ConversationGap
+// before it (that decides whether its first messages begin a conversation).
+func (db *DB) reportConversations(ctx context.Context, accountID, start, end int64, rep *Report) (*reportConvs, error) {
+	c := &reportConvs{dayFirst: make([][]int64, len(rep.Days)), customers: map[string]*reportCustomer{}, workers: map[string]*reportWorker{}}
+	gap := int64(ConversationGap / time.Second)
+	firstDay := beijingDayNumber(start)
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, opercode, openid, CASE WHEN opercode = 2002 THEN worker END
+			FROM records WHERE +account_id = ? AND id >= ? AND id < ? AND opercode IN (2001, 2002, 2003) ORDER BY id`,
+			accountID, idOfTime(start-gap), idOfTime(end))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var id int64
+		var code int
+		var openid sql.RawBytes
+		var worker sql.NullString
+		for n := 1; rows.Next(); n++ {
+			if err := rows.Scan(&id, &code, &openid, &worker); err != nil {
+				return err
+			}
+			if n%65536 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			t := id >> idShift
+			cust := c.customers[unsafeString(openid)]
+			if cust == nil {
+				cust = &reportCustomer{}
+				c.customers[string(openid)] = cust
+			}
+			day := -1
+			if t >= start {
+				day = int(beijingDayNumber(t) - firstDay)
+			}
+			if code != 2002 {
+				if cust.lastIn == 0 || t-cust.lastIn > gap {
+					cust.conv = reportConv{start: t, day: day, workers: cust.conv.workers[:0]}
+					if day >= 0 {
+						rep.Days[day].Conversations++
+						rep.Conversations++
+					}
+				}
+				cust.lastIn = t
+				if day >= 0 {
+					cust.lastWasIn, cust.last = true, Record{ID: id, AccountID: accountID, Time: time.Unix(t, 0), OperCode: code}
+				}
+				continue
+			}
+			if day < 0 {
+				continue
+			}
+			cust.lastWasIn = false
+			w := c.workers[worker.String]
+			if w == nil {
+				w = &reportWorker{WorkerFigures: WorkerFigures{Worker: worker.String}}
+				c.workers[worker.String] = w
+			}
+			w.Messages++
+			if cust.lastIn == 0 || cust.conv.day < 0 {
+				continue // not part of a conversation of the period
+			}
+			if !slices.Contains(cust.conv.workers, w.Worker) {
+				cust.conv.workers = append(cust.conv.workers, w.Worker)
+				w.Conversations++
+			}
+			if !cust.conv.answered {
+				cust.conv.answered = true
+				d, _ := FirstResponse(time.Unix(cust.conv.start, 0), time.Unix(t, 0))
+				s := int64(d / time.Second)
+				w.first = append(w.first, s)
+				c.dayFirst[cust.conv.day] = append(c.dayFirst[cust.conv.day], s)
+				c.allFirst = append(c.allFirst, s)
+			}
+		}
+		return rows.Err()
+	})
+	return c, err
+}
+
+// unsafeString views b as a string for a map lookup or a look at it that does not
+// keep it (RawBytes are only valid until the next Scan).
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// fillUnanswered reads the text of each unanswered customer's last message.
+func (db *DB) fillUnanswered(ctx context.Context, list []UnansweredChat) error {
+	if len(list) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(list))
+	at := make(map[int64]int, len(list))
+	for i, u := range list {
+		ids[i], at[u.Last.ID] = u.Last.ID, i
+	}
+	b, _ := json.Marshal(ids)
+	rows, err := db.r.QueryContext(ctx, `SELECT r.id, r.text FROM json_each(?) j JOIN records r ON r.id = j.value`, string(b))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var text string
+		if err := rows.Scan(&id, &text); err != nil {
+			return err
+		}
+		list[at[id]].Last.Text = text
+	}
+	return rows.Err()
 }
 
 // beijingDayNumber counts Beijing days since 1970-01-01 (Beijing has no DST).
