@@ -53,6 +53,7 @@ RECORDS ?= 1000000
 bench:
 	@bash .ci/deps.sh test
 	$(GO) test -tags $(TAGS) -run '^$$' -bench Archive -benchtime 1x -timeout 30m ./storage/ -records $(RECORDS)
+	$(GO) test -tags $(TAGS) -run '^$$' -bench Reports -benchtime 1x -timeout 30m ./storage/ -records $(RECORDS)
 	KFDESK_BENCH_RECORDS=$(RECORDS) $(GO) test -tags $(TAGS) -run '^$$' -bench RecordList -benchtime 100x -timeout 30m ./ui/
 	@$(MAKE) --no-print-directory serve-bench serve-crash-test
 
