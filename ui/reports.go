@@ -93,7 +93,7 @@ func (s *reportsScreen) buildUI() fyne.CanvasObject {
 		secondsText(int64(storage.ConversationGap/time.Second))))
 	top := container.NewVBox(
 		container.NewBorder(nil, nil, heading(T("Reports")), nil,
-			container.NewHBox(s.period, s.custom, s.after)),
+			container.NewHBox(s.period, s.custom, container.NewGridWrap(fyne.NewSize(200, s.after.MinSize().Height), s.after))),
 		s.busy, s.summary, s.errLabel, s.exportLine, defs, widget.NewSeparator())
 	s.after.SetSelectedIndex(1)
 	s.period.SetSelectedIndex(2) // computes
@@ -166,11 +166,11 @@ func (s *reportsScreen) show(rep *storage.Report) {
 	s.summary.SetText(T("%s to %s: %d customer messages, %d KF replies, %d conversations (%d answered). First response: median %s, 90%% within %s.",
 		rep.From, rep.To, rep.CustomerMessages, rep.Replies, rep.Conversations, rep.Answered, secondsText(rep.MedianFirst), secondsText(rep.P90First)))
 	s.body.Objects = []fyne.CanvasObject{
-		s.section(T("Messages per day"), s.chart("messages"), "messages", "days"),
-		s.section(T("New conversations per day"), s.chart("conversations"), "conversations", "days"),
-		s.section(T("First response per day"), s.chart("first"), "first", "days"),
+		s.section("", s.chart("messages"), "messages", "days"), // a chart has its title (also in its PNG)
+		s.section("", s.chart("conversations"), "conversations", "days"),
+		s.section("", s.chart("first"), "first", "days"),
 		s.section(T("KF workers"), s.workerTable(), "", "workers"),
-		s.section(T("Busiest hours"), s.chart("heat"), "heat", "heat"),
+		s.section("", s.chart("heat"), "heat", "heat"),
 		s.section(T("Customers left without an answer"), s.unansweredList(), "", "unanswered"),
 		s.section(T("Frequent words in customer messages"), s.wordButtons(), "", "words"),
 		s.section(T("Menu answers"), s.menuList(), "", "menus"),
@@ -187,7 +187,11 @@ func (s *reportsScreen) section(title string, content fyne.CanvasObject, chart, 
 	if table != "" {
 		buttons.Add(widget.NewButtonWithIcon(T("CSV…"), theme.DocumentSaveIcon(), func() { s.onExportCSV(table) }))
 	}
-	return container.NewVBox(container.NewBorder(nil, nil, heading(title), buttons), content, widget.NewSeparator())
+	var left fyne.CanvasObject
+	if title != "" {
+		left = heading(title)
+	}
+	return container.NewVBox(container.NewBorder(nil, nil, left, buttons), content, widget.NewSeparator())
 }
 
 // chart builds a fresh chart of the report (one for the page, one for each PNG).
@@ -227,7 +231,9 @@ func (s *reportsScreen) chart(name string) fyne.CanvasObject {
 
 // workerTable is the per-worker table; tapping a column header sorts by it.
 func (s *reportsScreen) workerTable() fyne.CanvasObject {
-	header, rows := s.rep.Table("workers", Chinese())
+	_, rows := s.rep.Table("workers", Chinese())
+	// Shorter than the CSV's column names: six columns must fit beside the navigation.
+	header := []string{T("KF worker"), T("Conversations"), T("Messages sent"), T("First responses"), T("Median"), T("90th percentile")}
 	if len(rows) == 0 {
 		return widget.NewLabel(T("No KF replies in this period"))
 	}
@@ -267,7 +273,9 @@ func (s *reportsScreen) workerTable() fyne.CanvasObject {
 			if i >= 4 { // the median and p90 columns: seconds
 				v = secondsText(numeric(v))
 			}
-			grid.Add(widget.NewLabel(v))
+			l := widget.NewLabel(v)
+			l.Truncation = fyne.TextTruncateEllipsis // equal columns: a long worker name must not widen them all
+			grid.Add(l)
 		}
 	}
 	return grid

@@ -57,7 +57,8 @@ func (c *barChart) empty() bool {
 	return true
 }
 
-// caption is the line under the title: the hovered bar's values, else the legend.
+// caption is the line under the title: the hovered bar's values, else the legend
+// (drawn with a square of each series' colour).
 func (c *barChart) caption() string {
 	if c.empty() {
 		return T("No data in this period")
@@ -136,7 +137,20 @@ func (c *barChart) layoutObjects(size fyne.Size) []fyne.CanvasObject {
 	title.Resize(title.MinSize())
 	objs = append(objs, title)
 	top := title.MinSize().Height + 2
-	text(c.caption(), th.Color(theme.ColorNamePlaceHolder, v), small, chartPad, top, false)
+	if c.hover < 0 && !c.empty() { // the legend, in the bars' colours
+		x := float32(chartPad)
+		for _, se := range c.series {
+			sq := canvas.NewRectangle(th.Color(se.color, v))
+			sq.Move(fyne.NewPos(x, top+small*0.3))
+			sq.Resize(fyne.NewSize(small, small))
+			objs = append(objs, sq)
+			x += small * 1.4
+			text(se.name, fg, small, x, top, false)
+			x += fyne.MeasureText(se.name, small, fyne.TextStyle{}).Width + small*1.5
+		}
+	} else {
+		text(c.caption(), fg, small, chartPad, top, false)
+	}
 	top += small*1.5 + 6
 	labelH := small * 1.6
 	bottom := size.Height - labelH
@@ -177,7 +191,7 @@ func (c *barChart) layoutObjects(size fyne.Size) []fyne.CanvasObject {
 			bar.Move(fyne.NewPos(sx+float32(j)*barW, bottom-h))
 			bar.Resize(fyne.NewSize(max(barW-1, 1), h))
 			objs = append(objs, bar)
-			if vs := c.format(val); val > 0 && fyne.MeasureText(vs, small*0.85, fyne.TextStyle{}).Width <= barW+2 {
+			if vs := c.format(val); val > 0 && fyne.MeasureText(vs, small*0.85, fyne.TextStyle{}).Width <= barW-2 {
 				text(vs, fg, small*0.85, sx+float32(j)*barW+barW/2, bottom-h-small*1.3, true)
 			}
 		}

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"kfdesk/api/clock"
@@ -42,14 +45,22 @@ func TestReportsPageShowsTheFigures(t *testing.T) {
 	if len(s.rep.Days) != 30 || s.rep.CustomerMessages != want.CustomerMessages || s.rep.CustomerMessages == 0 {
 		t.Fatalf("report %d days, %d customer messages; want %d", len(s.rep.Days), s.rep.CustomerMessages, want.CustomerMessages)
 	}
-	assertShows(t, c, "统计", "每日消息数", "繁忙时段", "客户消息高频词", "菜单回答", "会话：同一客户的消息，相邻两条间隔不超过 30 分钟；计入开始那天。")
+	assertShows(t, c, "统计", "每日消息数", "客服人员", "客户消息高频词", "菜单回答", "会话：同一客户的消息，相邻两条间隔不超过 30 分钟；计入开始那天。")
 	if !strings.Contains(s.summary.Text, "客户消息 "+strconv.Itoa(want.CustomerMessages)+" 条") || s.busy.Visible() {
 		t.Fatalf("summary %q, busy %v", s.summary.Text, s.busy.Visible())
 	}
 	chart := s.chart("messages").(*barChart)
+	chart.Resize(fyne.NewSize(900, 300))
 	if chart.empty() || chart.caption() != "■ 客户消息   ■ 客服回复" {
 		t.Fatalf("chart caption %q", chart.caption())
 	}
+	// Pointing at the last day's bars shows its figures.
+	last := s.rep.Days[len(s.rep.Days)-1]
+	chart.MouseMoved(&desktop.MouseEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(895-chartPad, 150)}})
+	if want := fmt.Sprintf("%s   客户消息 %d   客服回复 %d", last.Day[5:], last.CustomerMessages, last.Replies); chart.caption() != want {
+		t.Errorf("hover: %q, want %q", chart.caption(), want)
+	}
+	chart.MouseOut()
 
 	// Today only: one day; a day with nothing says so.
 	s.period.SetSelectedIndex(0)
