@@ -177,7 +177,7 @@ func (c *wordCounter) top(n int) []WordCount {
 		if len(out) == n {
 			break
 		}
-		if cd.runes != nil && len(cd.runes) == 3 && overlapsKept(cd.runes, cd.Messages, kept, out) {
+		if len(cd.runes) == 3 && overlapsKept(cd.runes, cd.Messages, kept, out) {
 			continue
 		}
 		out = append(out, cd.WordCount)
