@@ -12,11 +12,15 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"kfdesk/api/clock"
 )
 
 // Reports (issue 13): how busy the account is and how well it is answered, over a
-// period of the chat-record archive. One pass over the period's records in time
-// order; memory grows with the customers and conversations, not with the records.
+// period of the chat-record archive. Customer messages are opercodes 2001 and 2003,
+// KF messages 2002 (api.OperCodeDirection); session events do not count. The
+// records stream past once per read; memory grows with the customers and
+// conversations, not with the records.
 
 // ConversationGap: a customer's messages with no gap longer than this are one
 // conversation. The next message after a longer silence starts a new one.
@@ -159,7 +163,7 @@ type reportWorker struct {
 // Report computes the figures of an account over a period.
 func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Report, error) {
 	if o.Now.IsZero() {
-		o.Now = time.Now()
+		o.Now = clock.Now()
 	}
 	if o.UnansweredAfter <= 0 {
 		o.UnansweredAfter = ConversationGap
