@@ -3,15 +3,16 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"kfdesk/api/clock"
 )
@@ -280,23 +281,16 @@ func (db *DB) reportCounts(ctx context.Context, accountID, start, end int64, rep
 
 // reportWords counts the words of the period's customer messages.
 func (db *DB) reportWords(ctx context.Context, accountID, start, end int64, words *wordCounter) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT text FROM records WHERE +account_id = ? AND id >= ? AND id < ? AND opercode IN (2001, 2003)`,
-		accountID, idOfTime(start), idOfTime(end))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var text sql.RawBytes
-	for n := 1; rows.Next(); n++ {
-		if err := rows.Scan(&text); err != nil {
-			return err
-		}
-		words.add(unsafeString(text))
-		if n%65536 == 0 && ctx.Err() != nil {
-			return ctx.Err()
-		}
-	}
-	return rows.Err()
+	n := 0
+	return db.eachRow(ctx, `SELECT text FROM records WHERE +account_id = ? AND id >= ? AND id < ? AND opercode IN (2001, 2003)`,
+		[]any{accountID, idOfTime(start), idOfTime(end)}, func(v []driver.Value) error {
+			text, _ := v[0].(string)
+			words.add(text)
+			if n++; n%65536 == 0 {
+				return ctx.Err()
+			}
+			return nil
+		})
 }
 
 type reportConvs struct {
@@ -312,30 +306,24 @@ func (db *DB) reportConversations(ctx context.Context, accountID, start, end int
 	c := &reportConvs{dayFirst: make([][]int64, len(rep.Days)), customers: map[string]*reportCustomer{}, workers: map[string]*reportWorker{}}
 	gap := int64(ConversationGap / time.Second)
 	firstDay := beijingDayNumber(start)
-	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, `SELECT id, opercode, openid, CASE WHEN opercode = 2002 THEN worker END
+	n := 0
+	// opercode - 2000: the driver boxes an int64 of 0–255 without allocating.
+	err := db.eachRow(ctx, `SELECT id, opercode - 2000, openid, CASE WHEN opercode = 2002 THEN worker END
 			FROM records WHERE +account_id = ? AND id >= ? AND id < ? AND opercode IN (2001, 2002, 2003) ORDER BY id`,
-			accountID, idOfTime(start-gap), idOfTime(end))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		var id int64
-		var code int
-		var openid sql.RawBytes
-		var worker sql.NullString
-		for n := 1; rows.Next(); n++ {
-			if err := rows.Scan(&id, &code, &openid, &worker); err != nil {
-				return err
-			}
-			if n%65536 == 0 && ctx.Err() != nil {
+		[]any{accountID, idOfTime(start - gap), idOfTime(end)}, func(v []driver.Value) error {
+			id, _ := v[0].(int64)
+			code64, _ := v[1].(int64)
+			code := 2000 + int(code64)
+			openid, _ := v[2].(string)
+			worker, _ := v[3].(string) // NULL for a customer message
+			if n++; n%65536 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
 			t := id >> idShift
-			cust := c.customers[unsafeString(openid)]
+			cust := c.customers[openid]
 			if cust == nil {
 				cust = &reportCustomer{}
-				c.customers[string(openid)] = cust
+				c.customers[openid] = cust
 			}
 			day := -1
 			if t >= start {
@@ -353,20 +341,20 @@ func (db *DB) reportConversations(ctx context.Context, accountID, start, end int
 				if day >= 0 {
 					cust.lastWasIn, cust.last = true, Record{ID: id, AccountID: accountID, Time: time.Unix(t, 0), OperCode: code}
 				}
-				continue
+				return nil
 			}
 			if day < 0 {
-				continue
+				return nil
 			}
 			cust.lastWasIn = false
-			w := c.workers[worker.String]
+			w := c.workers[worker]
 			if w == nil {
-				w = &reportWorker{WorkerFigures: WorkerFigures{Worker: worker.String}}
-				c.workers[worker.String] = w
+				w = &reportWorker{WorkerFigures: WorkerFigures{Worker: worker}}
+				c.workers[worker] = w
 			}
 			w.Messages++
 			if cust.lastIn == 0 || cust.conv.day < 0 {
-				continue // not part of a conversation of the period
+				return nil // not part of a conversation of the period
 			}
 			if !slices.Contains(cust.conv.workers, w.Worker) {
 				cust.conv.workers = append(cust.conv.workers, w.Worker)
@@ -380,15 +368,44 @@ func (db *DB) reportConversations(ctx context.Context, accountID, start, end int
 				c.dayFirst[cust.conv.day] = append(c.dayFirst[cust.conv.day], s)
 				c.allFirst = append(c.allFirst, s)
 			}
-		}
-		return rows.Err()
-	})
+			return nil
+		})
 	return c, err
 }
 
-// unsafeString views b as a string for a map lookup or a look at it that does not
-// keep it (RawBytes are only valid until the next Scan).
-func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+// eachRow runs a query and hands fn each row's values as the driver gives them
+// (int64, string, nil): a million rows cost a third less than through
+// database/sql's Scan (docs/BENCHMARKS.md). The values are fn's to keep.
+func (db *DB) eachRow(ctx context.Context, query string, args []any, fn func([]driver.Value) error) error {
+	conn, err := db.r.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return conn.Raw(func(dc any) error {
+		rows, err := dc.(driver.QueryerContext).QueryContext(ctx, query, named)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		v := make([]driver.Value, len(rows.Columns()))
+		for {
+			switch err := rows.Next(v); {
+			case err == io.EOF:
+				return nil
+			case err != nil:
+				return err
+			}
+			if err := fn(v); err != nil {
+				return err
+			}
+		}
+	})
+}
 
 // fillUnanswered reads the text of each unanswered customer's last message.
 func (db *DB) fillUnanswered(ctx context.Context, list []UnansweredChat) error {

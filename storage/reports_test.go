@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -151,6 +152,12 @@ func TestReportEmptyAndSingle(t *testing.T) {
 	}
 	if _, err := db.Report(ctx, acct, ReportOptions{From: repDay.AddDate(0, 0, 2), To: repDay, Now: now}); err == nil {
 		t.Error("a period ending before it starts is accepted")
+	}
+	// A newer choice of period cancels the computation under way.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := db.Report(cancelled, acct, ReportOptions{Now: now}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
 	}
 }
 
