@@ -195,17 +195,15 @@ func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Re
 		rep.Days = append(rep.Days, DayFigures{Day: dayKey(d)})
 	}
 	start := from.Unix()
-	// Three reads side by side: the counts (all in SQLite), the words (customer
-	// messages' text only) and the conversations (no text). Each works on fields of
-	// its own, so they need no lock.
+	// Two reads side by side: the words (customer messages' text only) and the
+	// messages in time order (no text). They fill separate fields, so need no lock.
 	var wg sync.WaitGroup
-	var countErr, wordErr error
+	var wordErr error
 	words := newWordCounter()
-	wg.Go(func() { countErr = db.reportCounts(ctx, accountID, start, end, rep) })
 	wg.Go(func() { wordErr = db.reportWords(ctx, accountID, start, end, words) })
 	c, err := db.reportConversations(ctx, accountID, start, end, rep)
 	wg.Wait()
-	if err = errors.Join(err, countErr, wordErr); err != nil {
+	if err = errors.Join(err, wordErr); err != nil {
 		return nil, err
 	}
 	dayFirst, allFirst, customers, workers := c.dayFirst, c.allFirst, c.customers, c.workers
@@ -248,37 +246,6 @@ func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Re
 	return rep, nil
 }
 
-// reportCounts fills the per-day message counts and the heat map in one GROUP BY
-// over hours (a period starts at a Beijing midnight, and Beijing is a whole 8 hours from UTC).
-func (db *DB) reportCounts(ctx context.Context, accountID, start, end int64, rep *Report) error {
-	rows, err := db.r.QueryContext(ctx, `SELECT (id >> 20) / 3600 - ?, opercode = 2002, count(*) FROM records
-		WHERE +account_id = ? AND id >= ? AND id < ? AND opercode IN (2001, 2002, 2003) GROUP BY 1, 2`,
-		start/3600, accountID, idOfTime(start), idOfTime(end))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	firstDay := beijingDayNumber(start)
-	for rows.Next() {
-		var h int64
-		var kf bool
-		var n int
-		if err := rows.Scan(&h, &kf, &n); err != nil {
-			return err
-		}
-		d := &rep.Days[h/24]
-		if kf {
-			d.Replies += n
-			rep.Replies += n
-			continue
-		}
-		d.CustomerMessages += n
-		rep.CustomerMessages += n
-		rep.Heat[(firstDay+h/24+3)%7][h%24] += n // 1970-01-01 was a Thursday (3 from Monday)
-	}
-	return rows.Err()
-}
-
 // reportWords counts the words of the period's customer messages.
 func (db *DB) reportWords(ctx context.Context, accountID, start, end int64, words *wordCounter) error {
 	n := 0
@@ -301,7 +268,8 @@ type reportConvs struct {
 }
 
 // reportConversations walks the period's messages in time order, from ConversationGap
-// before it (that decides whether its first messages begin a conversation).
+// before it (that decides whether its first messages begin a conversation), and
+// counts them by day and hour on the way (a GROUP BY would sort them all first).
 func (db *DB) reportConversations(ctx context.Context, accountID, start, end int64, rep *Report) (*reportConvs, error) {
 	c := &reportConvs{dayFirst: make([][]int64, len(rep.Days)), customers: map[string]*reportCustomer{}, workers: map[string]*reportWorker{}}
 	gap := int64(ConversationGap / time.Second)
@@ -340,12 +308,18 @@ func (db *DB) reportConversations(ctx context.Context, accountID, start, end int
 				cust.lastIn = t
 				if day >= 0 {
 					cust.lastWasIn, cust.last = true, Record{ID: id, AccountID: accountID, Time: time.Unix(t, 0), OperCode: code}
+					rep.Days[day].CustomerMessages++
+					rep.CustomerMessages++
+					bt := t + 8*3600 // Beijing time; 1970-01-01 was a Thursday (3 from Monday)
+					rep.Heat[(bt/86400+3)%7][bt%86400/3600]++
 				}
 				return nil
 			}
 			if day < 0 {
 				return nil
 			}
+			rep.Days[day].Replies++
+			rep.Replies++
 			cust.lastWasIn = false
 			w := c.workers[worker]
 			if w == nil {
