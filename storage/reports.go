@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"io"
 	"math"
 	"slices"
@@ -195,15 +194,21 @@ func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Re
 		rep.Days = append(rep.Days, DayFigures{Day: dayKey(d)})
 	}
 	start := from.Unix()
-	// Two reads side by side: the words (customer messages' text only) and the
-	// messages in time order (no text). They fill separate fields, so need no lock.
+	// One read of the messages in time order; the words of customer messages are
+	// counted beside it, in batches handed over a channel.
 	var wg sync.WaitGroup
-	var wordErr error
 	words := newWordCounter()
-	wg.Go(func() { wordErr = db.reportWords(ctx, accountID, start, end, words) })
-	c, err := db.reportConversations(ctx, accountID, start, end, rep)
+	texts := make(chan []string, 4)
+	wg.Go(func() {
+		for batch := range texts {
+			for _, t := range batch {
+				words.add(t)
+			}
+		}
+	})
+	c, err := db.reportConversations(ctx, accountID, start, end, rep, texts)
 	wg.Wait()
-	if err = errors.Join(err, wordErr); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	dayFirst, allFirst, customers, workers := c.dayFirst, c.allFirst, c.customers, c.workers
@@ -246,20 +251,6 @@ func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Re
 	return rep, nil
 }
 
-// reportWords counts the words of the period's customer messages.
-func (db *DB) reportWords(ctx context.Context, accountID, start, end int64, words *wordCounter) error {
-	n := 0
-	return db.eachRow(ctx, `SELECT text FROM records WHERE +account_id = ? AND id >= ? AND id < ? AND opercode IN (2001, 2003)`,
-		[]any{accountID, idOfTime(start), idOfTime(end)}, func(v []driver.Value) error {
-			text, _ := v[0].(string)
-			words.add(text)
-			if n++; n%65536 == 0 {
-				return ctx.Err()
-			}
-			return nil
-		})
-}
-
 type reportConvs struct {
 	dayFirst  [][]int64
 	allFirst  []int64
@@ -270,15 +261,24 @@ type reportConvs struct {
 // reportConversations walks the period's messages in time order, from ConversationGap
 // before it (that decides whether its first messages begin a conversation), and
 // counts them by day and hour on the way (a GROUP BY would sort them all first).
-func (db *DB) reportConversations(ctx context.Context, accountID, start, end int64, rep *Report) (*reportConvs, error) {
+func (db *DB) reportConversations(ctx context.Context, accountID, start, end int64, rep *Report, texts chan<- []string) (*reportConvs, error) {
+	const batchSize = 1024
+	batch := make([]string, 0, batchSize)
+	defer func() {
+		if len(batch) > 0 {
+			texts <- batch
+		}
+		close(texts)
+	}()
 	c := &reportConvs{dayFirst: make([][]int64, len(rep.Days)), customers: map[string]*reportCustomer{}, workers: map[string]*reportWorker{}}
 	gap := int64(ConversationGap / time.Second)
 	firstDay := beijingDayNumber(start)
 	n := 0
 	// opercode - 2000: the driver boxes an int64 of 0–255 without allocating.
-	err := db.eachRow(ctx, `SELECT id, opercode - 2000, openid, CASE WHEN opercode = 2002 THEN worker END
+	err := db.eachRow(ctx, `SELECT id, opercode - 2000, openid, CASE WHEN opercode = 2002 THEN worker END,
+			CASE WHEN opercode <> 2002 AND id >= ? THEN text END
 			FROM records WHERE +account_id = ? AND id >= ? AND id < ? AND opercode IN (2001, 2002, 2003) ORDER BY id`,
-		[]any{accountID, idOfTime(start - gap), idOfTime(end)}, func(v []driver.Value) error {
+		[]any{idOfTime(start), accountID, idOfTime(start - gap), idOfTime(end)}, func(v []driver.Value) error {
 			id, _ := v[0].(int64)
 			code64, _ := v[1].(int64)
 			code := 2000 + int(code64)
@@ -312,6 +312,11 @@ func (db *DB) reportConversations(ctx context.Context, accountID, start, end int
 					rep.CustomerMessages++
 					bt := t + 8*3600 // Beijing time; 1970-01-01 was a Thursday (3 from Monday)
 					rep.Heat[(bt/86400+3)%7][bt%86400/3600]++
+					text, _ := v[4].(string)
+					if batch = append(batch, text); len(batch) == batchSize {
+						texts <- batch
+						batch = make([]string, 0, batchSize)
+					}
 				}
 				return nil
 			}
