@@ -168,6 +168,13 @@ func (c *barChart) layoutObjects(size fyne.Size) []fyne.CanvasObject {
 			maxV = math.Max(maxV, x)
 		}
 	}
+	// A line at the highest value, labelled, so a PNG (no pointer to hover with) keeps a scale.
+	grid := canvas.NewRectangle(th.Color(theme.ColorNameSeparator, v))
+	grid.Move(fyne.NewPos(x0, bottom-(bottom-top-small*1.4)))
+	grid.Resize(fyne.NewSize(w, 1))
+	objs = append(objs, grid)
+	maxLabel := c.format(maxV)
+	text(maxLabel, th.Color(theme.ColorNamePlaceHolder, v), small, x0+w-fyne.MeasureText(maxLabel, small, fyne.TextStyle{}).Width, bottom-(bottom-top-small*1.4)-small*1.4, false)
 	slot := w / float32(len(c.labels))
 	gap := max(1, slot*0.2)
 	barW := (slot - gap) / float32(len(c.series))

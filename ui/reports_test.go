@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image/color"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	"kfdesk/api/clock"
 	"kfdesk/storage"
@@ -85,8 +87,19 @@ func TestReportsPageShowsTheFigures(t *testing.T) {
 	assertShows(t, c, "开始日期晚于结束日期。")
 }
 
+// variantTheme is a theme in one variant, light or dark, whatever the system's.
+type variantTheme struct {
+	fyne.Theme
+	variant fyne.ThemeVariant
+}
+
+func (t variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return t.Theme.Color(n, t.variant)
+}
+
 func TestReportsExportPNGAndCSV(t *testing.T) {
 	m, s := reportsWindow(t, "zh", 200)
+	m.app.Settings().SetTheme(NewTheme(variantTheme{theme.DefaultTheme(), theme.VariantLight}))
 	dir := t.TempDir()
 	pngPath, csvPath := filepath.Join(dir, "m.png"), filepath.Join(dir, "days.csv")
 	s.exportPNGTo("messages", pngPath)
@@ -102,6 +115,24 @@ func TestReportsExportPNGAndCSV(t *testing.T) {
 	if err != nil || img.Bounds().Dx() < int(chartPNGSize.Width) {
 		t.Fatalf("PNG: %v %v", err, img.Bounds())
 	}
+	// In the dark theme the chart is drawn dark: the theme's background, light text.
+	m.app.Settings().SetTheme(NewTheme(variantTheme{theme.DefaultTheme(), theme.VariantDark}))
+	darkPath := filepath.Join(dir, "dark.png")
+	s.exportPNGTo("messages", darkPath)
+	waitIdle(t, m)
+	df, err := os.Open(darkPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer df.Close()
+	dark, err := png.Decode(df)
+	if err != nil {
+		t.Fatal(err)
+	}
+	luma := func(c color.Color) uint32 { r, g, b, _ := c.RGBA(); return (r + g + b) / 3 >> 8 }
+	if l, d := luma(img.At(img.Bounds().Max.X-2, 2)), luma(dark.At(dark.Bounds().Max.X-2, 2)); l < 200 || d > 60 {
+		t.Errorf("background: light theme %d, dark theme %d", l, d)
+	}
 	b, err := os.ReadFile(csvPath)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +141,7 @@ func TestReportsExportPNGAndCSV(t *testing.T) {
 	if !bytes.HasPrefix(b, []byte("\uFEFF日期,客户消息,客服回复,新会话")) || len(lines) != 30+2 {
 		t.Fatalf("CSV: %q", b[:min(len(b), 200)])
 	}
-	if !strings.Contains(s.exportLine.Text, csvPath) {
+	if !strings.Contains(s.exportLine.Text, "已保存 "+darkPath) { // the last export
 		t.Errorf("export line %q", s.exportLine.Text)
 	}
 	// A folder that does not exist: a clear message, no file.
