@@ -198,8 +198,8 @@ func (c *barChart) layoutObjects(size fyne.Size) []fyne.CanvasObject {
 			bar.Move(fyne.NewPos(sx+float32(j)*barW, bottom-h))
 			bar.Resize(fyne.NewSize(max(barW-1, 1), h))
 			objs = append(objs, bar)
-			if vs := c.format(val); val > 0 && fyne.MeasureText(vs, small*0.85, fyne.TextStyle{}).Width <= barW-2 {
-				text(vs, fg, small*0.85, sx+float32(j)*barW+barW/2, bottom-h-small*1.3, true)
+			if vs := c.format(val); val > 0 && fyne.MeasureText(vs, small*0.8, fyne.TextStyle{}).Width <= barW {
+				text(vs, fg, small*0.8, sx+float32(j)*barW+barW/2, bottom-h-small*1.3, true)
 			}
 		}
 		if i%labelEvery == 0 {
