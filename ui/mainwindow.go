@@ -25,6 +25,7 @@ const (
 	PageKF
 	PageRecords
 	PageSettings
+	PageReports
 )
 
 // MainWindow is KF Desk's one window: the account switcher on top, navigation on the

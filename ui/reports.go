@@ -21,11 +21,7 @@ import (
 	"kfdesk/ui/workspace"
 )
 
-// PageReports is the 统计 page (issue 13). Declared here, after the other pages'
-// constants, so its number follows theirs.
-const PageReports = PageSettings + 1
-
-func init() { pageNames[PageReports] = "reports" }
+func init() { pageNames[PageReports] = "reports" } // the 统计 page's stored name (windowstate.go)
 
 // reportsScreen shows how the account's customer service is going over a period:
 // charts and tables computed from the chat-record archive (storage.Report) in the
