@@ -53,6 +53,7 @@ RECORDS ?= 1000000
 bench:
 	@bash .ci/deps.sh test
 	$(GO) test -tags $(TAGS) -run '^$$' -bench Archive -benchtime 1x -timeout 30m ./storage/ -records $(RECORDS)
+	$(GO) test -tags $(TAGS) -run '^$$' -bench Reports -benchtime 1x -timeout 30m ./storage/ -records $(RECORDS)
 	KFDESK_BENCH_RECORDS=$(RECORDS) $(GO) test -tags $(TAGS) -run '^$$' -bench RecordList -benchtime 100x -timeout 30m ./ui/
 	@$(MAKE) --no-print-directory serve-bench serve-crash-test
 
@@ -125,6 +126,7 @@ screenshot: build
 	bash docs/screenshot.sh docs/screenshot.png 55,155 wait:4 600,113 paste:退款 wait:1 300,250 wait:1
 	bash docs/screenshot.sh docs/records.png 55,155 wait:4 600,113 type:ship wait:1 300,250 wait:1
 	bash docs/screenshot.sh docs/conversation.png 55,155 wait:4 300,400 wait:1
+	bash docs/screenshot.sh docs/reports.png 55,155 wait:4 55,235 wait:3 600,350
 	bash docs/screenshot.sh docs/about.png 1060,24 1035,62
 	bash docs/screenshot.sh docs/kf-accounts.png 55,115 wait:3
 	KFDESK_SHOT_FIRST_RUN=1 bash docs/screenshot.sh docs/first-run-welcome.png

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -84,19 +82,12 @@ func (db *DB) ExportRecordsCSV(ctx context.Context, w io.Writer, accountID int64
 // ExportRecordsFile exports to path. The file appears only when the export is
 // complete: a cancelled or failed export leaves no half-written CSV behind.
 func (db *DB) ExportRecordsFile(ctx context.Context, path string, accountID int64, f RecordFilter, o ExportOptions) (int, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.part")
-	if err != nil {
-		return 0, err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	n, err := db.ExportRecordsCSV(ctx, tmp, accountID, f, o)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return n, err
-	}
-	return n, os.Rename(tmp.Name(), path)
+	var n int
+	err := WriteFileAtomic(path, func(w io.Writer) (err error) {
+		n, err = db.ExportRecordsCSV(ctx, w, accountID, f, o)
+		return err
+	})
+	return n, err
 }
 
 func directionName(code int, zh bool) string {

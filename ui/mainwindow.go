@@ -25,6 +25,7 @@ const (
 	PageKF
 	PageRecords
 	PageSettings
+	PageReports
 )
 
 // MainWindow is KF Desk's one window: the account switcher on top, navigation on the
@@ -55,6 +56,7 @@ type MainWindow struct {
 	composer          *composerScreen // the composer last built
 	composerRecipient string          // set by OpenComposerFor while the composer is built
 	records           *recordsScreen  // the chat-record browser while it is shown
+	reports           *reportsScreen  // the Reports page while it is shown
 	syncer            *recordSyncer   // the chat-record sync, which outlives page changes
 
 	pending atomic.Int32 // background work started by goBackground, not yet done
@@ -115,6 +117,7 @@ func (m *MainWindow) buildUI() {
 		{T("KF accounts"), theme.AccountIcon()},
 		{T("Chat records"), theme.HistoryIcon()},
 		{T("Settings"), theme.SettingsIcon()},
+		{T("Reports"), theme.GridIcon()},
 	}
 	m.navButtons = nil
 	nav := container.NewVBox()
@@ -229,6 +232,9 @@ func (m *MainWindow) showPage(p Page) {
 	case p == PageRecords:
 		m.records = newRecordsScreen(m)
 		obj = m.records.buildUI()
+	case p == PageReports:
+		m.reports = newReportsScreen(m)
+		obj = m.reports.buildUI()
 	}
 	if p != PageRecords {
 		m.records = nil

@@ -1,0 +1,536 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"kfdesk/api/clock"
+)
+
+// Reports (issue 13): how busy the account is and how well it is answered, over a
+// period of the chat-record archive. Customer messages are opercodes 2001 and 2003,
+// KF messages 2002 (api.OperCodeDirection); session events do not count. The
+// records stream past once per read; memory grows with the customers and
+// conversations, not with the records.
+
+// ConversationGap: a customer's messages with no gap longer than this are one
+// conversation. The next message after a longer silence starts a new one.
+const ConversationGap = 30 * time.Minute
+
+// FirstResponse is how long a conversation waited for its first KF reply: from
+// its first customer message to the next KF message to that customer (ok false
+// while there is none).
+func FirstResponse(conversationStart, firstReply time.Time) (time.Duration, bool) {
+	if firstReply.IsZero() || firstReply.Before(conversationStart) {
+		return 0, false
+	}
+	return firstReply.Sub(conversationStart), true
+}
+
+// Percentile is the nearest-rank p-th percentile (0 < p ≤ 1) of sorted values:
+// the smallest value with at least p of all values at or below it. 0 for none.
+func Percentile[T int64 | time.Duration](sorted []T, p float64) T {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(math.Ceil(p*float64(len(sorted)))) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// ReportOptions choose a report's account and period.
+type ReportOptions struct {
+	From, To        time.Time     // Beijing days, inclusive; zero From: the first archived day, zero To: today
+	Now             time.Time     // "today" and the age of unanswered messages
+	UnansweredAfter time.Duration // a customer's last message older than this counts as unanswered; default ConversationGap
+	Words           int           // how many frequent words; default 30
+}
+
+// Report is every figure of the Reports page. Durations are in seconds.
+type Report struct {
+	From             string           `json:"from"` // YYYY-MM-DD, Beijing
+	To               string           `json:"to"`
+	CustomerMessages int              `json:"customer_messages"`
+	Replies          int              `json:"kf_replies"`
+	Conversations    int              `json:"conversations"`
+	Answered         int              `json:"answered_conversations"`
+	MedianFirst      int64            `json:"median_first_response_s"`
+	P90First         int64            `json:"p90_first_response_s"`
+	Days             []DayFigures     `json:"days"`
+	Workers          []WorkerFigures  `json:"workers"`
+	Heat             [7][24]int       `json:"heat_map"` // customer messages by weekday (0 = Monday) and hour, Beijing time
+	Unanswered       []UnansweredChat `json:"unanswered"`
+	Words            []WordCount      `json:"words"`
+	Menus            []MenuFigures    `json:"menus"`
+}
+
+// DayFigures are one Beijing day's figures; conversations count on the day they began.
+type DayFigures struct {
+	Day              string `json:"day"`
+	CustomerMessages int    `json:"customer_messages"`
+	Replies          int    `json:"kf_replies"`
+	Conversations    int    `json:"conversations"`
+	Answered         int    `json:"answered_conversations"`
+	MedianFirst      int64  `json:"median_first_response_s"`
+	P90First         int64  `json:"p90_first_response_s"`
+}
+
+// WorkerFigures are one KF worker's: conversations they wrote in, messages they sent,
+// and the first responses they gave (a conversation's first reply belongs to its writer).
+type WorkerFigures struct {
+	Worker        string `json:"worker"`
+	Conversations int    `json:"conversations"`
+	Messages      int    `json:"messages"`
+	Answered      int    `json:"first_responses"`
+	MedianFirst   int64  `json:"median_first_response_s"`
+	P90First      int64  `json:"p90_first_response_s"`
+}
+
+// UnansweredChat is a customer whose last message in the period is theirs, older
+// than ReportOptions.UnansweredAfter: Last opens the conversation.
+type UnansweredChat struct {
+	OpenID  string `json:"openid"`
+	Last    Record `json:"-"`
+	Since   string `json:"since"` // RFC 3339, Beijing
+	Waiting int64  `json:"waiting_s"`
+}
+
+// WordCount is a frequent word or phrase and how many customer messages contain it.
+type WordCount struct {
+	Word     string `json:"word"`
+	Messages int    `json:"messages"`
+}
+
+// MenuFigures are the answers to one menu (msgmenu messages with the same head
+// and options) sent in the period. Each send counts its customer's last tap.
+type MenuFigures struct {
+	Head     string       `json:"head"`
+	Sent     int          `json:"sent"`
+	Answered int          `json:"answered"`
+	Options  []MenuOption `json:"options"`
+	// Satisfied is the share of 满意 among the 满意 and 不满意 answers (HasSatisfaction: the menu has both kinds of option).
+	HasSatisfaction bool    `json:"has_satisfaction"`
+	Satisfied       float64 `json:"satisfied"`
+}
+
+// MenuOption is one option of a menu and how many answered with it.
+type MenuOption struct {
+	ID      string `json:"id"`
+	Text    string `json:"text"`
+	Answers int    `json:"answers"`
+}
+
+// Satisfaction classifies a menu option's text: +1 satisfied (满意, 非常满意),
+// -1 dissatisfied (不满意), 0 neither.
+func Satisfaction(option string) int {
+	switch {
+	case strings.Contains(option, "不满意"):
+		return -1
+	case strings.Contains(option, "满意"):
+		return 1
+	}
+	return 0
+}
+
+// reportConv is a customer's current conversation.
+type reportConv struct {
+	start    int64 // unix seconds of its first customer message
+	day      int   // index into Days; -1: it began before the period
+	answered bool
+	workers  []string
+}
+
+type reportCustomer struct {
+	lastIn    int64 // unix seconds of their last message (0: none yet)
+	conv      reportConv
+	lastWasIn bool   // their last record in the period is a message from them
+	last      Record // their last message in the period
+}
+
+type reportWorker struct {
+	WorkerFigures
+	first []int64
+}
+
+// Report computes the figures of an account over a period.
+func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Report, error) {
+	if o.Now.IsZero() {
+		o.Now = clock.Now()
+	}
+	if o.UnansweredAfter <= 0 {
+		o.UnansweredAfter = ConversationGap
+	}
+	if o.Words <= 0 {
+		o.Words = 30
+	}
+	from, to := BeijingDay(o.From), BeijingDay(o.To)
+	if o.To.IsZero() {
+		to = BeijingDay(o.Now)
+	}
+	if o.From.IsZero() {
+		var first sql.NullInt64
+		if err := db.r.QueryRowContext(ctx, `SELECT min(id) FROM records WHERE account_id = ?`, accountID).Scan(&first); err != nil {
+			return nil, err
+		}
+		from = to
+		if first.Valid && BeijingDay(time.Unix(first.Int64>>idShift, 0)).Before(to) {
+			from = BeijingDay(time.Unix(first.Int64>>idShift, 0))
+		}
+	}
+	if from.After(to) {
+		return nil, &ValidationError{Field: "from", Chinese: "开始日期晚于结束日期。", English: "The start date is after the end date."}
+	}
+	end := to.AddDate(0, 0, 1).Unix()
+	rep := &Report{From: dayKey(from), To: dayKey(to)}
+	for d := from; d.Unix() < end; d = d.AddDate(0, 0, 1) {
+		rep.Days = append(rep.Days, DayFigures{Day: dayKey(d)})
+	}
+	start := from.Unix()
+	// One read of the messages in time order; the words of customer messages are
+	// counted beside it, in batches handed over a channel.
+	var wg sync.WaitGroup
+	words := newWordCounter()
+	texts := make(chan []string, 4)
+	wg.Go(func() {
+		for batch := range texts {
+			for _, t := range batch {
+				words.add(t)
+			}
+		}
+	})
+	c, err := db.reportConversations(ctx, accountID, start, end, rep, texts)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	dayFirst, allFirst, customers, workers := c.dayFirst, c.allFirst, c.customers, c.workers
+	for i, f := range dayFirst {
+		slices.Sort(f)
+		rep.Days[i].Answered, rep.Days[i].MedianFirst, rep.Days[i].P90First = len(f), Percentile(f, 0.5), Percentile(f, 0.9)
+	}
+	slices.Sort(allFirst)
+	rep.Answered, rep.MedianFirst, rep.P90First = len(allFirst), Percentile(allFirst, 0.5), Percentile(allFirst, 0.9)
+	for _, w := range workers {
+		slices.Sort(w.first)
+		w.Answered, w.MedianFirst, w.P90First = len(w.first), Percentile(w.first, 0.5), Percentile(w.first, 0.9)
+		rep.Workers = append(rep.Workers, w.WorkerFigures)
+	}
+	sort.Slice(rep.Workers, func(i, j int) bool {
+		a, b := rep.Workers[i], rep.Workers[j]
+		if a.Conversations != b.Conversations {
+			return a.Conversations > b.Conversations
+		}
+		return a.Worker < b.Worker
+	})
+	// As things stood at the period's end (or now, if that is earlier).
+	asOf := time.Unix(min(o.Now.Unix(), end), 0)
+	cutoff := asOf.Add(-o.UnansweredAfter)
+	for openid, c := range customers {
+		if c.lastWasIn && !c.last.Time.After(cutoff) {
+			c.last.OpenID = openid
+			rep.Unanswered = append(rep.Unanswered, UnansweredChat{OpenID: openid, Last: c.last,
+				Since: c.last.Time.In(Beijing).Format(time.RFC3339), Waiting: int64(asOf.Sub(c.last.Time) / time.Second)})
+		}
+	}
+	sort.Slice(rep.Unanswered, func(i, j int) bool { return rep.Unanswered[i].Last.ID > rep.Unanswered[j].Last.ID })
+	if err := db.fillUnanswered(ctx, rep.Unanswered); err != nil {
+		return nil, err
+	}
+	rep.Words = words.top(o.Words)
+	if rep.Menus, err = db.menuFigures(ctx, accountID, start, end); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+type reportConvs struct {
+	dayFirst  [][]int64
+	allFirst  []int64
+	customers map[string]*reportCustomer
+	workers   map[string]*reportWorker
+}
+
+// reportConversations walks the period's messages in time order, from ConversationGap
+// before it (that decides whether its first messages begin a conversation), and
+// counts them by day and hour on the way (a GROUP BY would sort them all first).
+func (db *DB) reportConversations(ctx context.Context, accountID, start, end int64, rep *Report, texts chan<- []string) (*reportConvs, error) {
+	const batchSize = 1024
+	batch := make([]string, 0, batchSize)
+	defer func() {
+		if len(batch) > 0 {
+			texts <- batch
+		}
+		close(texts)
+	}()
+	c := &reportConvs{dayFirst: make([][]int64, len(rep.Days)), customers: map[string]*reportCustomer{}, workers: map[string]*reportWorker{}}
+	gap := int64(ConversationGap / time.Second)
+	firstDay := beijingDayNumber(start)
+	n := 0
+	// opercode - 2000: the driver boxes an int64 of 0–255 without allocating.
+	err := db.eachRow(ctx, `SELECT id, opercode - 2000, openid, CASE WHEN opercode = 2002 THEN worker END,
+			CASE WHEN opercode <> 2002 AND id >= ? THEN text END
+			FROM records WHERE +account_id = ? AND id >= ? AND id < ? AND opercode IN (2001, 2002, 2003) ORDER BY id`,
+		[]any{idOfTime(start), accountID, idOfTime(start - gap), idOfTime(end)}, func(v []driver.Value) error {
+			id, _ := v[0].(int64)
+			code64, _ := v[1].(int64)
+			code := 2000 + int(code64)
+			openid, _ := v[2].(string)
+			worker, _ := v[3].(string) // NULL for a customer message
+			if n++; n%65536 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			t := id >> idShift
+			cust := c.customers[openid]
+			if cust == nil {
+				cust = &reportCustomer{}
+				c.customers[openid] = cust
+			}
+			day := -1
+			if t >= start {
+				day = int(beijingDayNumber(t) - firstDay)
+			}
+			if code != 2002 {
+				if cust.lastIn == 0 || t-cust.lastIn > gap {
+					cust.conv = reportConv{start: t, day: day, workers: cust.conv.workers[:0]}
+					if day >= 0 {
+						rep.Days[day].Conversations++
+						rep.Conversations++
+					}
+				}
+				cust.lastIn = t
+				if day >= 0 {
+					cust.lastWasIn, cust.last = true, Record{ID: id, AccountID: accountID, Time: time.Unix(t, 0), OperCode: code}
+					rep.Days[day].CustomerMessages++
+					rep.CustomerMessages++
+					bt := t + 8*3600 // Beijing time; 1970-01-01 was a Thursday (3 from Monday)
+					rep.Heat[(bt/86400+3)%7][bt%86400/3600]++
+					text, _ := v[4].(string)
+					if batch = append(batch, text); len(batch) == batchSize {
+						texts <- batch
+						batch = make([]string, 0, batchSize)
+					}
+				}
+				return nil
+			}
+			if day < 0 {
+				return nil
+			}
+			rep.Days[day].Replies++
+			rep.Replies++
+			cust.lastWasIn = false
+			w := c.workers[worker]
+			if w == nil {
+				w = &reportWorker{WorkerFigures: WorkerFigures{Worker: worker}}
+				c.workers[worker] = w
+			}
+			w.Messages++
+			if cust.lastIn == 0 || cust.conv.day < 0 {
+				return nil // not part of a conversation of the period
+			}
+			if !slices.Contains(cust.conv.workers, w.Worker) {
+				cust.conv.workers = append(cust.conv.workers, w.Worker)
+				w.Conversations++
+			}
+			if !cust.conv.answered {
+				cust.conv.answered = true
+				d, _ := FirstResponse(time.Unix(cust.conv.start, 0), time.Unix(t, 0))
+				s := int64(d / time.Second)
+				w.first = append(w.first, s)
+				c.dayFirst[cust.conv.day] = append(c.dayFirst[cust.conv.day], s)
+				c.allFirst = append(c.allFirst, s)
+			}
+			return nil
+		})
+	return c, err
+}
+
+// eachRow runs a query and hands fn each row's values as the driver gives them
+// (int64, string, nil): rows cost about a third less CPU than through
+// database/sql's Scan (docs/BENCHMARKS.md). The values are fn's to keep.
+func (db *DB) eachRow(ctx context.Context, query string, args []any, fn func([]driver.Value) error) error {
+	conn, err := db.r.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	return conn.Raw(func(dc any) error {
+		rows, err := dc.(driver.QueryerContext).QueryContext(ctx, query, named)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		v := make([]driver.Value, len(rows.Columns()))
+		for {
+			switch err := rows.Next(v); {
+			case err == io.EOF:
+				return nil
+			case err != nil:
+				return err
+			}
+			if err := fn(v); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// fillUnanswered reads the text of each unanswered customer's last message.
+func (db *DB) fillUnanswered(ctx context.Context, list []UnansweredChat) error {
+	if len(list) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(list))
+	at := make(map[int64]int, len(list))
+	for i, u := range list {
+		ids[i], at[u.Last.ID] = u.Last.ID, i
+	}
+	b, _ := json.Marshal(ids)
+	rows, err := db.r.QueryContext(ctx, `SELECT r.id, r.text FROM json_each(?) j JOIN records r ON r.id = j.value`, string(b))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var text string
+		if err := rows.Scan(&id, &text); err != nil {
+			return err
+		}
+		list[at[id]].Last.Text = text
+	}
+	return rows.Err()
+}
+
+// beijingDayNumber counts Beijing days since 1970-01-01 (Beijing has no DST).
+func beijingDayNumber(unix int64) int64 { return (unix + 8*3600) / 86400 }
+
+// menuTapSlack: a tap a moment "before" the menu was sent (our clock against WeChat's
+// CreateTime, whole seconds) still answers it.
+const menuTapSlack = 2 * time.Second
+
+// menuFigures counts the answers to the msgmenu messages sent in [start, end):
+// each tap (a push with a bizmsgmenuid) answers the latest menu sent to that
+// customer before it that has the option (as MenuChoice, bounded in time).
+func (db *DB) menuFigures(ctx context.Context, accountID, start, end int64) ([]MenuFigures, error) {
+	type send struct {
+		key    string
+		answer string // the option id of the customer's last tap
+		at     int64
+	}
+	sends := map[int64]*send{}
+	menus := map[string]*MenuFigures{}
+	var order []string
+	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, coalesce(j->>'$.head_content', ''), coalesce(j->>'$.tail_content', ''), coalesce(j->'$.list', '[]')
+			FROM (SELECT id, CASE WHEN json_valid(body) THEN body->'$.msgmenu' END AS j FROM send_log
+				WHERE account_id = ? AND msgtype = 'msgmenu' AND status <> 'failed' AND sent_at >= ? AND sent_at < ? ORDER BY id)
+			WHERE j IS NOT NULL`, accountID, start*1000, end*1000)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var head, tail, list string
+			if err := rows.Scan(&id, &head, &tail, &list); err != nil {
+				return err
+			}
+			var opts []struct {
+				ID      json.RawMessage `json:"id"`
+				Content string          `json:"content"`
+			}
+			if json.Unmarshal([]byte(list), &opts) != nil {
+				continue
+			}
+			key := head + "\x00" + tail + "\x00" + list
+			m := menus[key]
+			if m == nil {
+				m = &MenuFigures{Head: head}
+				for _, o := range opts {
+					m.Options = append(m.Options, MenuOption{ID: strings.Trim(string(o.ID), `"`), Text: o.Content})
+				}
+				menus[key] = m
+				order = append(order, key)
+			}
+			m.Sent++
+			sends[id] = &send{key: key}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(sends) == 0 {
+			return nil
+		}
+		taps, err := tx.QueryContext(ctx, `SELECT p.menu_id, p.create_time, (SELECT s.id
+				FROM send_log s, json_each(CASE WHEN json_valid(s.body) THEN s.body ELSE '{}' END, '$.msgmenu.list') o
+				WHERE s.account_id = p.account_id AND s.touser = p.openid AND s.msgtype = 'msgmenu' AND s.status <> 'failed'
+				AND s.sent_at <= p.create_time * 1000 + ? AND CAST(o.value->>'id' AS TEXT) = p.menu_id
+				ORDER BY s.sent_at DESC, s.id DESC LIMIT 1)
+			FROM pushes p WHERE p.account_id = ? AND p.msg_type <> 'event' AND p.menu_id <> '' AND p.create_time >= ?
+			ORDER BY p.create_time, p.id`, menuTapSlack.Milliseconds(), accountID, start-int64(menuTapSlack/time.Second))
+		if err != nil {
+			return err
+		}
+		defer taps.Close()
+		for taps.Next() {
+			var option string
+			var at int64
+			var sendID sql.NullInt64
+			if err := taps.Scan(&option, &at, &sendID); err != nil {
+				return err
+			}
+			if s := sends[sendID.Int64]; sendID.Valid && s != nil && at >= s.at {
+				s.answer, s.at = option, at
+			}
+		}
+		return taps.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range sends {
+		if s.answer == "" {
+			continue
+		}
+		m := menus[s.key]
+		m.Answered++
+		for i := range m.Options {
+			if m.Options[i].ID == s.answer {
+				m.Options[i].Answers++
+				break
+			}
+		}
+	}
+	out := make([]MenuFigures, 0, len(order))
+	for _, k := range order {
+		m := menus[k]
+		var pos, neg, good, bad int
+		for _, o := range m.Options {
+			switch Satisfaction(o.Text) {
+			case 1:
+				pos++
+				good += o.Answers
+			case -1:
+				neg++
+				bad += o.Answers
+			}
+		}
+		if m.HasSatisfaction = pos > 0 && neg > 0; m.HasSatisfaction && good+bad > 0 {
+			m.Satisfied = float64(good) / float64(good+bad)
+		}
+		out = append(out, *m)
+	}
+	return out, nil
+}

@@ -1,0 +1,94 @@
+package storage
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"kfdesk/api"
+)
+
+// BenchmarkReports computes the Reports page's figures over an archive of n
+// generated records (-records, default 1,000,000) spread over 30 days, for each
+// period the page offers, beside a plain count(*) of the same period's records as
+// the baseline measured in the same run. make bench; quick: -records 100000.
+func BenchmarkReports(b *testing.B) {
+	n := benchSize()
+	ctx := context.Background()
+	db, err := Open(filepath.Join(b.TempDir(), DBFileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	acct, _ := db.AddAccount(ctx, Account{Name: "bench", Kind: KindOA, AppID: "wx0123456789abcdef"})
+	now := time.Date(2026, 11, 23, 23, 59, 0, 0, Beijing)
+	from := BeijingDay(now).AddDate(0, 0, -29).Unix()
+	gen := time.Now()
+	const chunk = 100_000
+	for lo := int64(0); lo < n; lo += chunk {
+		recs := make([]api.Record, 0, chunk)
+		for i := lo; i < min(n, lo+chunk); i++ {
+			r := genRecord(i, n, from, now.Unix()-from)
+			recs = append(recs, api.Record{OpenID: r.OpenID, OperCode: r.OperCode, Time: r.Time, Worker: r.Worker, Text: r.Text})
+		}
+		putRecords(b, db, acct.ID, recs)
+	}
+	// Menus sent to 2,000 customers, three quarters answered.
+	for i := range 2000 {
+		c := fmt.Sprintf("oGen%024d", i)
+		sent := time.Unix(from+int64(i)*1200, 0)
+		if _, err := db.LogSend(ctx, acct.ID, SendLogEntry{Time: sent, ToUser: c, MsgType: "msgmenu", Body: menuBody(c, "101", "满意", "102", "不满意"), Status: SendOK}); err != nil {
+			b.Fatal(err)
+		}
+		if i%4 != 3 {
+			p := textPush(c, sent.Add(time.Minute), fmt.Sprint(i), "满意")
+			p.MenuID = []string{"101", "102"}[i%4/2]
+			if _, _, err := db.StorePush(ctx, acct.ID, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	out := &strings.Builder{}
+	fmt.Fprintf(out, "\n%d records over 30 days (generated and stored in %.1f s), %s, GOMAXPROCS %d\n\n", n, time.Since(gen).Seconds(), runtime.Version(), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(out, "| period | records | report (wall) | report (CPU, all threads) | count(*) of the period (wall) | × (wall) | heap in use after |\n|---|---|---|---|---|---|---|\n")
+	today := BeijingDay(now)
+	for range b.N {
+		for _, p := range []struct {
+			name     string
+			from, to time.Time
+		}{
+			{"today", today, today},
+			{"7 days", today.AddDate(0, 0, -6), today},
+			{"30 days", today.AddDate(0, 0, -29), today},
+			{"everything", time.Time{}, time.Time{}},
+		} {
+			lo, hi := p.from, p.to
+			if lo.IsZero() {
+				lo, hi = time.Unix(0, 0), today
+			}
+			start := time.Now()
+			var count int
+			if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM records WHERE account_id = ? AND id >= ? AND id < ?`,
+				acct.ID, idOfTime(lo.Unix()), idOfTime(hi.AddDate(0, 0, 1).Unix())).Scan(&count); err != nil {
+				b.Fatal(err)
+			}
+			base := time.Since(start)
+			runtime.GC()
+			start, cpu := time.Now(), cpuTime()
+			rep, err := db.Report(ctx, acct.ID, ReportOptions{From: p.from, To: p.to, Now: now})
+			dur, cpu := time.Since(start), cpuTime()-cpu
+			if err != nil || rep.CustomerMessages == 0 || len(rep.Words) != 30 || (p.to.IsZero() && len(rep.Menus) != 1) {
+				b.Fatalf("%s: %v %+v", p.name, err, rep.Menus)
+			}
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			b.ReportMetric(float64(dur.Milliseconds()), "ms/"+strings.ReplaceAll(p.name, " ", ""))
+			fmt.Fprintf(out, "| %s | %d | %s | %s | %s | %.1f× | %d MB |\n", p.name, count, ms(dur), ms(cpu), ms(base), dur.Seconds()/base.Seconds(), m.HeapInuse>>20)
+		}
+	}
+	fmt.Print(out.String())
+}
