@@ -294,8 +294,8 @@ func PeekSetting(path, key string) string {
 	return v
 }
 
-// Report is what `kfdesk doctor` found.
-type Report struct {
+// DoctorReport is what `kfdesk doctor` found.
+type DoctorReport struct {
 	Path           string
 	Exists         bool
 	Size, WALSize  int64
@@ -310,9 +310,9 @@ type Report struct {
 // Inspect examines the database of the data folder dir without changing it: header,
 // PRAGMA integrity_check (every page, so it takes a while on a large archive), schema
 // version, sizes, and the backups of dir and autoDir, each quick_checked.
-func Inspect(ctx context.Context, dir, autoDir string) Report {
+func Inspect(ctx context.Context, dir, autoDir string) DoctorReport {
 	path := filepath.Join(dir, DBFileName)
-	r := Report{Path: path}
+	r := DoctorReport{Path: path}
 	if ms, err := migrations(migrationFS); err == nil {
 		r.Known = ms[len(ms)-1].version
 	}

@@ -83,7 +83,7 @@ func doctor(e *Env, args []string) error {
 	return nil
 }
 
-func printReport(e *Env, r storage.Report) {
+func printReport(e *Env, r storage.DoctorReport) {
 	w := e.Stdout
 	fmt.Fprintf(w, "数据库 Database: %s\n", r.Path)
 	if !r.Exists {

@@ -82,6 +82,6 @@ func StartEmpty(ctx context.Context, dir string) (aside string, kept []storage.R
 }
 
 // Inspect is `kfdesk doctor`: dir's database and backups examined, nothing changed.
-func Inspect(ctx context.Context, dir string) storage.Report {
+func Inspect(ctx context.Context, dir string) storage.DoctorReport {
 	return storage.Inspect(ctx, dir, backupFolderOf(dir))
 }
