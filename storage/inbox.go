@@ -3,8 +3,10 @@ package storage
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -91,17 +93,22 @@ func (db *DB) InboxRows(ctx context.Context, accountID int64, q InboxQuery) ([]I
 		where = append(where, "c.customer_id >= ?")
 		args = append(args, idOfTime(q.MessageFrom.Unix()))
 	}
-	if s := strings.TrimSpace(q.Search); s != "" {
-		like := "%" + escapeLike(s) + "%"
-		where = append(where, `(c.openid LIKE ? ESCAPE '\' OR n.note LIKE ? ESCAPE '\' OR c.last_text LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like)
-	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " AND " + strings.Join(where, " AND ")
-	}
+	search := strings.TrimSpace(q.Search)
 	var out []InboxRow
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
+		if search != "" {
+			ids, err := searchOpenIDs(ctx, tx, accountID, search)
+			if err != nil {
+				return err
+			}
+			like := "%" + escapeLike(search) + "%"
+			where = append(where, `(c.openid LIKE ? ESCAPE '\' OR n.note LIKE ? ESCAPE '\' OR c.openid IN (SELECT value FROM json_each(?)))`)
+			args = append(args, like, like, ids)
+		}
+		cond := ""
+		if len(where) > 0 {
+			cond = " AND " + strings.Join(where, " AND ")
+		}
 		// Waiting customers may have no record yet: the queue drives this half.
 		waiting, err := queryAll(ctx, tx, scanInboxRow, `SELECT coalesce(c.openid, w.openid), coalesce(n.note, ''), coalesce(c.last_id, 0),
 			coalesce(c.last_opercode, 0), coalesce(c.last_text, ''), coalesce(c.kf, ''), coalesce(c.customer_id, 0), coalesce(c.replies, 0),
@@ -417,4 +424,27 @@ func readLinkedPushes(ctx context.Context, tx *sql.Tx, accountID int64, items []
 		items[i].Push = &p
 	}
 	return nil
+}
+
+// inboxSearchRecords bounds the records a search of the inbox reads: the customers
+// of the newest this many matching records.
+const inboxSearchRecords = 2000
+
+// searchOpenIDs is a JSON array of the customers whose records match text (the
+// archive's search: records_search.go), newest first.
+func searchOpenIDs(ctx context.Context, tx *sql.Tx, accountID int64, text string) (string, error) {
+	unindexed, openidIndex, err := searchState(ctx, tx, accountID)
+	if err != nil {
+		return "", err
+	}
+	q, args := recordQuery(accountID, RecordFilter{Text: text}, 0, false, inboxSearchRecords, "r.openid", unindexed, openidIndex)
+	ids, err := queryAll(ctx, tx, func(row interface{ Scan(...any) error }) (string, error) {
+		var s string
+		return s, row.Scan(&s)
+	}, q, args...)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(slices.Compact(slices.Sorted(slices.Values(ids))))
+	return string(b), err
 }
