@@ -291,17 +291,22 @@ type feedResult struct {
 	err error
 }
 
-// watchFeed long-polls the push server's feed; while it fails, it polls WeChat
-// instead (and keeps trying the server), then reads on from the stored cursor: the
-// cursor moves only after a page is stored, so nothing is skipped, and what both
-// sources brought is archived once.
+// Feed retries: after a failure the feed is read again after 1 s, doubling up to maxFeedRetry.
+const maxFeedRetry = 30 * time.Second
+
+// watchFeed long-polls the push server's feed. It also polls WeChat every interval
+// (getmsglist holds what the push stream misses: a customer transferred to the KF
+// system is pushed no more for a while, and the wait queue), and while the server
+// fails that is where messages come from. The feed is then read on from the stored
+// cursor, which moves only after a page is stored: nothing is skipped, and what both
+// sources brought is archived once (storage/inbox.go).
 func (wt *watcher) watchFeed(ctx context.Context, conn Connection) error {
 	results := make(chan feedResult, 1)
-	read := func(cursor int64) {
+	read := func(cursor int64, wait time.Duration) {
 		go func() {
-			rctx, cancel := context.WithTimeout(ctx, feedWait+pushServerTimeout)
+			rctx, cancel := context.WithTimeout(ctx, wait+pushServerTimeout)
 			defer cancel()
-			q := url.Values{"cursor": {strconv.FormatInt(cursor, 10)}, "account": {wt.a.AppID}, "wait": {feedWait.String()}}
+			q := url.Values{"cursor": {strconv.FormatInt(cursor, 10)}, "account": {wt.a.AppID}, "wait": {wait.String()}}
 			ans, err := getFeed(rctx, conn, q)
 			results <- feedResult{ans, err}
 		}()
@@ -310,9 +315,23 @@ func (wt *watcher) watchFeed(ctx context.Context, conn Connection) error {
 	if err != nil {
 		return err
 	}
-	read(cursor)
+	read(cursor, 0) // catch up at once
+	pollC := wt.opt.After(0)
+	var retryC, mediaC <-chan time.Time
+	var feedErr error
+	var polled InboxSource // the last poll's outcome
 	feedFailures := 0
+	source := func() InboxSource {
+		switch {
+		case feedErr != nil && polled.Mode == SourceStopped:
+			return InboxSource{Mode: SourceStopped, Err: feedErr, Until: polled.Until}
+		case feedErr != nil:
+			return InboxSource{Mode: SourcePolling, Err: feedErr} // what the operator must know: the server is down
+		}
+		return InboxSource{Mode: SourcePush, Err: polled.Err}
+	}
 	for {
+		var events []string
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -321,44 +340,57 @@ func (wt *watcher) watchFeed(ctx context.Context, conn Connection) error {
 				return ctx.Err()
 			}
 			if r.err != nil {
-				feedFailures++
-				slog.Warn("inbox: the push server is unreachable, polling WeChat", "account", wt.a.Name, "err", r.err)
-				src, wait := wt.pollSource(ctx)
-				src.Mode = SourcePolling
-				if src.Err == nil || !api.IsCode(src.Err, 45009) {
-					src.Err = r.err // what the operator must know: the server is down
+				if feedFailures++; feedFailures == 1 {
+					slog.Warn("inbox: the push server is unreachable, polling WeChat", "account", wt.a.Name, "err", r.err)
+					pollC = wt.opt.After(0) // fall back at once
 				}
-				if err := wt.report(ctx, src, nil); err != nil {
-					return err
-				}
-				retry := backoff(time.Second, feedFailures)
-				retry = min(retry, wait, wt.opt.Interval)
-				go func() {
-					select {
-					case <-ctx.Done():
-					case <-wt.opt.After(retry):
-						read(cursor)
-					}
-				}()
-				continue
+				feedErr = r.err
+				retryC = wt.opt.After(min(backoff(time.Second, feedFailures-1), maxFeedRetry))
+				break
 			}
-			feedFailures = 0
-			events, err := wt.storeFeed(ctx, conn, r.ans)
-			if err != nil {
+			if feedFailures > 0 {
+				slog.Info("inbox: the push server answers again", "account", wt.a.Name)
+			}
+			feedFailures, feedErr = 0, nil
+			if events, err = wt.storeFeed(ctx, r.ans); err != nil {
 				return err
 			}
 			cursor = max(cursor, r.ans.Cursor)
-			read(cursor)
-			if err := wt.report(ctx, InboxSource{Mode: SourcePush}, events); err != nil {
-				return err
+			read(cursor, feedWait)
+			if len(wt.pending) > 0 && mediaC == nil {
+				mediaC = wt.opt.After(0)
 			}
+		case <-retryC:
+			retryC = nil
+			read(cursor, 0)
+			continue
+		case <-pollC:
+			var wait time.Duration
+			polled, wait = wt.pollSource(ctx)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			pollC = wt.opt.After(wait)
+		case <-mediaC:
+			mediaC = nil
+			wt.fetchMedia(ctx, conn)
+			if len(wt.pending) > 0 {
+				mediaC = wt.opt.After(mediaRetry << min(wt.pending[0].tries, 10))
+			}
+		}
+		if err := wt.report(ctx, source(), events); err != nil {
+			return err
 		}
 	}
 }
 
+// mediaRetry: a pushed file the server has not fetched from WeChat yet is asked for
+// again this much later, doubling with each try.
+const mediaRetry = time.Second
+
 // storeFeed stores one feed answer: each push for this account, its media, its
 // record (ArchivePush), then the cursor. It returns the customers of events.
-func (wt *watcher) storeFeed(ctx context.Context, conn Connection, ans feedAnswer) ([]string, error) {
+func (wt *watcher) storeFeed(ctx context.Context, ans feedAnswer) ([]string, error) {
 	var events []string
 	for _, it := range ans.Items {
 		if it.Account != "" && it.Account != wt.a.AppID {
@@ -382,11 +414,7 @@ func (wt *watcher) storeFeed(ctx context.Context, conn Connection, ans feedAnswe
 			wt.pending = append(wt.pending, pendingMedia{local: id, server: it.ID, kind: p.MsgType})
 		}
 	}
-	if err := wt.w.DB.SetInboxFeedCursor(ctx, wt.a.ID, ans.Cursor); err != nil {
-		return nil, err
-	}
-	wt.fetchMedia(ctx, conn)
-	return events, nil
+	return events, wt.w.DB.SetInboxFeedCursor(ctx, wt.a.ID, ans.Cursor)
 }
 
 func hasMedia(msgType string) bool {
@@ -405,8 +433,8 @@ type pendingMedia struct {
 }
 
 // mediaTries: the server fetches media from WeChat in the background; a file it
-// has not got yet (404) is asked for again with the next answers, this many times.
-const mediaTries = 5
+// has not got yet (404) is asked for again, this many times.
+const mediaTries = 10
 
 var feedMediaExt = map[string]string{"image": ".jpg", "voice": ".amr", "video": ".mp4", "shortvideo": ".mp4"}
 
