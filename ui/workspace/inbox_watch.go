@@ -105,7 +105,7 @@ func (w *Workspace) WatchInbox(ctx context.Context, a storage.Account, opt Watch
 		return err
 	}
 	if a.Demo {
-		w.demoCustomers(ctx) // the demo's customers write in while the inbox watches (issue 12 §6)
+		w.demoCustomers(ctx, a) // the demo's customers write in while the inbox watches (issue 12 §6)
 	}
 	if pushed {
 		return wt.watchFeed(ctx, conn)

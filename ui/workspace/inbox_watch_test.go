@@ -181,3 +181,41 @@ func TestInboxPollingStopsForTheDayOn45009(t *testing.T) {
 		t.Fatalf("waits %v, want until %v", d, tomorrow)
 	}
 }
+
+// On the demo account the fake's customers write in while the inbox is watched:
+// what the simulator adds reaches the next poll as new messages.
+func TestDemoInboxComesAlive(t *testing.T) {
+	sims := workspace.DemoSims(t)
+	ws := openWS(t)
+	ctx := context.Background()
+	a, err := ws.EnsureDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStepper()
+	ups := watch(t, ws, a, s)
+	sim := <-sims
+	next(t, ups) // the first poll: the sample's history
+	<-s.asked
+	var want []string
+	for range 5 {
+		want = append(want, sim.Step(ctx).Text)
+	}
+	s.go_ <- time.Now()
+	u := next(t, ups)
+	var got []string
+	for _, m := range u.New {
+		if m.Kind == "image" {
+			got = append(got, "[image]")
+		} else {
+			got = append(got, m.Text)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("new in the inbox %q, want what the customers wrote %q", got, want)
+	}
+	convs, err := ws.InboxConversations(ctx, a, workspace.InboxFilter{Waiting: true})
+	if err != nil || len(convs) == 0 {
+		t.Fatalf("nobody waiting in the demo: %v", err)
+	}
+}
