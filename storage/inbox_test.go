@@ -255,3 +255,44 @@ func TestInboxItemsPageWithoutSkippingASecond(t *testing.T) {
 		t.Fatalf("paged back:\n%v\nwant\n%s", got, want)
 	}
 }
+
+// Upgrading an archive to the inbox (migration 0008) summarises the records already
+// there: each customer's newest record, last message and replies since, all read.
+func TestInboxMigrationSummarisesAnExistingArchive(t *testing.T) {
+	ctx := context.Background()
+	db, acct := pushEnv(t)
+	const alice, bob = "oAlice00000000000000000000001", "oBob0000000000000000000000001"
+	t0 := pushT0.Unix()
+	syncPage(t, db, acct,
+		api.Record{OpenID: alice, OperCode: 2003, Text: "你好", Time: t0, Worker: "kf1@teashop"},
+		api.Record{OpenID: alice, OperCode: 2002, Text: "您好", Time: t0 + 1, Worker: "kf2@teashop"},
+		api.Record{OpenID: alice, OperCode: 2002, Text: "在吗", Time: t0 + 2, Worker: "kf2@teashop"},
+		api.Record{OpenID: bob, OperCode: 1000, Time: t0 + 3},
+		api.Record{OpenID: bob, OperCode: 2003, Text: "发票", Time: t0 + 4})
+	want, err := db.InboxRows(ctx, acct, InboxQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to the schema before 0008, with the records kept, then open again.
+	if _, err := db.Writer().Exec(`DROP TRIGGER inbox_record_insert; DROP TRIGGER inbox_record_delete;
+		DROP TABLE inbox_conversations; DROP TABLE inbox_waiting; DROP TABLE record_pushes; DROP TABLE inbox_feed;
+		DELETE FROM schema_migrations WHERE version = 8`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.migrate(ctx, migrationFS); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.InboxRows(ctx, acct, InboxQuery{})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	for i := range want {
+		want[i].Unread = 0 // what was archived before counts as read
+	}
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("after the migration\n%+v\nwant\n%+v", got, want)
+	}
+	if got[1].Replies != 2 || got[1].KF != "kf2@teashop" || got[0].KF != "" {
+		t.Fatalf("%+v", got)
+	}
+}

@@ -9,7 +9,7 @@ import (
 
 // AnyServerURL lets connection codes name any http(s) address (the tests' servers
 // listen on loopback ports) until the test ends.
-func AnyServerURL(t *testing.T) {
+func AnyServerURL(t testing.TB) {
 	old := checkConnectionURL
 	checkConnectionURL = func(s string) (string, error) { return s, nil }
 	t.Cleanup(func() { checkConnectionURL = old })

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"kfdesk/api"
 	"kfdesk/api/wechattest"
 	"kfdesk/storage"
 	"kfdesk/ui/workspace"
@@ -65,11 +67,11 @@ func hasNew(text string) func(workspace.InboxUpdate) bool {
 
 // desktop is a second data folder whose account is the server's, connected to the
 // server with a fresh desktop key; secret "" means no AppSecret (tokens from the server).
-func desktop(t *testing.T, e *pushEnv, secret string) (*workspace.Workspace, storage.Account) {
+func desktop(t testing.TB, e *pushEnv, secret string) (*workspace.Workspace, storage.Account) {
 	t.Helper()
 	workspace.AnyServerURL(t)
 	ctx := context.Background()
-	key, err := e.ws.AddDesktopKey(ctx, "laptop-"+t.Name())
+	key, err := e.ws.AddDesktopKey(ctx, fmt.Sprintf("laptop-%s-%d", t.Name(), time.Now().UnixNano()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,5 +184,48 @@ func TestInboxFallsBackToPollingAndCatchesUp(t *testing.T) {
 	}
 	if n, err := desk.DB.RecordCount(ctx, a.ID); err != nil || n != 3 {
 		t.Fatalf("%d records %v, want 3", n, err)
+	}
+}
+
+// Connecting to a push server: a garbled code is refused in both languages, a
+// revoked key is named as such, and removing the server or the account forgets the
+// code (then the inbox polls WeChat itself).
+func TestPushServerConnection(t *testing.T) {
+	e := newFeedEnv(t)
+	ctx := context.Background()
+	desk, a := desktop(t, e, "s")
+	var in *api.InputError
+	if err := desk.SetPushServer(ctx, a, "kfdesk1.bm90IGEgY29kZQ"); !errors.As(err, &in) || in.Chinese == "" || in.English == "" {
+		t.Fatalf("a garbled code: %v", err)
+	}
+	key, err := e.ws.AddDesktopKey(ctx, "old laptop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.ws.RevokeDesktopKey(ctx, "old laptop"); err != nil {
+		t.Fatal(err)
+	}
+	code := workspace.ConnectionCode(workspace.Connection{URL: e.serverURL, Key: key})
+	if err := desk.TestPushServer(ctx, code); !errors.Is(err, workspace.ErrPushServerKey) {
+		t.Fatalf("a revoked key: %v", err)
+	}
+	if err := desk.SetPushServer(ctx, a, code); !errors.Is(err, workspace.ErrPushServerKey) {
+		t.Fatalf("set with a revoked key: %v", err)
+	}
+	if u, ok, _ := desk.PushServer(ctx, a); !ok || u != e.serverURL {
+		t.Fatal("a refused code replaced the working one")
+	}
+	if err := desk.RemovePushServer(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := desk.PushServer(ctx, a); ok || err != nil {
+		t.Fatalf("after removing: %v %v", ok, err)
+	}
+	desk2, a2 := desktop(t, e, "s")
+	if err := desk2.RemoveAccount(ctx, a2.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := desk2.PushServer(ctx, a2); ok || err != nil {
+		t.Fatalf("after removing the account: %v %v", ok, err)
 	}
 }

@@ -48,9 +48,9 @@ type pushEnv struct {
 func newPushEnv(t *testing.T) *pushEnv { return newPushEnvWith(t, false) }
 
 // newFeedEnv is a pushEnv whose server also serves the desktop API (/api/v1).
-func newFeedEnv(t *testing.T) *pushEnv { return newPushEnvWith(t, true) }
+func newFeedEnv(t testing.TB) *pushEnv { return newPushEnvWith(t, true) }
 
-func newPushEnvWith(t *testing.T, desktop bool) *pushEnv {
+func newPushEnvWith(t testing.TB, desktop bool) *pushEnv {
 	t.Helper()
 	t.Setenv("KFDESK_SECRETS", "file")
 	ws, err := workspace.Open(t.TempDir())
@@ -96,7 +96,7 @@ func newPushEnvWith(t *testing.T, desktop bool) *pushEnv {
 	return &pushEnv{ws: ws, acct: a, wechat: wechat, clock: fc, pusher: p, serverURL: srv.URL, desktopDown: down, server: srv}
 }
 
-func (e *pushEnv) push(t *testing.T, m wechattest.Message) {
+func (e *pushEnv) push(t testing.TB, m wechattest.Message) {
 	t.Helper()
 	d, err := e.pusher.Push(context.Background(), m)
 	// Stored and answered: "success", or the transfer to the KF system (forwarding is on by default).
@@ -115,7 +115,7 @@ func (e *pushEnv) pushes(t *testing.T) []storage.Push {
 }
 
 // startWorker runs RunJobs until the test ends (or stop is called) and reports its error.
-func startWorker(t *testing.T, ws *workspace.Workspace, opt workspace.JobOptions) (stop func()) {
+func startWorker(t testing.TB, ws *workspace.Workspace, opt workspace.JobOptions) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -385,7 +385,7 @@ func TestFailingJobIsRetriedAndGiveUpIsNot(t *testing.T) {
 	}
 }
 
-func openWS(t *testing.T) *workspace.Workspace {
+func openWS(t testing.TB) *workspace.Workspace {
 	t.Helper()
 	t.Setenv("KFDESK_SECRETS", "file")
 	ws, err := workspace.Open(t.TempDir())
