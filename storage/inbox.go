@@ -223,10 +223,20 @@ func (db *DB) InboxItems(ctx context.Context, accountID int64, openid string, be
 	var recs, events []InboxItem
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
+		// The ids first, from records_openid alone (it ends with the rowid): left to
+		// itself SQLite walks all records newest first to save sorting one customer's.
+		_, openidIndex, err := searchState(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		hint := ""
+		if openidIndex {
+			hint = "INDEXED BY records_openid"
+		}
 		recs, err = queryAll(ctx, tx, scanInboxRecord, `SELECT r.id, r.time, r.opercode, r.worker, r.text, coalesce(p.push_id, 0), r.openid
 			FROM records r LEFT JOIN record_pushes p ON p.record_id = r.id
-			WHERE r.account_id = ? AND r.openid = ? AND r.id < ? ORDER BY r.id DESC LIMIT ?`,
-			accountID, openid, endID, limit)
+			WHERE r.id IN (SELECT id FROM records `+hint+` WHERE account_id = ? AND openid = ? AND id < ? ORDER BY id DESC LIMIT ?)
+			ORDER BY r.id DESC`, accountID, openid, endID, limit)
 		if err != nil {
 			return err
 		}
@@ -447,4 +457,24 @@ func searchOpenIDs(ctx context.Context, tx *sql.Tx, accountID int64, text string
 	}
 	b, err := json.Marshal(slices.Compact(slices.Sorted(slices.Values(ids))))
 	return string(b), err
+}
+
+// inboxSummarySQL builds account ?1's inbox_conversations from its records in one
+// pass (as migrations/0008_inbox.sql did for every account): everything counts as read.
+const inboxSummarySQL = `INSERT INTO inbox_conversations(account_id, openid, last_id, last_opercode, last_text, kf, customer_id, replies, read_id, unread)
+SELECT c.account_id, c.openid, c.last_id, r.opercode, r.text,
+	coalesce((SELECT worker FROM records w WHERE w.account_id = c.account_id AND w.openid = c.openid AND w.worker <> '' ORDER BY w.id DESC LIMIT 1), ''),
+	coalesce(c.customer_id, 0),
+	(SELECT count(*) FROM records k WHERE k.account_id = c.account_id AND k.openid = c.openid AND k.opercode = 2002 AND k.id > coalesce(c.customer_id, 0)),
+	c.last_id, 0
+FROM (SELECT account_id, openid, max(id) AS last_id, max(CASE WHEN opercode IN (2001, 2003) THEN id END) AS customer_id
+	FROM records WHERE account_id = ?1 AND openid <> '' GROUP BY openid) c JOIN records r ON r.id = c.last_id
+WHERE true ON CONFLICT(account_id, openid) DO NOTHING`
+
+// summariseInbox builds the account's conversation summary at the end of a first
+// sync, which the insert trigger skipped (per record it costs about as much as the
+// insert itself: docs/BENCHMARKS.md). Messages pushed meanwhile count as read too.
+func summariseInbox(ctx context.Context, tx *sql.Tx, accountID int64) error {
+	_, err := tx.ExecContext(ctx, inboxSummarySQL, accountID)
+	return err
 }

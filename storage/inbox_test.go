@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/wechattest"
 )
 
 // syncPage stores recs as one getmsglist page would: each with its occurrence
@@ -294,5 +295,31 @@ func TestInboxMigrationSummarisesAnExistingArchive(t *testing.T) {
 	}
 	if got[1].Replies != 2 || got[1].KF != "kf2@teashop" || got[0].KF != "" {
 		t.Fatalf("%+v", got)
+	}
+}
+
+// A first sync builds the conversation summary in one pass at its end (the insert
+// trigger skips it meanwhile), all read; a later sync updates it record by record.
+func TestFirstSyncSummarisesTheInboxAtItsEnd(t *testing.T) {
+	ctx := context.Background()
+	e := newSyncEnv(t)
+	e.fill(2, 300)
+	if _, err := e.syncer().Incremental(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := e.db.InboxRows(ctx, e.acct, InboxQuery{Limit: 100})
+	if err != nil || len(rows) != 17 {
+		t.Fatalf("%d conversations %v, want 17", len(rows), err)
+	}
+	if n, _ := e.db.InboxUnread(ctx, e.acct); n != 0 {
+		t.Fatalf("history of a first sync is unread: %d", n)
+	}
+	e.srv.AddRecords(wechattest.Record{OpenID: "oUser003", OperCode: 2003, Text: "新消息", Time: e.clock.Now().Unix() - 60, Worker: "kf1@teashop"})
+	if _, err := e.syncer().Incremental(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ = e.db.InboxRows(ctx, e.acct, InboxQuery{Limit: 1})
+	if len(rows) != 1 || rows[0].OpenID != "oUser003" || rows[0].Unread != 1 || rows[0].LastText != "新消息" {
+		t.Fatalf("after the next sync %+v", rows)
 	}
 }

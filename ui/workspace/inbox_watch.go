@@ -129,9 +129,14 @@ type watcher struct {
 	pending  []pendingMedia // pushed media the server had not downloaded yet
 }
 
+// watchWindow is how far back the watcher compares records with what it has seen:
+// a record arriving later than this after it was written (a catch-up after hours
+// offline) is archived and listed, but not announced as new.
+const watchWindow = 6 * time.Hour
+
 // baseline: what is archived when the watch starts is not new.
 func (wt *watcher) baseline(ctx context.Context) error {
-	wt.since = storage.BeijingDay(clock.Now()).AddDate(0, 0, -1)
+	wt.since = clock.Now().Add(-watchWindow)
 	items, err := wt.w.DB.InboxItemsSince(ctx, wt.a.ID, wt.since)
 	for _, it := range items {
 		wt.seen[it.Record.ID] = true
@@ -202,10 +207,10 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// prune forgets seen ids older than two days, so a watch of weeks stays small.
+// prune moves the window on and forgets the ids before it, so a watch of weeks stays small.
 func (wt *watcher) prune() {
-	cut := storage.BeijingDay(clock.Now()).AddDate(0, 0, -1)
-	if !cut.After(wt.since) {
+	cut := clock.Now().Add(-watchWindow)
+	if !cut.After(wt.since.Add(time.Minute)) {
 		return
 	}
 	wt.since = cut
