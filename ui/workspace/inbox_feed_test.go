@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -137,6 +138,22 @@ func TestInboxFromThePushServer(t *testing.T) {
 	convs, err := desk.InboxConversations(ctx, a, workspace.InboxFilter{})
 	if err != nil || len(convs) != 1 || convs[0].Unread != 2 || !convs[0].Window.Exact || convs[0].Window.SendsLeft != 5 {
 		t.Fatalf("conversations %+v %v", convs, err)
+	}
+	// A menu answer and a follow.
+	const newcomer = "oNewcomer000000000000000000001"
+	e.push(t, wechattest.Message{From: jobCustomer, MsgType: "text", Content: "满意", MenuID: "101"})
+	u = until(t, ups, "the menu answer", hasNew("满意"))
+	if m := u.New[len(u.New)-1]; m.Kind != workspace.KindMenu || m.MenuChoice != "满意" {
+		t.Fatalf("menu answer %+v", m)
+	}
+	e.push(t, wechattest.Subscribe(newcomer, ""))
+	u = until(t, ups, "the follow", func(u workspace.InboxUpdate) bool { return slices.Contains(u.OpenIDs, newcomer) })
+	if len(u.New) != 0 {
+		t.Fatalf("a follow is no customer message: %+v", u.New)
+	}
+	msgs, err = desk.InboxMessages(ctx, a, newcomer, time.Time{}, 10)
+	if err != nil || len(msgs) != 1 || msgs[0].Kind != workspace.KindEvent || msgs[0].Event != "subscribe" || msgs[0].EventText(true) != "关注了公众号" {
+		t.Fatalf("the follow in the conversation: %+v %v", msgs, err)
 	}
 }
 

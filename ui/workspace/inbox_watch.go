@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -487,6 +488,9 @@ func (wt *watcher) saveMedia(ctx context.Context, m pendingMedia, b []byte) erro
 	return wt.w.DB.SetPushMedia(ctx, m.local, path, int64(len(b)))
 }
 
+// extraMenuChoice keeps a fed push's MenuChoice among its Extra fields.
+const extraMenuChoice = "kfdesk_menu_choice"
+
 // pushFromItem is a feed item as a push of this desktop's own store. Its body is
 // the item itself (the server keeps WeChat's raw body).
 func pushFromItem(it PushItem) (storage.Push, error) {
@@ -498,7 +502,15 @@ func pushFromItem(it PushItem) (storage.Push, error) {
 	if err != nil {
 		return storage.Push{}, err
 	}
+	extra := it.Extra
+	if it.MenuChoice != "" { // the option of a menu the server's account sent (not in this desktop's send log)
+		extra = maps.Clone(extra)
+		if extra == nil {
+			extra = map[string]string{}
+		}
+		extra[extraMenuChoice] = it.MenuChoice
+	}
 	return storage.Push{CreateTime: t, OpenID: it.OpenID, MsgType: it.MsgType, Event: it.Event, EventKey: it.EventKey,
 		MsgID: it.MsgID, Content: it.Text, MenuID: it.MenuID, Recognition: it.Recognition, Title: it.Title, URL: it.URL,
-		Location: it.Location, Extra: it.Extra, Raw: raw, BodyFormat: storage.FormatJSON}, nil
+		Location: it.Location, Extra: extra, Raw: raw, BodyFormat: storage.FormatJSON}, nil
 }
