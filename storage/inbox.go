@@ -236,7 +236,7 @@ func (db *DB) InboxItems(ctx context.Context, accountID int64, openid string, be
 		recs, err = queryAll(ctx, tx, scanInboxRecord, `SELECT r.id, r.time, r.opercode, r.worker, r.text, coalesce(p.push_id, 0), r.openid
 			FROM records r LEFT JOIN record_pushes p ON p.record_id = r.id
 			WHERE r.id IN (SELECT id FROM records `+hint+` WHERE account_id = ? AND openid = ? AND id < ? ORDER BY id DESC LIMIT ?)
-			ORDER BY r.id DESC`, accountID, openid, endID, limit)
+			ORDER BY r.id DESC`, accountID, openid, endID, limit+1)
 		if err != nil {
 			return err
 		}
@@ -245,7 +245,7 @@ func (db *DB) InboxItems(ctx context.Context, accountID int64, openid string, be
 		}
 		ps, err := queryAll(ctx, tx, scanPush, "SELECT "+pushCols+` FROM pushes
 			WHERE account_id = ? AND openid = ? AND msg_type = 'event' AND create_time < ? ORDER BY create_time DESC, id DESC LIMIT ?`,
-			accountID, openid, end, limit)
+			accountID, openid, end, limit+1)
 		for i := range ps {
 			events = append(events, InboxItem{Push: &ps[i]})
 		}
@@ -254,20 +254,23 @@ func (db *DB) InboxItems(ctx context.Context, accountID int64, openid string, be
 	if err != nil {
 		return nil, err
 	}
-	// Both are newest first: merge, keep the newest limit, then turn oldest first.
-	out := make([]InboxItem, 0, min(limit, len(recs)+len(events)))
-	for len(out) < limit && (len(recs) > 0 || len(events) > 0) {
+	// Both are newest first: merge, keep the newest limit (and one to look ahead), then turn oldest first.
+	out := make([]InboxItem, 0, min(limit+1, len(recs)+len(events)))
+	for len(out) <= limit && (len(recs) > 0 || len(events) > 0) {
 		if len(events) == 0 || (len(recs) > 0 && !recs[0].At().Before(events[0].At())) {
 			out, recs = append(out, recs[0]), recs[1:]
 		} else {
 			out, events = append(out, events[0]), events[1:]
 		}
 	}
-	if len(out) == limit {
+	if len(out) > limit {
 		// A full page must not end inside a second: the next page reads before that
-		// second, so its entries come with it (unless the whole page is that second).
-		oldest, n := out[len(out)-1].At(), len(out)
-		for n > 0 && out[n-1].At().Equal(oldest) {
+		// second, so when the entry after the page shares it, the page leaves that
+		// second's entries to the next (unless the whole page is that second).
+		next := out[limit].At()
+		out = out[:limit]
+		n := limit
+		for n > 0 && out[n-1].At().Equal(next) {
 			n--
 		}
 		if n > 0 {
