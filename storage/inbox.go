@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 )
 
 // The inbox (issue 12): the conversation list from inbox_conversations (kept by
@@ -463,21 +464,27 @@ func searchOpenIDs(ctx context.Context, tx *sql.Tx, accountID int64, text string
 }
 
 // inboxSummarySQL builds account ?1's inbox_conversations from its records in one
-// pass (as migrations/0008_inbox.sql did for every account): everything counts as read.
+// pass (like migrations/0008_inbox.sql for the archives before it). Unread, as
+// the operator of a new archive would expect: the customer's messages after the
+// last KF message, if written after ?2 (a records id: 48 hours ago; older ones can
+// no longer be answered).
 const inboxSummarySQL = `INSERT INTO inbox_conversations(account_id, openid, last_id, last_opercode, last_text, kf, customer_id, replies, read_id, unread)
 SELECT c.account_id, c.openid, c.last_id, r.opercode, r.text,
 	coalesce((SELECT worker FROM records w WHERE w.account_id = c.account_id AND w.openid = c.openid AND w.worker <> '' ORDER BY w.id DESC LIMIT 1), ''),
 	coalesce(c.customer_id, 0),
 	(SELECT count(*) FROM records k WHERE k.account_id = c.account_id AND k.openid = c.openid AND k.opercode = 2002 AND k.id > coalesce(c.customer_id, 0)),
-	c.last_id, 0
-FROM (SELECT account_id, openid, max(id) AS last_id, max(CASE WHEN opercode IN (2001, 2003) THEN id END) AS customer_id
+	c.last_id,
+	(SELECT count(*) FROM records u WHERE u.account_id = c.account_id AND u.openid = c.openid AND u.opercode IN (2001, 2003)
+		AND u.id > max(coalesce(c.kf_id, 0), ?2))
+FROM (SELECT account_id, openid, max(id) AS last_id, max(CASE WHEN opercode IN (2001, 2003) THEN id END) AS customer_id,
+		max(CASE WHEN opercode = 2002 THEN id END) AS kf_id
 	FROM records WHERE account_id = ?1 AND openid <> '' GROUP BY openid) c JOIN records r ON r.id = c.last_id
 WHERE true ON CONFLICT(account_id, openid) DO NOTHING`
 
 // summariseInbox builds the account's conversation summary at the end of a first
-// sync, which the insert trigger skipped (per record it costs about as much as the
-// insert itself: docs/BENCHMARKS.md). Messages pushed meanwhile count as read too.
+// sync, which the insert trigger skipped (per record it costs about as much again
+// as the insert: docs/BENCHMARKS.md).
 func summariseInbox(ctx context.Context, tx *sql.Tx, accountID int64) error {
-	_, err := tx.ExecContext(ctx, inboxSummarySQL, accountID)
+	_, err := tx.ExecContext(ctx, inboxSummarySQL, accountID, idOfTime(clock.Now().Add(-api.ReplyWindow).Unix()))
 	return err
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,13 +67,15 @@ func hasNew(text string) func(workspace.InboxUpdate) bool {
 	}
 }
 
+var desktops atomic.Int64 // names the desktops' keys
+
 // desktop is a second data folder whose account is the server's, connected to the
 // server with a fresh desktop key; secret "" means no AppSecret (tokens from the server).
 func desktop(t testing.TB, e *pushEnv, secret string) (*workspace.Workspace, storage.Account) {
 	t.Helper()
 	workspace.AnyServerURL(t)
 	ctx := context.Background()
-	key, err := e.ws.AddDesktopKey(ctx, fmt.Sprintf("laptop-%s-%d", t.Name(), time.Now().UnixNano()))
+	key, err := e.ws.AddDesktopKey(ctx, fmt.Sprintf("laptop %d", desktops.Add(1)))
 	if err != nil {
 		t.Fatal(err)
 	}
