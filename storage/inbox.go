@@ -463,22 +463,25 @@ func searchOpenIDs(ctx context.Context, tx *sql.Tx, accountID int64, text string
 	return string(b), err
 }
 
-// inboxSummarySQL builds account ?1's inbox_conversations from its records in one
-// pass (like migrations/0008_inbox.sql for the archives before it). Unread, as
+// inboxSummarySQL builds account ?1's inbox_conversations from its records in two
+// passes over them (grouping per customer, then counting against what the first
+// found; correlated subqueries per customer would each walk the table). Unread, as
 // the operator of a new archive would expect: the customer's messages after the
 // last KF message, if written after ?2 (a records id: 48 hours ago; older ones can
-// no longer be answered).
-const inboxSummarySQL = `INSERT INTO inbox_conversations(account_id, openid, last_id, last_opercode, last_text, kf, customer_id, replies, read_id, unread)
-SELECT c.account_id, c.openid, c.last_id, r.opercode, r.text,
-	coalesce((SELECT worker FROM records w WHERE w.account_id = c.account_id AND w.openid = c.openid AND w.worker <> '' ORDER BY w.id DESC LIMIT 1), ''),
-	coalesce(c.customer_id, 0),
-	(SELECT count(*) FROM records k WHERE k.account_id = c.account_id AND k.openid = c.openid AND k.opercode = 2002 AND k.id > coalesce(c.customer_id, 0)),
-	c.last_id,
-	(SELECT count(*) FROM records u WHERE u.account_id = c.account_id AND u.openid = c.openid AND u.opercode IN (2001, 2003)
-		AND u.id > max(coalesce(c.kf_id, 0), ?2))
-FROM (SELECT account_id, openid, max(id) AS last_id, max(CASE WHEN opercode IN (2001, 2003) THEN id END) AS customer_id,
-		max(CASE WHEN opercode = 2002 THEN id END) AS kf_id
-	FROM records WHERE account_id = ?1 AND openid <> '' GROUP BY openid) c JOIN records r ON r.id = c.last_id
+// no longer be answered). migrations/0008_inbox.sql does the same for the archives
+// before it, all read.
+const inboxSummarySQL = `WITH c AS MATERIALIZED (
+	SELECT openid, max(id) AS last_id, max(CASE WHEN opercode IN (2001, 2003) THEN id END) AS customer_id,
+		max(CASE WHEN opercode = 2002 THEN id END) AS kf_id, max(CASE WHEN worker <> '' THEN id END) AS worker_id
+	FROM records WHERE account_id = ?1 AND openid <> '' GROUP BY openid
+), n AS MATERIALIZED (
+	SELECT r.openid, sum(r.opercode = 2002 AND r.id > coalesce(c.customer_id, 0)) AS replies,
+		sum(r.opercode IN (2001, 2003) AND r.id > max(coalesce(c.kf_id, 0), ?2)) AS unread
+	FROM records r JOIN c ON c.openid = r.openid WHERE r.account_id = ?1 GROUP BY r.openid
+)
+INSERT INTO inbox_conversations(account_id, openid, last_id, last_opercode, last_text, kf, customer_id, replies, read_id, unread)
+SELECT ?1, c.openid, c.last_id, l.opercode, l.text, coalesce(w.worker, ''), coalesce(c.customer_id, 0), n.replies, c.last_id, n.unread
+FROM c JOIN n ON n.openid = c.openid JOIN records l ON l.id = c.last_id LEFT JOIN records w ON w.id = c.worker_id
 WHERE true ON CONFLICT(account_id, openid) DO NOTHING`
 
 // summariseInbox builds the account's conversation summary at the end of a first
