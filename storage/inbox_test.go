@@ -323,3 +323,21 @@ func TestFirstSyncSummarisesTheInboxAtItsEnd(t *testing.T) {
 		t.Fatalf("after the next sync %+v", rows)
 	}
 }
+
+// A pushed message is in the archive like any record: search finds it (both
+// indexes: 1–2 characters and 3 or more), before and after getmsglist confirms it.
+func TestPushedMessagesAreSearchable(t *testing.T) {
+	const alice = "oAlice00000000000000000000001"
+	db, acct := pushEnv(t)
+	syncPage(t, db, acct, api.Record{OpenID: "oOther0000000000000000000001", OperCode: 2003, Text: "别的", Time: pushT0.Unix() - 100, Worker: "k"})
+	archivePush(t, db, acct, textPush(alice, pushT0, "1", "明前龙井还有货吗"))
+	for _, q := range []string{"龙井", "还有货", "明前龙井还有货吗"} {
+		if ids := searchIDs(t, db, acct, RecordFilter{Text: q}); len(ids) != 1 {
+			t.Errorf("search %q: %v", q, ids)
+		}
+	}
+	syncPage(t, db, acct, api.Record{OpenID: alice, OperCode: 2003, Text: "明前龙井还有货吗", Time: pushT0.Unix(), Worker: "kf1@teashop"})
+	if ids := searchIDs(t, db, acct, RecordFilter{Text: "龙井", Worker: "kf1@teashop"}); len(ids) != 1 {
+		t.Errorf("after getmsglist: %v", ids)
+	}
+}
