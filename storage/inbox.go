@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -490,4 +491,104 @@ WHERE true ON CONFLICT(account_id, openid) DO NOTHING`
 func summariseInbox(ctx context.Context, tx *sql.Tx, accountID int64) error {
 	_, err := tx.ExecContext(ctx, inboxSummarySQL, accountID, idOfTime(clock.Now().Add(-api.ReplyWindow).Unix()))
 	return err
+}
+
+// CustomerWindows is CustomerWindow for many customers at once (the inbox list):
+// three queries in one snapshot, not three per customer.
+func (db *DB) CustomerWindows(ctx context.Context, accountID int64, openids []string) (map[string]PushWindow, error) {
+	out := make(map[string]PushWindow, len(openids))
+	if len(openids) == 0 {
+		return out, nil
+	}
+	ids, err := json.Marshal(openids)
+	if err != nil {
+		return nil, err
+	}
+	events, err := json.Marshal(windowEvents)
+	if err != nil {
+		return nil, err
+	}
+	err = db.readTx(ctx, func(tx *sql.Tx) error {
+		// msg_type in each condition: the dedup keys' partial indexes serve these.
+		rows, err := tx.QueryContext(ctx, `SELECT o.value,
+			(SELECT max(create_time) FROM pushes WHERE account_id = ?1 AND openid = o.value AND msg_type <> 'event' AND menu_id = ''),
+			(SELECT max(create_time) FROM pushes WHERE account_id = ?1 AND openid = o.value AND msg_type <> 'event' AND menu_id <> ''),
+			(SELECT json_array(create_time, event) FROM pushes WHERE account_id = ?1 AND openid = o.value AND msg_type = 'event'
+				AND event IN (SELECT value FROM json_each(?3)) ORDER BY create_time DESC, id DESC LIMIT 1)
+			FROM json_each(?2) o`, accountID, string(ids), string(events))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		type since struct {
+			OpenID string `json:"o"`
+			Since  int64  `json:"s"` // unix ms
+			Event  bool   `json:"e"`
+		}
+		var counts []since
+		for rows.Next() {
+			var openid string
+			var msg, tap sql.NullInt64
+			var ev sql.NullString
+			if err := rows.Scan(&openid, &msg, &tap, &ev); err != nil {
+				return err
+			}
+			var w PushWindow
+			var evAt int64
+			if ev.Valid {
+				var pair [2]any
+				if err := json.Unmarshal([]byte(ev.String), &pair); err != nil {
+					return err
+				}
+				at, _ := pair[0].(float64)
+				evAt, w.Event = int64(at), fmt.Sprint(pair[1])
+			}
+			if tap.Valid && (w.Event == "" || tap.Int64 > evAt) {
+				evAt, w.Event = tap.Int64, EventMenuTap
+			}
+			if msg.Valid {
+				w.LastMessage = time.Unix(msg.Int64, 0)
+				counts = append(counts, since{openid, msg.Int64 * 1000, false})
+			}
+			if w.Event != "" {
+				w.LastEvent = time.Unix(evAt, 0)
+				counts = append(counts, since{openid, evAt * 1000, true})
+			}
+			out[openid] = w
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(counts) == 0 {
+			return nil
+		}
+		// Sends count from the second of the CreateTime on; refused ones do not count (CustomerWindow).
+		js, err := json.Marshal(counts)
+		if err != nil {
+			return err
+		}
+		crows, err := tx.QueryContext(ctx, `SELECT c.value->>'o', c.value->>'e', (SELECT count(*) FROM send_log WHERE account_id = ?1
+			AND touser = c.value->>'o' AND sent_at >= c.value->>'s' AND status <> 'failed') FROM json_each(?2) c`, accountID, string(js))
+		if err != nil {
+			return err
+		}
+		defer crows.Close()
+		for crows.Next() {
+			var openid string
+			var event bool
+			var n int
+			if err := crows.Scan(&openid, &event, &n); err != nil {
+				return err
+			}
+			w := out[openid]
+			if event {
+				w.SendsSinceEvent = n
+			} else {
+				w.SendsSinceMessage = n
+			}
+			out[openid] = w
+		}
+		return crows.Err()
+	})
+	return out, err
 }

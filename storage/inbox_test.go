@@ -341,3 +341,28 @@ func TestPushedMessagesAreSearchable(t *testing.T) {
 		t.Errorf("after getmsglist: %v", ids)
 	}
 }
+
+// CustomerWindows answers for many customers at once what CustomerWindow answers for each.
+func TestCustomerWindowsAtOnce(t *testing.T) {
+	db, acct := pushEnv(t)
+	ctx := context.Background()
+	const a, b, c = "oA000000000000000000000000001", "oB000000000000000000000000001", "oC000000000000000000000000001"
+	mustStore(t, db, acct, textPush(a, pushT0, "1", "你好"))
+	mustStore(t, db, acct, eventPush(b, pushT0.Add(time.Second), "subscribe", ""))
+	logSend(t, db, acct, a, "text", "{}", SendOK, pushT0.Add(2*time.Second))
+	logSend(t, db, acct, b, "text", "{}", SendOK, pushT0.Add(3*time.Second))
+	logSend(t, db, acct, b, "text", "{}", SendOK, pushT0.Add(4*time.Second))
+	ws, err := db.CustomerWindows(ctx, acct, []string{a, b, c})
+	if err != nil || len(ws) != 3 {
+		t.Fatalf("%+v %v", ws, err)
+	}
+	for _, id := range []string{a, b, c} {
+		one, err := db.CustomerWindow(ctx, acct, id)
+		if err != nil || one != ws[id] {
+			t.Errorf("%s: alone %+v, at once %+v (%v)", id, one, ws[id], err)
+		}
+	}
+	if ws[a].SendsSinceMessage != 1 || ws[b].Event != "subscribe" || ws[b].SendsSinceEvent != 2 || ws[c] != (PushWindow{}) {
+		t.Fatalf("%+v", ws)
+	}
+}
