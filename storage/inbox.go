@@ -592,3 +592,27 @@ func (db *DB) CustomerWindows(ctx context.Context, accountID int64, openids []st
 	})
 	return out, err
 }
+
+// ScrubTokenURL sets the account's token URL and overwrites what it replaced (a
+// desktop key once sat in it, issue 12 §3): secure_delete zeroes the old bytes in
+// the page, and a TRUNCATE checkpoint empties the WAL that still held earlier
+// versions of the page.
+func (db *DB) ScrubTokenURL(ctx context.Context, accountID int64, tokenURL string) error {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, `UPDATE accounts SET token_url = ? WHERE id = ?`, tokenURL, accountID)
+	if _, perr := conn.ExecContext(ctx, `PRAGMA secure_delete = OFF`); err == nil {
+		err = perr
+	}
+	if err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}

@@ -99,9 +99,13 @@ func desktop(t testing.TB, e *pushEnv, secret string) (*workspace.Workspace, sto
 	if a, err = ws.DB.Account(ctx, a.Name); err != nil {
 		t.Fatal(err)
 	}
-	db, err := os.ReadFile(ws.DB.Path())
-	if err != nil || bytes.Contains(db, []byte(key)) {
-		t.Fatalf("the desktop key is in the database file (%v)", err)
+	if strings.Contains(a.TokenURL, key) {
+		t.Fatalf("the desktop key is still in the accounts table: %s", a.TokenURL)
+	}
+	for _, f := range []string{ws.DB.Path(), ws.DB.Path() + "-wal"} {
+		if b, err := os.ReadFile(f); bytes.Contains(b, []byte(key)) {
+			t.Fatalf("the desktop key is in %s (%v)", f, err)
+		}
 	}
 	if u, ok, err := ws.PushServer(ctx, a); err != nil || !ok || u != e.serverURL {
 		t.Fatalf("PushServer: %q %v %v", u, ok, err)
