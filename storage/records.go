@@ -132,8 +132,28 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 		if err != nil {
 			return err
 		}
+		unconfirmed, err := hasUnconfirmedPushes(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
 		var fresh []gramRow
 		for _, r := range recs {
+			if unconfirmed && api.OperCodeDirection(r.OperCode) == api.DirIn {
+				// The no-double rule (inbox.go): a record not stored yet may be a pushed message's.
+				var one int
+				switch err := exists.QueryRowContext(ctx, accountID, r.Time, r.key, r.occ).Scan(&one); {
+				case err == nil:
+					continue
+				case !errors.Is(err, sql.ErrNoRows):
+					return err
+				}
+				if claimed, err := claimPushRecord(ctx, tx, accountID, r); err != nil || claimed {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+			}
 			id := idOfTime(r.Time) | (r.n & (1<<idShift - 1))
 			for {
 				res, err := ins.ExecContext(ctx, id, accountID, r.Time, r.OpenID, r.OperCode, r.Worker, r.Text, r.key, r.occ)

@@ -49,6 +49,9 @@ type Workspace struct {
 	demo    *wechattest.Server
 	clients map[int64]*api.Client
 	pushed  signal // a push was stored (desktopapi.go)
+
+	demoWatchers int                // inbox watches of the demo account (inbox_demo.go)
+	demoSimStop  context.CancelFunc // stops the demo's customer simulator
 }
 
 // Open opens (creating when needed) the data folder dir; "" means the default.
@@ -71,6 +74,9 @@ func Open(dir string) (*Workspace, error) {
 // Close stops the demo server and closes the database.
 func (w *Workspace) Close() error {
 	w.mu.Lock()
+	if w.demoSimStop != nil {
+		w.demoSimStop()
+	}
 	if w.demo != nil {
 		w.demo.Close()
 		w.demo = nil
@@ -178,6 +184,9 @@ func (w *Workspace) RemoveAccount(ctx context.Context, name string) error {
 	if err := w.Secrets.Delete(secretKey(a)); err != nil && !errors.Is(err, storage.ErrSecretNotFound) {
 		return secretError(err, "无法从%s删除 AppSecret。", "Could not remove the AppSecret from %s.", w.Secrets.Where())
 	}
+	if err := w.Secrets.Delete(pushServerKey(a)); err != nil && !errors.Is(err, storage.ErrSecretNotFound) {
+		return secretError(err, "无法从%s删除接收服务器的连接码。", "Could not remove the push server's connection code from %s.", w.Secrets.Where())
+	}
 	if err := w.Secrets.Delete(pushKey(a)); err != nil && !errors.Is(err, storage.ErrSecretNotFound) {
 		return secretError(err, "无法从%s删除消息推送设置。", "Could not remove the push settings from %s.", w.Secrets.Where())
 	}
@@ -269,6 +278,8 @@ func (w *Workspace) client(ctx context.Context, a storage.Account) (*api.Client,
 		base = w.demo.URL
 		cfg.Secret = demoSecret
 		cfg.Store = nil // the demo server's tokens die with the process
+	} else if conn, ok := w.serverTokens(a); ok {
+		cfg.Mode, cfg.URL, cfg.StoreKey = api.TokenURL, serverTokenURL(conn, a), tokenKey(a, api.TokenURL)
 	} else if mode != api.TokenURL {
 		s, err := w.Secrets.Get(secretKey(a))
 		if err != nil {
