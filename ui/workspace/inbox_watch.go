@@ -249,13 +249,15 @@ func (wt *watcher) poll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cases, _, err := c.InboxWaitCases(ctx)
+	cases, err := c.WaitCases(ctx)
 	if err != nil {
 		return err
 	}
-	wc := make([]storage.WaitCase, len(cases))
-	for i, c := range cases {
-		wc[i] = storage.WaitCase{OpenID: c.OpenID, Since: c.LatestTime}
+	var wc []storage.WaitCase
+	for _, c := range cases.List {
+		if c.OpenID != "" {
+			wc = append(wc, storage.WaitCase{OpenID: c.OpenID, Since: time.Unix(c.LatestTime, 0)})
+		}
 	}
 	return wt.w.DB.SetInboxWaiting(ctx, wt.a.ID, wc)
 }
