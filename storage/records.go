@@ -133,6 +133,7 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 			return err
 		}
 		var fresh []gramRow
+		changed := reportChanges{} // reports_days.go
 		for _, r := range recs {
 			id := idOfTime(r.Time) | (r.n & (1<<idShift - 1))
 			for {
@@ -142,6 +143,7 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 				}
 				if n, _ := res.RowsAffected(); n == 1 {
 					added++
+					changed.add(r.OpenID, r.Time)
 					if !deferred {
 						fresh = append(fresh, gramRow{id, grams(r.Text)})
 					}
@@ -175,6 +177,9 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 			if err := insertGrams(ctx, tx, nonEmpty); err != nil {
 				return err
 			}
+		}
+		if err := changed.invalidate(ctx, tx, accountID); err != nil {
+			return err
 		}
 		if !last {
 			return nil
