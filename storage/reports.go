@@ -178,18 +178,18 @@ func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Re
 	}
 	start := from.Unix()
 	first := beijingDayNumber(start)
-	parts, err := db.reportParts(ctx, accountID, first, first+int64(len(rep.Days))-1, o.Now)
-	if err != nil {
+	m := newPartMerger(rep, first, end)
+	if err := db.mergeReportDays(ctx, accountID, first, first+int64(len(rep.Days))-1, o.Now, m); err != nil {
 		return nil, err
 	}
-	last, words := mergeDayParts(rep, parts, first, end)
+	m.finish()
 	// As things stood at the period's end (or now, if that is earlier).
 	asOf := time.Unix(min(o.Now.Unix(), end), 0)
 	cutoff := asOf.Add(-o.UnansweredAfter)
-	for openid, c := range last {
+	for _, c := range m.last {
 		if t := time.Unix(c.id>>idShift, 0); c.code != 2002 && !t.After(cutoff) {
-			l := Record{ID: c.id, AccountID: accountID, OpenID: openid, Time: t, OperCode: c.code}
-			rep.Unanswered = append(rep.Unanswered, UnansweredChat{OpenID: openid, Last: l,
+			l := Record{ID: c.id, AccountID: accountID, OpenID: c.openid, Time: t, OperCode: c.code}
+			rep.Unanswered = append(rep.Unanswered, UnansweredChat{OpenID: c.openid, Last: l,
 				Since: t.In(Beijing).Format(time.RFC3339), Waiting: int64(asOf.Sub(t) / time.Second)})
 		}
 	}
@@ -197,7 +197,8 @@ func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Re
 	if err := db.fillUnanswered(ctx, rep.Unanswered); err != nil {
 		return nil, err
 	}
-	rep.Words = words.top(o.Words)
+	rep.Words = m.words.top(o.Words)
+	var err error
 	if rep.Menus, err = db.menuFigures(ctx, accountID, start, end); err != nil {
 		return nil, err
 	}

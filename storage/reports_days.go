@@ -57,56 +57,50 @@ func newDayPart() *dayPart {
 	return &dayPart{workerMsgs: map[string]int{}, words: newWordCounter()}
 }
 
-// reportParts returns the parts of Beijing days first..last (by day number; nil
-// for a day without records): the stored ones, and the days after the stored run
-// walked now (stored too, up to the day before today).
-func (db *DB) reportParts(ctx context.Context, accountID, first, last int64, now time.Time) ([]*dayPart, error) {
+// mergeReportDays merges Beijing days first..last (by day number) into m: the
+// stored ones, then the days after the stored run, walked now (and stored too, up
+// to the day before today). A day without records adds nothing.
+func (db *DB) mergeReportDays(ctx context.Context, accountID, first, last int64, now time.Time, m *partMerger) error {
 	var gen int64
 	var lo, hi, firstID sql.NullInt64
-	if err := db.readTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT gen FROM report_days_gen WHERE account_id = ?), 0),
+	if err := db.r.QueryRowContext(ctx, `SELECT coalesce((SELECT gen FROM report_days_gen WHERE account_id = ?), 0),
 			(SELECT min(day) FROM report_days WHERE account_id = ?), (SELECT max(day) FROM report_days WHERE account_id = ?),
 			(SELECT min(id) FROM records WHERE account_id = ?)`, accountID, accountID, accountID, accountID).Scan(&gen, &lo, &hi, &firstID); err != nil {
+		return err
+	}
+	if !firstID.Valid {
+		return nil // no records
+	}
+	walkFrom := beijingDayNumber(firstID.Int64 >> idShift)
+	if lo.Valid && lo.Int64 <= walkFrom {
+		walkFrom = hi.Int64 + 1
+		if err := db.loadDayParts(ctx, accountID, first, min(last, hi.Int64), m.add); err != nil {
 			return err
 		}
-		return nil
-	}); err != nil {
-		return nil, err
 	}
-	parts := make([]*dayPart, last-first+1)
-	if !firstID.Valid {
-		return parts, nil // no records
-	}
-	firstDay := beijingDayNumber(firstID.Int64 >> idShift)
-	walkFrom := firstDay
-	if lo.Valid && lo.Int64 <= firstDay {
-		walkFrom = hi.Int64 + 1
-		if err := db.loadDayParts(ctx, accountID, max(first, lo.Int64), min(last, hi.Int64), func(day int64, p *dayPart) {
-			parts[day-first] = p
-		}); err != nil {
-			return nil, err
-		}
-	}
-	if walkFrom > last && walkFrom > beijingDayNumber(now.Unix())-1 {
-		return parts, nil // all stored, and nothing to store
+	today := beijingDayNumber(now.Unix())
+	if walkFrom > last && walkFrom >= today {
+		return nil // all stored, and nothing to store
 	}
 	walked, err := db.walkDayParts(ctx, accountID, walkFrom)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	encoded := make([][]byte, len(walked))
 	for i, p := range walked {
-		if d := walkFrom + int64(i); d >= first && d <= last {
-			parts[d-first] = p
+		day := walkFrom + int64(i)
+		encoded[i] = encodeDayPart(p, day)
+		if day >= first && day <= last {
+			if err := m.add(day, encoded[i]); err != nil {
+				return err
+			}
 		}
 	}
 	// Days before today are stored; today's records are still coming.
-	keep := walked[:max(0, min(int64(len(walked)), beijingDayNumber(now.Unix())-walkFrom))]
-	if len(keep) > 0 {
-		if err := db.storeDayParts(ctx, accountID, gen, walkFrom, keep); err != nil {
-			return nil, err
-		}
+	if keep := encoded[:max(0, min(int64(len(encoded)), today-walkFrom))]; len(keep) > 0 {
+		return db.storeDayParts(ctx, accountID, gen, walkFrom, keep)
 	}
-	return parts, nil
+	return nil
 }
 
 // walkDayParts walks the messages from Beijing day from on (and ConversationGap
@@ -234,74 +228,148 @@ func (db *DB) walkDayParts(ctx context.Context, accountID, from int64) ([]*dayPa
 	return parts, nil
 }
 
-// mergeDayParts fills the report's figures for its days from their parts; end is
-// the period's end (unix seconds): replies after it do not count.
-func mergeDayParts(rep *Report, parts []*dayPart, first, end int64) (last map[string]partCust, words *wordCounter) {
-	var allFirst []int64
-	workers := map[string]*reportWorker{}
-	worker := func(name string) *reportWorker {
-		w := workers[name]
-		if w == nil {
-			w = &reportWorker{WorkerFigures: WorkerFigures{Worker: name}}
-			workers[name] = w
+// partMerger adds up encoded days (encodeDayPart) into a report, a day at a time
+// in the order of days: nothing of a day is kept but its sums. end is the period's
+// end (unix seconds): a reply after it does not count.
+type partMerger struct {
+	rep        *Report
+	first, end int64
+	allFirst   []int64
+	dayFirst   []int64
+	workers    map[string]*reportWorker
+	names      []string        // the current day's workers
+	named      []*reportWorker // … once they count (a worker is listed for the messages they sent in the period)
+	lastAt     map[string]int  // index into last
+	last       []partCust      // each customer's last message so far
+	words      *wordCounter
+}
+
+func newPartMerger(rep *Report, first, end int64) *partMerger {
+	return &partMerger{rep: rep, first: first, end: end, workers: map[string]*reportWorker{}, lastAt: map[string]int{}, words: newWordCounter()}
+}
+
+var errDayPart = errors.New("storage: a stored report day is damaged")
+
+// add merges day's part b, read as encodeDayPart wrote it.
+func (m *partMerger) add(day int64, b []byte) error {
+	start := day*86400 - 8*3600
+	bad := false
+	u := func() int64 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			bad = true
+			return 0
 		}
-		return w
+		b = b[n:]
+		return int64(v)
 	}
-	last = map[string]partCust{}
-	words = newWordCounter()
-	var dayFirst []int64
-	for i, p := range parts {
-		if p == nil {
-			continue
+	count := func() int { // a length: at most the bytes left
+		n := u()
+		if n < 0 || n > int64(len(b)) {
+			bad, n = true, 0
 		}
-		d := &rep.Days[i]
-		d.CustomerMessages, d.Replies, d.Conversations = p.customerMessages, p.replies, len(p.convs)
-		rep.CustomerMessages += p.customerMessages
-		rep.Replies += p.replies
-		rep.Conversations += len(p.convs)
-		wd := (first + int64(i) + 3) % 7 // 1970-01-01 was a Thursday (3 from Monday)
-		for h, n := range p.heat {
-			rep.Heat[wd][h] += n
-		}
-		for name, n := range p.workerMsgs {
-			worker(name).Messages += n
-		}
-		dayFirst = dayFirst[:0]
-		for _, c := range p.convs {
-			for j, pw := range c.ws {
-				if pw.at >= end {
-					break // in order of time
-				}
-				w := worker(pw.worker)
-				w.Conversations++
-				if j == 0 {
-					d, _ := FirstResponse(time.Unix(c.start, 0), time.Unix(pw.at, 0))
-					s := int64(d / time.Second)
-					w.first = append(w.first, s)
-					dayFirst = append(dayFirst, s)
-				}
+		return int(n)
+	}
+	bytes := func() []byte {
+		n := count()
+		v := b[:n]
+		b = b[n:]
+		return v
+	}
+	rep := m.rep
+	d := &rep.Days[day-m.first]
+	d.CustomerMessages, d.Replies = int(u()), int(u())
+	rep.CustomerMessages += d.CustomerMessages
+	rep.Replies += d.Replies
+	wd := (day + 3) % 7 // 1970-01-01 was a Thursday (3 from Monday)
+	for h := range 24 {
+		rep.Heat[wd][h] += int(u())
+	}
+	m.names, m.named = m.names[:0], m.named[:0]
+	worker := func(i int) *reportWorker {
+		if m.named[i] == nil {
+			if m.named[i] = m.workers[m.names[i]]; m.named[i] == nil {
+				m.named[i] = &reportWorker{WorkerFigures: WorkerFigures{Worker: m.names[i]}}
+				m.workers[m.names[i]] = m.named[i]
 			}
 		}
-		allFirst = append(allFirst, dayFirst...)
-		slices.Sort(dayFirst)
-		d.Answered, d.MedianFirst, d.P90First = len(dayFirst), Percentile(dayFirst, 0.5), Percentile(dayFirst, 0.9)
-		for _, c := range p.custs {
-			last[c.openid] = c
+		return m.named[i]
+	}
+	for range count() {
+		m.names, m.named = append(m.names, string(bytes())), append(m.named, nil)
+		if n := int(u()); n > 0 {
+			worker(len(m.names) - 1).Messages += n
 		}
-		for k, g := range p.words.han {
-			addCount(words.han, k, g.n)
-		}
-		for k, g := range p.words.words {
-			if w := words.words[k]; w != nil {
-				w.n += g.n
-			} else {
-				words.words[k] = &gramCount{n: g.n}
+	}
+	m.dayFirst = m.dayFirst[:0]
+	d.Conversations = count()
+	rep.Conversations += d.Conversations
+	for range d.Conversations {
+		t0 := start + u()
+		for j := range count() {
+			wi, at := u(), t0+u()
+			if wi >= int64(len(m.names)) {
+				return errDayPart
+			}
+			if at >= m.end {
+				continue // after the period (workers are in order of time)
+			}
+			w := worker(int(wi))
+			w.Conversations++
+			if j == 0 {
+				f, _ := FirstResponse(time.Unix(t0, 0), time.Unix(at, 0))
+				s := int64(f / time.Second)
+				w.first = append(w.first, s)
+				m.dayFirst = append(m.dayFirst, s)
 			}
 		}
 	}
-	slices.Sort(allFirst)
-	rep.Answered, rep.MedianFirst, rep.P90First = len(allFirst), Percentile(allFirst, 0.5), Percentile(allFirst, 0.9)
-	for _, w := range workers {
+	m.allFirst = append(m.allFirst, m.dayFirst...)
+	slices.Sort(m.dayFirst)
+	d.Answered, d.MedianFirst, d.P90First = len(m.dayFirst), Percentile(m.dayFirst, 0.5), Percentile(m.dayFirst, 0.9)
+	for range count() {
+		openid := bytes()
+		c := partCust{id: idOfTime(start) + u(), code: 2000 + int(u())}
+		if i, ok := m.lastAt[string(openid)]; ok {
+			c.openid = m.last[i].openid
+			m.last[i] = c
+		} else {
+			c.openid = string(openid)
+			m.lastAt[c.openid] = len(m.last)
+			m.last = append(m.last, c)
+		}
+	}
+	k := uint64(0)
+	for range count() {
+		dk, n := binary.Uvarint(b)
+		if n <= 0 {
+			return errDayPart
+		}
+		b = b[n:]
+		k += dk
+		addCount(m.words.han, k, int32(u()))
+	}
+	for range count() {
+		w := bytes()
+		n := int32(u())
+		if g := m.words.words[string(w)]; g != nil {
+			g.n += n
+		} else {
+			m.words.words[string(w)] = &gramCount{n: n}
+		}
+	}
+	if bad || len(b) != 0 {
+		return errDayPart
+	}
+	return nil
+}
+
+// finish computes the period's medians and orders the workers.
+func (m *partMerger) finish() {
+	rep := m.rep
+	slices.Sort(m.allFirst)
+	rep.Answered, rep.MedianFirst, rep.P90First = len(m.allFirst), Percentile(m.allFirst, 0.5), Percentile(m.allFirst, 0.9)
+	for _, w := range m.workers {
 		slices.Sort(w.first)
 		w.Answered, w.MedianFirst, w.P90First = len(w.first), Percentile(w.first, 0.5), Percentile(w.first, 0.9)
 		rep.Workers = append(rep.Workers, w.WorkerFigures)
@@ -313,7 +381,6 @@ func mergeDayParts(rep *Report, parts []*dayPart, first, end int64) (last map[st
 		}
 		return a.Worker < b.Worker
 	})
-	return last, words
 }
 
 func addCount(m map[uint64]*gramCount, k uint64, n int32) {
@@ -326,7 +393,7 @@ func addCount(m map[uint64]*gramCount, k uint64, n int32) {
 
 // storeDayParts stores the parts of the days from on, unless the account's records
 // changed since gen was read (the parts may be older than the change).
-func (db *DB) storeDayParts(ctx context.Context, accountID, gen, from int64, parts []*dayPart) error {
+func (db *DB) storeDayParts(ctx context.Context, accountID, gen, from int64, parts [][]byte) error {
 	return db.WriteTx(ctx, func(tx *sql.Tx) error {
 		var now int64
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT gen FROM report_days_gen WHERE account_id = ?), 0)`, accountID).Scan(&now); err != nil || now != gen {
@@ -339,7 +406,7 @@ func (db *DB) storeDayParts(ctx context.Context, accountID, gen, from int64, par
 		defer st.Close()
 		for i, p := range parts {
 			day := from + int64(i)
-			if _, err := st.ExecContext(ctx, accountID, day, encodeDayPart(p, day)); err != nil {
+			if _, err := st.ExecContext(ctx, accountID, day, p); err != nil {
 				return err
 			}
 		}
@@ -347,20 +414,15 @@ func (db *DB) storeDayParts(ctx context.Context, accountID, gen, from int64, par
 	})
 }
 
-func (db *DB) loadDayParts(ctx context.Context, accountID, from, to int64, fn func(day int64, p *dayPart)) error {
+func (db *DB) loadDayParts(ctx context.Context, accountID, from, to int64, fn func(day int64, b []byte) error) error {
 	if from > to {
 		return nil
 	}
-	return db.eachRow(ctx, `SELECT day, data FROM report_days WHERE account_id = ? AND day >= ? AND day <= ?`,
+	return db.eachRow(ctx, `SELECT day, data FROM report_days WHERE account_id = ? AND day >= ? AND day <= ? ORDER BY day`,
 		[]any{accountID, from, to}, func(v []driver.Value) error {
 			day, _ := v[0].(int64)
 			b, _ := v[1].([]byte)
-			p, err := decodeDayPart(b, day)
-			if err != nil {
-				return err
-			}
-			fn(day, p)
-			return nil
+			return fn(day, b)
 		})
 }
 
@@ -490,83 +552,4 @@ func encodeDayPart(p *dayPart, day int64) []byte {
 		u(int64(g.n))
 	}
 	return b
-}
-
-var errDayPart = errors.New("storage: a stored report day is damaged")
-
-func decodeDayPart(b []byte, day int64) (*dayPart, error) {
-	start := day*86400 - 8*3600
-	bad := false
-	u := func() int64 {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			bad = true
-			return 0
-		}
-		b = b[n:]
-		return int64(v)
-	}
-	count := func() int { // a length, at most one per remaining byte
-		n := u()
-		if n > int64(len(b)) {
-			bad, n = true, 0
-		}
-		return int(n)
-	}
-	s := func() string {
-		n := count()
-		v := string(b[:n])
-		b = b[n:]
-		return v
-	}
-	p := &dayPart{workerMsgs: map[string]int{}, words: newWordCounter()}
-	p.customerMessages = int(u())
-	p.replies = int(u())
-	for h := range p.heat {
-		p.heat[h] = int(u())
-	}
-	names := make([]string, count())
-	for i := range names {
-		names[i] = s()
-		if n := int(u()); n > 0 {
-			p.workerMsgs[names[i]] = n
-		}
-	}
-	p.convs = make([]partConv, count())
-	for i := range p.convs {
-		c := &p.convs[i]
-		c.start = start + u()
-		if n := count(); n > 0 {
-			c.ws = make([]partWorker, n)
-			for j := range c.ws {
-				w := u()
-				if w >= int64(len(names)) {
-					return nil, errDayPart
-				}
-				c.ws[j] = partWorker{names[w], c.start + u()}
-			}
-		}
-	}
-	p.custs = make([]partCust, count())
-	for i := range p.custs {
-		p.custs[i] = partCust{openid: s(), id: idOfTime(start) + u(), code: 2000 + int(u())}
-	}
-	k := uint64(0)
-	for range count() {
-		d, n := binary.Uvarint(b)
-		if n <= 0 {
-			return nil, errDayPart
-		}
-		b = b[n:]
-		k += d
-		p.words.han[k] = &gramCount{n: int32(u())}
-	}
-	for range count() {
-		w := s()
-		p.words.words[w] = &gramCount{n: int32(u())}
-	}
-	if bad || len(b) != 0 {
-		return nil, errDayPart
-	}
-	return p, nil
 }
