@@ -205,15 +205,26 @@ func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Re
 	return rep, nil
 }
 
-// eachRow runs a query and hands fn each row's values as the driver gives them
-// (int64, string, nil): rows cost about a third less CPU than through
-// database/sql's Scan (docs/BENCHMARKS.md). The values are fn's to keep.
-func (db *DB) eachRow(ctx context.Context, query string, args []any, fn func([]driver.Value) error) error {
+// readSnapshot runs fn on one reader connection in one read transaction: every
+// query of fn sees the same committed state (a sync committing meanwhile is not
+// half seen).
+func (db *DB) readSnapshot(ctx context.Context, fn func(conn *sql.Conn) error) error {
 	conn, err := db.r.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
+		return err
+	}
+	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`) }() // a read: nothing to undo
+	return fn(conn)
+}
+
+// eachRow runs a query on conn and hands fn each row's values as the driver gives
+// them (int64, string, []byte, nil): rows cost about a third less CPU than through
+// database/sql's Scan (docs/BENCHMARKS.md). The values are fn's to keep.
+func eachRow(ctx context.Context, conn *sql.Conn, query string, args []any, fn func([]driver.Value) error) error {
 	named := make([]driver.NamedValue, len(args))
 	for i, a := range args {
 		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}

@@ -62,39 +62,47 @@ func newDayPart() *dayPart {
 // to the day before today). A day without records adds nothing.
 func (db *DB) mergeReportDays(ctx context.Context, accountID, first, last int64, now time.Time, m *partMerger) error {
 	var gen int64
-	var lo, hi, firstID sql.NullInt64
-	if err := db.r.QueryRowContext(ctx, `SELECT coalesce((SELECT gen FROM report_days_gen WHERE account_id = ?), 0),
+	var walkFrom int64
+	var encoded [][]byte
+	today := beijingDayNumber(now.Unix())
+	err := db.readSnapshot(ctx, func(conn *sql.Conn) error {
+		var lo, hi, firstID sql.NullInt64
+		if err := conn.QueryRowContext(ctx, `SELECT coalesce((SELECT gen FROM report_days_gen WHERE account_id = ?), 0),
 			(SELECT min(day) FROM report_days WHERE account_id = ?), (SELECT max(day) FROM report_days WHERE account_id = ?),
 			(SELECT min(id) FROM records WHERE account_id = ?)`, accountID, accountID, accountID, accountID).Scan(&gen, &lo, &hi, &firstID); err != nil {
-		return err
-	}
-	if !firstID.Valid {
-		return nil // no records
-	}
-	walkFrom := beijingDayNumber(firstID.Int64 >> idShift)
-	if lo.Valid && lo.Int64 <= walkFrom {
-		walkFrom = hi.Int64 + 1
-		if err := db.loadDayParts(ctx, accountID, first, min(last, hi.Int64), m.add); err != nil {
 			return err
 		}
-	}
-	today := beijingDayNumber(now.Unix())
-	if walkFrom > last && walkFrom >= today {
-		return nil // all stored, and nothing to store
-	}
-	walked, err := db.walkDayParts(ctx, accountID, walkFrom)
-	if err != nil {
-		return err
-	}
-	encoded := make([][]byte, len(walked))
-	for i, p := range walked {
-		day := walkFrom + int64(i)
-		encoded[i] = encodeDayPart(p, day)
-		if day >= first && day <= last {
-			if err := m.add(day, encoded[i]); err != nil {
+		if !firstID.Valid {
+			return nil // no records
+		}
+		walkFrom = beijingDayNumber(firstID.Int64 >> idShift)
+		if lo.Valid && lo.Int64 <= walkFrom {
+			walkFrom = hi.Int64 + 1
+			if err := loadDayParts(ctx, conn, accountID, first, min(last, hi.Int64), m.add); err != nil {
 				return err
 			}
 		}
+		if walkFrom > last && walkFrom >= today {
+			return nil // all stored, and nothing to store
+		}
+		walked, err := walkDayParts(ctx, conn, accountID, walkFrom)
+		if err != nil {
+			return err
+		}
+		encoded = make([][]byte, len(walked))
+		for i, p := range walked {
+			day := walkFrom + int64(i)
+			encoded[i] = encodeDayPart(p, day)
+			if day >= first && day <= last {
+				if err := m.add(day, encoded[i]); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	// Days before today are stored; today's records are still coming.
 	if keep := encoded[:max(0, min(int64(len(encoded)), today-walkFrom))]; len(keep) > 0 {
@@ -107,7 +115,7 @@ func (db *DB) mergeReportDays(ctx context.Context, accountID, first, last int64,
 // before it: that decides whether its first messages begin a conversation) to the
 // last record, in time order, and returns a part per day. The words of customer
 // messages are counted beside it, in batches handed over a channel.
-func (db *DB) walkDayParts(ctx context.Context, accountID, from int64) ([]*dayPart, error) {
+func walkDayParts(ctx context.Context, conn *sql.Conn, accountID, from int64) ([]*dayPart, error) {
 	type text struct {
 		day  int
 		text string
@@ -145,7 +153,7 @@ func (db *DB) walkDayParts(ctx context.Context, accountID, from int64) ([]*dayPa
 	start := from*86400 - 8*3600
 	n := 0
 	// opercode - 2000: the driver boxes an int64 of 0–255 without allocating.
-	err := db.eachRow(ctx, `SELECT id, opercode - 2000, openid, CASE WHEN opercode = 2002 THEN worker END,
+	err := eachRow(ctx, conn, `SELECT id, opercode - 2000, openid, CASE WHEN opercode = 2002 THEN worker END,
 			CASE WHEN opercode <> 2002 AND id >= ? THEN text END
 			FROM records WHERE +account_id = ? AND id >= ? AND opercode IN (2001, 2002, 2003) ORDER BY id`,
 		[]any{idOfTime(start), accountID, idOfTime(start - gap)}, func(v []driver.Value) error {
@@ -414,11 +422,11 @@ func (db *DB) storeDayParts(ctx context.Context, accountID, gen, from int64, par
 	})
 }
 
-func (db *DB) loadDayParts(ctx context.Context, accountID, from, to int64, fn func(day int64, b []byte) error) error {
+func loadDayParts(ctx context.Context, conn *sql.Conn, accountID, from, to int64, fn func(day int64, b []byte) error) error {
 	if from > to {
 		return nil
 	}
-	return db.eachRow(ctx, `SELECT day, data FROM report_days WHERE account_id = ? AND day >= ? AND day <= ? ORDER BY day`,
+	return eachRow(ctx, conn, `SELECT day, data FROM report_days WHERE account_id = ? AND day >= ? AND day <= ? ORDER BY day`,
 		[]any{accountID, from, to}, func(v []driver.Value) error {
 			day, _ := v[0].(int64)
 			b, _ := v[1].([]byte)
