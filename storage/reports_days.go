@@ -121,6 +121,7 @@ func walkDayParts(ctx context.Context, conn *sql.Conn, accountID, from int64) ([
 		text string
 	}
 	type customer struct {
+		openid  string
 		lastIn  int64 // unix seconds of their last customer message (0: none yet)
 		convDay int   // their current conversation: parts[convDay].convs[conv]; -1 none of the walk
 		conv    int
@@ -149,6 +150,7 @@ func walkDayParts(ctx context.Context, conn *sql.Conn, accountID, from int64) ([
 	})
 	batch := make([]text, 0, batchSize)
 	customers := map[string]*customer{}
+	workerNames := map[string]string{} // the parts keep one string per worker, not one per row
 	gap := int64(ConversationGap / time.Second)
 	start := from*86400 - 8*3600
 	n := 0
@@ -168,7 +170,7 @@ func walkDayParts(ctx context.Context, conn *sql.Conn, accountID, from int64) ([
 			t := id >> idShift
 			cust := customers[openid]
 			if cust == nil {
-				cust = &customer{convDay: -1, lastDay: -1}
+				cust = &customer{openid: openid, convDay: -1, lastDay: -1}
 				customers[openid] = cust
 			}
 			day := -1
@@ -180,7 +182,7 @@ func walkDayParts(ctx context.Context, conn *sql.Conn, accountID, from int64) ([
 					p := part(cust.lastDay)
 					p.custs = append(p.custs, cust.last)
 				}
-				cust.last, cust.lastDay = partCust{openid: openid, id: id, code: code}, day
+				cust.last, cust.lastDay = partCust{openid: cust.openid, id: id, code: code}, day // the parts keep one string per customer
 			}
 			if code != 2002 {
 				if cust.lastIn == 0 || t-cust.lastIn > gap {
@@ -206,6 +208,11 @@ func walkDayParts(ctx context.Context, conn *sql.Conn, accountID, from int64) ([
 			}
 			if day < 0 {
 				return nil
+			}
+			if w, ok := workerNames[worker]; ok {
+				worker = w
+			} else {
+				workerNames[worker] = worker
 			}
 			p := part(day)
 			p.replies++
