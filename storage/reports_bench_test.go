@@ -15,7 +15,9 @@ import (
 // BenchmarkReports computes the Reports page's figures over an archive of n
 // generated records (-records, default 1,000,000) spread over 30 days, for each
 // period the page offers, beside a plain count(*) of the same period's records as
-// the baseline measured in the same run. make bench; quick: -records 100000.
+// the baseline measured in the same run. Each round first deletes the stored days
+// (reports_days.go): its first report walks every day and stores them, the others
+// merge them. make bench; quick: -records 100000.
 func BenchmarkReports(b *testing.B) {
 	n := benchSize()
 	ctx := context.Background()
@@ -95,5 +97,10 @@ func BenchmarkReports(b *testing.B) {
 			fmt.Fprintf(out, "| %s | %d | %s | %s | %s | %.1f× | %d MB |\n", p.name, count, ms(dur), ms(cpu), ms(base), dur.Seconds()/base.Seconds(), m.HeapInuse>>20)
 		}
 	}
+	var days, size int64
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(length(data)), 0) FROM report_days`).Scan(&days, &size); err != nil {
+		b.Fatal(err)
+	}
+	fmt.Fprintf(out, "\n%d stored days, %.1f MB\n", days, float64(size)/1e6)
 	fmt.Print(out.String())
 }
