@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"sort"
@@ -16,9 +17,10 @@ import (
 
 // Reports (issue 13): how busy the account is and how well it is answered, over a
 // period of the chat-record archive. Customer messages are opercodes 2001 and 2003,
-// KF messages 2002 (api.OperCodeDirection); session events do not count. The
-// records stream past once per read; memory grows with the customers and
-// conversations, not with the records.
+// KF messages 2002 (api.OperCodeDirection); session events do not count. A report
+// adds up each day's stored figures and walks only the days after them
+// (reports_days.go); memory grows with the customers and a day's conversations, not
+// with the records.
 
 // ConversationGap: a customer's messages with no gap longer than this are one
 // conversation. The next message after a longer silence starts a new one.
@@ -179,7 +181,13 @@ func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Re
 	start := from.Unix()
 	first := beijingDayNumber(start)
 	m := newPartMerger(rep, first, end)
-	if err := db.mergeReportDays(ctx, accountID, first, first+int64(len(rep.Days))-1, o.Now, m); err != nil {
+	if err := db.mergeReportDays(ctx, accountID, first, first+int64(len(rep.Days))-1, o.Now, m); errors.Is(err, errDayPart) {
+		// A damaged stored day: walk again (and store again).
+		if _, err := db.w.ExecContext(ctx, `DELETE FROM report_days WHERE account_id = ?`, accountID); err != nil {
+			return nil, err
+		}
+		return db.Report(ctx, accountID, o)
+	} else if err != nil {
 		return nil, err
 	}
 	m.finish()

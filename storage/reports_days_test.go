@@ -139,3 +139,31 @@ func TestReportStoredDaysFollowChanges(t *testing.T) {
 	}
 	checkStored(t, db, acct, kept, whole, last, now, "deleted customer")
 }
+
+// A damaged stored day is walked again, not reported.
+func TestReportDamagedStoredDay(t *testing.T) {
+	db, acct := pushEnv(t)
+	ctx := context.Background()
+	var all []api.Record
+	for i := range int64(300) {
+		r := genRecord(i, 300, repDay.Unix(), 3*86400)
+		all = append(all, api.Record{OpenID: fmt.Sprintf("o%02d", mix(uint64(i))%20), OperCode: r.OperCode, Time: r.Time, Worker: r.Worker, Text: r.Text})
+	}
+	putRecords(t, db, acct, all)
+	now := time.Unix(at(2, 18, 0, 0), 0)
+	o := ReportOptions{From: repDay, To: repDay.AddDate(0, 0, 2), Now: now}
+	want, err := db.Report(ctx, acct, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.Exec(`UPDATE report_days SET data = substr(data, 1, length(data) - 3) WHERE account_id = ? AND day = ?`, acct, beijingDayNumber(repDay.Unix())+1); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Report(ctx, acct, o)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("with a damaged day: %v\n%+v\nwant\n%+v", err, got, want)
+	}
+	if d := storedDays(t, db, acct); len(d) != 2 {
+		t.Errorf("stored again: %v", d)
+	}
+}
