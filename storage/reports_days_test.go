@@ -167,3 +167,28 @@ func TestReportDamagedStoredDay(t *testing.T) {
 		t.Errorf("stored again: %v", d)
 	}
 }
+
+// A report read before a write stores nothing after it: its days may miss the write.
+func TestReportDaysNotStoredAfterAChange(t *testing.T) {
+	db, acct := pushEnv(t)
+	ctx := context.Background()
+	putRecords(t, db, acct, []api.Record{in("oA", at(0, 9, 0, 0), "在吗")})
+	var gen int64
+	if err := db.r.QueryRow(`SELECT gen FROM report_days_gen WHERE account_id = ?`, acct).Scan(&gen); err != nil {
+		t.Fatal(err)
+	}
+	part := newDayPart()
+	part.customerMessages = 1
+	old := encodeDayPart(part, beijingDayNumber(repDay.Unix()))
+	putRecords(t, db, acct, []api.Record{out("oA", "kf01", at(0, 9, 1, 0))}) // meanwhile, a sync
+	if err := db.storeDayParts(ctx, acct, gen, beijingDayNumber(repDay.Unix()), [][]byte{old}); err != nil {
+		t.Fatal(err)
+	}
+	if d := storedDays(t, db, acct); len(d) != 0 {
+		t.Errorf("a day read before the change was stored: %v", d)
+	}
+	rep, err := db.Report(ctx, acct, ReportOptions{From: repDay, To: repDay, Now: time.Unix(at(1, 9, 0, 0), 0)})
+	if err != nil || rep.Replies != 1 || rep.Answered != 1 {
+		t.Fatalf("%v %+v", err, rep)
+	}
+}
