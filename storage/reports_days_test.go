@@ -82,7 +82,7 @@ func TestReportStoredDaysFollowChanges(t *testing.T) {
 	}
 	all = append(all,
 		in("oLate", at(0, 10, 0, 0), "还没人回复吗"), // answered only two days later, by a late record
-		in("oMid", at(2, 0, 5, 0), "在吗"),         // begins a conversation on day 2 … until a late message at 23:50 of day 1
+		in("oMid", at(2, 0, 5, 0), "在吗"),       // begins a conversation on day 2 … until a late message at 23:50 of day 1
 		out("oMid", "kf09", at(2, 0, 6, 0)),
 		in("oGone", at(0, 9, 0, 0), "退货 怎么 退货"), out("oGone", "kf09", at(1, 9, 0, 0)), in("oGone", at(3, 9, 0, 0), "退货"),
 	)
