@@ -20,7 +20,7 @@ import (
 // and the word counts of its customer messages (the merged top 30 is exact: every
 // term's full count is kept). A part depends on its day's records and on the later
 // records of its conversations, so every change of records deletes the parts from
-// the day of the earliest conversation it touches on (invalidateReportDays); the
+// the day of the earliest conversation it touches on (reportChanges.invalidate); the
 // stored days are always one run of days, the first report after a change walks
 // the days after them and stores them.
 
