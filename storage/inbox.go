@@ -326,7 +326,10 @@ func (db *DB) ArchivePush(ctx context.Context, id int64) (recordID int64, err er
 		confirmed := err == nil
 		if errors.Is(err, sql.ErrNoRows) {
 			r := api.Record{OpenID: p.OpenID, OperCode: 2001, Text: text, Time: p.CreateTime.Unix()}
-			recordID, err = insertRecord(ctx, tx, p.AccountID, r)
+			if recordID, err = insertRecord(ctx, tx, p.AccountID, r); err == nil {
+				// A new record: the reports' stored days it touches are stale (reports_days.go).
+				err = reportChanges{r.OpenID: r.Time}.invalidate(ctx, tx, p.AccountID)
+			}
 		}
 		if err != nil {
 			return err

@@ -403,6 +403,9 @@ func (db *DB) DeleteCustomerData(ctx context.Context, accountID int64, openid st
 			}
 			return nil
 		}
+		if err := invalidateReportCustomer(ctx, tx, accountID, openid); err != nil { // reports_days.go
+			return err
+		}
 		var notes, events int
 		for _, s := range []struct {
 			n *int

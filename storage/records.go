@@ -137,6 +137,7 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 			return err
 		}
 		var fresh []gramRow
+		changed := reportChanges{} // reports_days.go
 		for _, r := range recs {
 			if unconfirmed && api.OperCodeDirection(r.OperCode) == api.DirIn {
 				// The no-double rule (inbox.go): a record not stored yet may be a pushed message's.
@@ -151,6 +152,7 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 					if err != nil {
 						return err
 					}
+					changed.add(r.OpenID, r.Time) // its worker and opercode are now getmsglist's
 					continue
 				}
 			}
@@ -162,6 +164,7 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 				}
 				if n, _ := res.RowsAffected(); n == 1 {
 					added++
+					changed.add(r.OpenID, r.Time)
 					if !deferred {
 						fresh = append(fresh, gramRow{id, grams(r.Text)})
 					}
@@ -195,6 +198,9 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 			if err := insertGrams(ctx, tx, nonEmpty); err != nil {
 				return err
 			}
+		}
+		if err := changed.invalidate(ctx, tx, accountID); err != nil {
+			return err
 		}
 		if !last {
 			return nil

@@ -5,12 +5,11 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
-	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"kfdesk/api/clock"
@@ -18,9 +17,10 @@ import (
 
 // Reports (issue 13): how busy the account is and how well it is answered, over a
 // period of the chat-record archive. Customer messages are opercodes 2001 and 2003,
-// KF messages 2002 (api.OperCodeDirection); session events do not count. The
-// records stream past once per read; memory grows with the customers and
-// conversations, not with the records.
+// KF messages 2002 (api.OperCodeDirection); session events do not count. A report
+// adds up each day's stored figures and walks only the days after them
+// (reports_days.go); memory grows with the customers and a day's conversations, not
+// with the records.
 
 // ConversationGap: a customer's messages with no gap longer than this are one
 // conversation. The next message after a longer silence starts a new one.
@@ -140,21 +140,6 @@ func Satisfaction(option string) int {
 	return 0
 }
 
-// reportConv is a customer's current conversation.
-type reportConv struct {
-	start    int64 // unix seconds of its first customer message
-	day      int   // index into Days; -1: it began before the period
-	answered bool
-	workers  []string
-}
-
-type reportCustomer struct {
-	lastIn    int64 // unix seconds of their last message (0: none yet)
-	conv      reportConv
-	lastWasIn bool   // their last record in the period is a message from them
-	last      Record // their last message in the period
-}
-
 type reportWorker struct {
 	WorkerFigures
 	first []int64
@@ -194,173 +179,60 @@ func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Re
 		rep.Days = append(rep.Days, DayFigures{Day: dayKey(d)})
 	}
 	start := from.Unix()
-	// One read of the messages in time order; the words of customer messages are
-	// counted beside it, in batches handed over a channel.
-	var wg sync.WaitGroup
-	words := newWordCounter()
-	texts := make(chan []string, 4)
-	wg.Go(func() {
-		for batch := range texts {
-			for _, t := range batch {
-				words.add(t)
-			}
+	first := beijingDayNumber(start)
+	m := newPartMerger(rep, first, end)
+	if err := db.mergeReportDays(ctx, accountID, first, first+int64(len(rep.Days))-1, o.Now, m); errors.Is(err, errDayPart) {
+		// A damaged stored day: walk again (and store again).
+		if _, err := db.w.ExecContext(ctx, `DELETE FROM report_days WHERE account_id = ?`, accountID); err != nil {
+			return nil, err
 		}
-	})
-	c, err := db.reportConversations(ctx, accountID, start, end, rep, texts)
-	wg.Wait()
-	if err != nil {
+		return db.Report(ctx, accountID, o)
+	} else if err != nil {
 		return nil, err
 	}
-	dayFirst, allFirst, customers, workers := c.dayFirst, c.allFirst, c.customers, c.workers
-	for i, f := range dayFirst {
-		slices.Sort(f)
-		rep.Days[i].Answered, rep.Days[i].MedianFirst, rep.Days[i].P90First = len(f), Percentile(f, 0.5), Percentile(f, 0.9)
-	}
-	slices.Sort(allFirst)
-	rep.Answered, rep.MedianFirst, rep.P90First = len(allFirst), Percentile(allFirst, 0.5), Percentile(allFirst, 0.9)
-	for _, w := range workers {
-		slices.Sort(w.first)
-		w.Answered, w.MedianFirst, w.P90First = len(w.first), Percentile(w.first, 0.5), Percentile(w.first, 0.9)
-		rep.Workers = append(rep.Workers, w.WorkerFigures)
-	}
-	sort.Slice(rep.Workers, func(i, j int) bool {
-		a, b := rep.Workers[i], rep.Workers[j]
-		if a.Conversations != b.Conversations {
-			return a.Conversations > b.Conversations
-		}
-		return a.Worker < b.Worker
-	})
+	m.finish()
 	// As things stood at the period's end (or now, if that is earlier).
 	asOf := time.Unix(min(o.Now.Unix(), end), 0)
 	cutoff := asOf.Add(-o.UnansweredAfter)
-	for openid, c := range customers {
-		if c.lastWasIn && !c.last.Time.After(cutoff) {
-			c.last.OpenID = openid
-			rep.Unanswered = append(rep.Unanswered, UnansweredChat{OpenID: openid, Last: c.last,
-				Since: c.last.Time.In(Beijing).Format(time.RFC3339), Waiting: int64(asOf.Sub(c.last.Time) / time.Second)})
+	for _, c := range m.last {
+		if t := time.Unix(c.id>>idShift, 0); c.code != 2002 && !t.After(cutoff) {
+			l := Record{ID: c.id, AccountID: accountID, OpenID: c.openid, Time: t, OperCode: c.code}
+			rep.Unanswered = append(rep.Unanswered, UnansweredChat{OpenID: c.openid, Last: l,
+				Since: t.In(Beijing).Format(time.RFC3339), Waiting: int64(asOf.Sub(t) / time.Second)})
 		}
 	}
 	sort.Slice(rep.Unanswered, func(i, j int) bool { return rep.Unanswered[i].Last.ID > rep.Unanswered[j].Last.ID })
 	if err := db.fillUnanswered(ctx, rep.Unanswered); err != nil {
 		return nil, err
 	}
-	rep.Words = words.top(o.Words)
+	rep.Words = m.words.top(o.Words)
+	var err error
 	if rep.Menus, err = db.menuFigures(ctx, accountID, start, end); err != nil {
 		return nil, err
 	}
 	return rep, nil
 }
 
-type reportConvs struct {
-	dayFirst  [][]int64
-	allFirst  []int64
-	customers map[string]*reportCustomer
-	workers   map[string]*reportWorker
-}
-
-// reportConversations walks the period's messages in time order, from ConversationGap
-// before it (that decides whether its first messages begin a conversation), and
-// counts them by day and hour on the way (a GROUP BY would sort them all first).
-func (db *DB) reportConversations(ctx context.Context, accountID, start, end int64, rep *Report, texts chan<- []string) (*reportConvs, error) {
-	const batchSize = 1024
-	batch := make([]string, 0, batchSize)
-	defer func() {
-		if len(batch) > 0 {
-			texts <- batch
-		}
-		close(texts)
-	}()
-	c := &reportConvs{dayFirst: make([][]int64, len(rep.Days)), customers: map[string]*reportCustomer{}, workers: map[string]*reportWorker{}}
-	gap := int64(ConversationGap / time.Second)
-	firstDay := beijingDayNumber(start)
-	n := 0
-	// opercode - 2000: the driver boxes an int64 of 0–255 without allocating.
-	err := db.eachRow(ctx, `SELECT id, opercode - 2000, openid, CASE WHEN opercode = 2002 THEN worker END,
-			CASE WHEN opercode <> 2002 AND id >= ? THEN text END
-			FROM records WHERE +account_id = ? AND id >= ? AND id < ? AND opercode IN (2001, 2002, 2003) ORDER BY id`,
-		[]any{idOfTime(start), accountID, idOfTime(start - gap), idOfTime(end)}, func(v []driver.Value) error {
-			id, _ := v[0].(int64)
-			code64, _ := v[1].(int64)
-			code := 2000 + int(code64)
-			openid, _ := v[2].(string)
-			worker, _ := v[3].(string) // NULL for a customer message
-			if n++; n%65536 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			t := id >> idShift
-			cust := c.customers[openid]
-			if cust == nil {
-				cust = &reportCustomer{}
-				c.customers[openid] = cust
-			}
-			day := -1
-			if t >= start {
-				day = int(beijingDayNumber(t) - firstDay)
-			}
-			if code != 2002 {
-				if cust.lastIn == 0 || t-cust.lastIn > gap {
-					cust.conv = reportConv{start: t, day: day, workers: cust.conv.workers[:0]}
-					if day >= 0 {
-						rep.Days[day].Conversations++
-						rep.Conversations++
-					}
-				}
-				cust.lastIn = t
-				if day >= 0 {
-					cust.lastWasIn, cust.last = true, Record{ID: id, AccountID: accountID, Time: time.Unix(t, 0), OperCode: code}
-					rep.Days[day].CustomerMessages++
-					rep.CustomerMessages++
-					bt := t + 8*3600 // Beijing time; 1970-01-01 was a Thursday (3 from Monday)
-					rep.Heat[(bt/86400+3)%7][bt%86400/3600]++
-					text, _ := v[4].(string)
-					if batch = append(batch, text); len(batch) == batchSize {
-						texts <- batch
-						batch = make([]string, 0, batchSize)
-					}
-				}
-				return nil
-			}
-			if day < 0 {
-				return nil
-			}
-			rep.Days[day].Replies++
-			rep.Replies++
-			cust.lastWasIn = false
-			w := c.workers[worker]
-			if w == nil {
-				w = &reportWorker{WorkerFigures: WorkerFigures{Worker: worker}}
-				c.workers[worker] = w
-			}
-			w.Messages++
-			if cust.lastIn == 0 || cust.conv.day < 0 {
-				return nil // not part of a conversation of the period
-			}
-			if !slices.Contains(cust.conv.workers, w.Worker) {
-				cust.conv.workers = append(cust.conv.workers, w.Worker)
-				w.Conversations++
-			}
-			if !cust.conv.answered {
-				cust.conv.answered = true
-				d, _ := FirstResponse(time.Unix(cust.conv.start, 0), time.Unix(t, 0))
-				s := int64(d / time.Second)
-				w.first = append(w.first, s)
-				c.dayFirst[cust.conv.day] = append(c.dayFirst[cust.conv.day], s)
-				c.allFirst = append(c.allFirst, s)
-			}
-			return nil
-		})
-	return c, err
-}
-
-// eachRow runs a query and hands fn each row's values as the driver gives them
-// (int64, string, nil): rows cost about a third less CPU than through
-// database/sql's Scan (docs/BENCHMARKS.md). The values are fn's to keep.
-func (db *DB) eachRow(ctx context.Context, query string, args []any, fn func([]driver.Value) error) error {
+// readSnapshot runs fn on one reader connection in one read transaction: every
+// query of fn sees the same committed state (a sync committing meanwhile is not
+// half seen).
+func (db *DB) readSnapshot(ctx context.Context, fn func(conn *sql.Conn) error) error {
 	conn, err := db.r.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN`); err != nil {
+		return err
+	}
+	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`) }() // a read: nothing to undo
+	return fn(conn)
+}
+
+// eachRow runs a query on conn and hands fn each row's values as the driver gives
+// them (int64, string, []byte, nil): rows cost about a third less CPU than through
+// database/sql's Scan (docs/BENCHMARKS.md). The values are fn's to keep.
+func eachRow(ctx context.Context, conn *sql.Conn, query string, args []any, fn func([]driver.Value) error) error {
 	named := make([]driver.NamedValue, len(args))
 	for i, a := range args {
 		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}

@@ -30,7 +30,9 @@ func putRecords(t testing.TB, db *DB, acct int64, recs []api.Record) {
 		defer st.Close()
 		var sec, n int64
 		key := make([]byte, 16)
+		changed := reportChanges{} // as storePage does
 		for _, r := range recs {
+			changed.add(r.OpenID, r.Time)
 			if r.Time != sec {
 				sec, n = r.Time, 0
 			}
@@ -40,7 +42,7 @@ func putRecords(t testing.TB, db *DB, acct int64, recs []api.Record) {
 				return err
 			}
 		}
-		return nil
+		return changed.invalidate(ctx, tx, acct)
 	})
 	if err != nil {
 		t.Fatal(err)
