@@ -133,6 +133,7 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 			return err
 		}
 		var fresh []gramRow
+		talked := map[string]bool{} // customers with new messages: their exchanges change (suggest.go)
 		for _, r := range recs {
 			id := idOfTime(r.Time) | (r.n & (1<<idShift - 1))
 			for {
@@ -142,6 +143,9 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 				}
 				if n, _ := res.RowsAffected(); n == 1 {
 					added++
+					if d := api.OperCodeDirection(r.OperCode); r.OpenID != "" && (d == api.DirIn || d == api.DirOut) {
+						talked[r.OpenID] = true
+					}
 					if !deferred {
 						fresh = append(fresh, gramRow{id, grams(r.Text)})
 					}
@@ -175,6 +179,9 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 			if err := insertGrams(ctx, tx, nonEmpty); err != nil {
 				return err
 			}
+		}
+		if err := markSuggestDirty(ctx, tx, accountID, talked); err != nil {
+			return err
 		}
 		if !last {
 			return nil
