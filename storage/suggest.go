@@ -244,16 +244,15 @@ func (db *DB) BuildSuggestIndex(ctx context.Context, accountID int64) error {
 
 // suggestBuilder recomputes customers' exchanges inside one write transaction.
 type suggestBuilder struct {
-	ctx                                   context.Context
-	tx                                    *sql.Tx
-	account                               int64
-	prefix                                string
+	ctx                                    context.Context
+	tx                                     *sql.Tx
+	account                                int64
 	read, delEx, insQ, getQ, insFTS, insEx *sql.Stmt
-	qids                                  map[string]int64
+	qids                                   map[string]int64
 }
 
 func newSuggestBuilder(ctx context.Context, tx *sql.Tx, accountID int64) (*suggestBuilder, error) {
-	b := &suggestBuilder{ctx: ctx, tx: tx, account: accountID, prefix: termPrefix(accountID), qids: map[string]int64{}}
+	b := &suggestBuilder{ctx: ctx, tx: tx, account: accountID, qids: map[string]int64{}}
 	for _, s := range []struct {
 		st **sql.Stmt
 		q  string

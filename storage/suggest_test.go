@@ -152,12 +152,12 @@ func TestExchangesPairMessagesWithTheNextReplyOfTheConversation(t *testing.T) {
 		{id: 1, time: at(0), in: true, text: "在吗"},
 		{id: 2, time: at(1), in: true, text: "退款到账了吗"},
 		{id: 3, time: at(5), text: "已经原路退回"}, // answers both
-		{id: 4, time: at(6), text: "还有别的吗"},   // a second reply answers nothing new
+		{id: 4, time: at(6), text: "还有别的吗"},  // a second reply answers nothing new
 		{id: 5, time: at(10), in: true, text: "好的"},
-		{id: 6, time: at(50), text: "亲还在吗"},    // 40 minutes later: another conversation
+		{id: 6, time: at(50), text: "亲还在吗"},              // 40 minutes later: another conversation
 		{id: 7, time: at(60), in: true, text: "[image]"}, // "image" is words: a question
-		{id: 8, time: at(61), text: ""},              // a reply without text answers, is not kept
-		{id: 9, time: at(62), in: true, text: "😊"},   // no words: nothing to match
+		{id: 8, time: at(61), text: ""},                  // a reply without text answers, is not kept
+		{id: 9, time: at(62), in: true, text: "😊"},       // no words: nothing to match
 		{id: 10, time: at(63), text: "谢谢"},
 	}
 	var got []string
