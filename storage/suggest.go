@@ -50,6 +50,7 @@ type SuggestOptions struct {
 	Limit  int     // suggestions, default 3
 	MinSim float64 // similarity a past question needs, default suggestMinSim
 	Before int64   // only exchanges whose question record id is below this (benchmark hold-out); 0 = all
+	OpenID string  // the customer asking: replies written to them may hold their own data
 }
 
 // suggestMinSim: below it a past question is not "similar" (tuned with BenchmarkSuggest).
@@ -94,8 +95,9 @@ func suggestNorm(s string) string {
 func isWordRune(r rune) bool { return r < 0x2E80 }
 
 // suggestTerms are the distinct terms of a normalised text: bigrams of Chinese runs
-// (a lone character alone), lower-case words of the others. Numbers of five digits
-// or more (order numbers, phones) say nothing about the question and are left out.
+// (a lone character alone), lower-case words of the others. Words with five digits
+// or more (order numbers like cy202611151902, phones) say nothing about the question
+// and are left out.
 func suggestTerms(norm string) []string {
 	var out []string
 	for _, run := range strings.Fields(norm) {
@@ -108,7 +110,7 @@ func suggestTerms(norm string) []string {
 			}
 			seg := rs[i:j]
 			switch {
-			case word && strings.IndexFunc(string(seg), func(r rune) bool { return !unicode.IsDigit(r) }) < 0 && len(seg) >= 5:
+			case word && digits(seg) >= 5:
 			case word || len(seg) == 1:
 				out = append(out, string(seg))
 			default:
@@ -121,6 +123,16 @@ func suggestTerms(norm string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+func digits(rs []rune) int {
+	n := 0
+	for _, r := range rs {
+		if unicode.IsDigit(r) {
+			n++
+		}
+	}
+	return n
 }
 
 // termPrefix makes a term per account: "a7q" + term (the q ends the number: a1q1 ≠ a11q).
@@ -393,6 +405,9 @@ const exchangesPerQuestion = 100
 // recencyHalfLife halves an exchange's weight per this much age.
 const recencyHalfLife = 60 * 24 * time.Hour
 
+// maxSuggestText bounds the characters of a message looked at.
+const maxSuggestText = 300
+
 // Suggest returns up to three replies for a customer's message text, from the
 // account's past exchanges; none when no past question is similar enough.
 func (db *DB) Suggest(ctx context.Context, accountID int64, text string, now time.Time, o SuggestOptions) ([]Suggestion, error) {
@@ -401,6 +416,9 @@ func (db *DB) Suggest(ctx context.Context, accountID int64, text string, now tim
 	}
 	if o.MinSim <= 0 {
 		o.MinSim = suggestMinSim
+	}
+	if r := []rune(text); len(r) > maxSuggestText { // a pasted essay: its start says what it is about
+		text = string(r[:maxSuggestText])
 	}
 	qTerms := suggestTerms(suggestNorm(text))
 	if len(qTerms) == 0 {
@@ -418,7 +436,7 @@ func (db *DB) Suggest(ctx context.Context, accountID int64, text string, now tim
 		}
 		var exs []pastExchange
 		for _, c := range cands {
-			e, err := questionExchanges(ctx, tx, c, o.Before)
+			e, err := questionExchanges(ctx, tx, c, o)
 			if err != nil {
 				return err
 			}
@@ -530,8 +548,9 @@ type pastExchange struct {
 }
 
 // questionExchanges reads the newest exchanges of a similar question, skipping
-// replies that hold personal data (they were written for another customer).
-func questionExchanges(ctx context.Context, tx *sql.Tx, c candidate, before int64) ([]pastExchange, error) {
+// replies to another customer that hold personal data (that customer's).
+func questionExchanges(ctx context.Context, tx *sql.Tx, c candidate, o SuggestOptions) ([]pastExchange, error) {
+	before := o.Before
 	if before <= 0 {
 		before = math.MaxInt64
 	}
@@ -549,7 +568,7 @@ func questionExchanges(ctx context.Context, tx *sql.Tx, c candidate, before int6
 		if err := rows.Scan(&e.OpenID, &qt, &e.Question, &e.Reply, &rt); err != nil {
 			return nil, err
 		}
-		if HasPersonalData(e.Reply) {
+		if e.OpenID != o.OpenID && HasPersonalData(e.Reply) {
 			continue
 		}
 		e.Time, e.ReplyTime, e.Sim = time.Unix(qt, 0), time.Unix(rt, 0), c.sim

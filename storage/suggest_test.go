@@ -134,6 +134,11 @@ func TestSuggestNeverOffersAnotherCustomersPersonalData(t *testing.T) {
 	if len(got) != 1 || got[0] != "已经在派送了，请留意电话" {
 		t.Errorf("suggestions %q: want only the answer without personal data", got)
 	}
+	// The customer who got one of them may get it again: it is their own.
+	ss, err := db.Suggest(context.Background(), acct, "我的快递到哪里了？", suggestT0.AddDate(0, 0, 3), SuggestOptions{OpenID: "oParcel01"})
+	if err != nil || len(ss) != 2 || ss[0].Text != personal[1] {
+		t.Errorf("to oParcel01: %+v %v, want its own answer first, then the one without personal data", ss, err)
+	}
 	for _, p := range personal {
 		if !HasPersonalData(p) {
 			t.Errorf("HasPersonalData(%q) = false", p)
