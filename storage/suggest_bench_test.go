@@ -201,10 +201,10 @@ func holdOut(recs []api.Record, intentOf map[string]int) (older []api.Record, he
 
 // quality is what a hold-out run measured.
 type quality struct {
-	repeated, hit1, hit3 int // held-out messages asked before; the reply given was 1st / in the top 3
-	novel, novelSuggested int // held-out messages never asked before; of them, those that got a suggestion
+	repeated, hit1, hit3   int // held-out messages asked before; the reply given was 1st / in the top 3
+	novel, novelSuggested  int // held-out messages never asked before; of them, those that got a suggestion
 	reworded, rewordedHit3 int // repeated ones in words never used before; of them, hits at 3
-	durations             []time.Duration
+	durations              []time.Duration
 }
 
 func (q quality) String() string {
