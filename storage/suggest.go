@@ -33,6 +33,7 @@ type Suggestion struct {
 
 // SuggestSource is one past exchange behind a suggestion.
 type SuggestSource struct {
+	RecordID  int64 // the customer's message in the records (to open that conversation)
 	OpenID    string
 	Time      time.Time // the customer's message
 	Question  string
@@ -554,7 +555,7 @@ func questionExchanges(ctx context.Context, tx *sql.Tx, c candidate, o SuggestOp
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT e.openid, q.time, q.text, r.text, r.time FROM suggest_exchanges e
+	rows, err := tx.QueryContext(ctx, `SELECT e.question_rec, e.openid, q.time, q.text, r.text, r.time FROM suggest_exchanges e
 		JOIN records q ON q.id = e.question_rec JOIN records r ON r.id = e.reply_rec
 		WHERE e.qid = ? AND e.question_rec < ? ORDER BY e.reply_rec DESC LIMIT ?`, c.qid, before, exchangesPerQuestion)
 	if err != nil {
@@ -565,7 +566,7 @@ func questionExchanges(ctx context.Context, tx *sql.Tx, c candidate, o SuggestOp
 	for rows.Next() {
 		var e pastExchange
 		var qt, rt int64
-		if err := rows.Scan(&e.OpenID, &qt, &e.Question, &e.Reply, &rt); err != nil {
+		if err := rows.Scan(&e.RecordID, &e.OpenID, &qt, &e.Question, &e.Reply, &rt); err != nil {
 			return nil, err
 		}
 		if e.OpenID != o.OpenID && HasPersonalData(e.Reply) {
