@@ -55,7 +55,7 @@ type SuggestOptions struct {
 }
 
 // suggestMinSim: below it a past question is not "similar" (tuned with BenchmarkSuggest).
-const suggestMinSim = 0.5
+const suggestMinSim = 0.45
 
 // ---------------------------------------------------------------------------
 // Normalising and terms
@@ -523,8 +523,9 @@ func similarQuestions(ctx context.Context, tx *sql.Tx, accountID int64, qTerms [
 	return out, rows.Err()
 }
 
-// similarity of two term sets, 0–1: a cosine of the weighted sets, where a candidate's
-// terms the question lacks weigh as much as the question's average term.
+// similarity of two term sets, 0–1: the weighted shares of each set the other covers
+// (geometric mean, see queryCoverage), where a candidate's terms the question lacks
+// weigh as much as the question's average term.
 func similarity(q, c []string, w map[string]float64) float64 {
 	var wq, common float64
 	shared := 0
@@ -540,8 +541,20 @@ func similarity(q, c []string, w map[string]float64) float64 {
 	}
 	avg := wq / float64(len(q))
 	wc := common + float64(len(c)-shared)*avg
-	return common / math.Sqrt(wq*wc)
+	covQ, covC := common/wq, common/wc
+	if covC < minCandidateCoverage {
+		return 0 // a word or two found inside a longer question ("请问" in every 请问…)
+	}
+	return math.Pow(covQ, queryCoverage) * math.Pow(covC, 1-queryCoverage)
 }
+
+// minCandidateCoverage: at least this share of a past question must be in the message.
+const minCandidateCoverage = 0.3
+
+// queryCoverage weighs how much of the asked message a past question covers against
+// how much of the past question the message covers: a short message inside a longer
+// past one ("什么时候发货" in "我昨天下的单，什么时候发货？订单号 …") is the same question.
+const queryCoverage = 0.7
 
 type pastExchange struct {
 	SuggestSource

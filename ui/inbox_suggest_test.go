@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"image/png"
+	"os"
 	"strings"
 	"testing"
 
@@ -107,5 +109,29 @@ func TestSuggestionBarDropsALateAnswerAndHidesWithoutHistory(t *testing.T) {
 	waitIdle(t, m)
 	if bar.box.Visible() {
 		t.Error("suggestions for a question never asked")
+	}
+}
+
+// TestSuggestionScreenshot writes docs/suggestions.png (Chinese, demo data) when
+// KFDESK_SUGGEST_PNG names the file: go test -tags $TAGS -run SuggestionScreenshot ./ui/
+func TestSuggestionScreenshot(t *testing.T) {
+	path := os.Getenv("KFDESK_SUGGEST_PNG")
+	if path == "" {
+		t.Skip("KFDESK_SUGGEST_PNG not set")
+	}
+	m, a, bar, entry, w, _ := suggestWindow(t)
+	w.SetContent(container.NewVBox(widget.NewLabelWithStyle("顾客：请问什么时候发货？", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), bar.content(), entry))
+	w.Resize(fyne.NewSize(760, 560))
+	bar.show(a, "oSomeone", "请问什么时候发货？")
+	waitIdle(t, m)
+	test.Tap(barButtons(bar)[0])
+	test.Tap(findButton(t, w.Canvas(), "为什么推荐？"))
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, w.Canvas().Capture()); err != nil {
+		t.Fatal(err)
 	}
 }
