@@ -181,6 +181,15 @@ func HasPersonalData(text string) bool {
 	return false
 }
 
+// MaskPersonalData replaces what HasPersonalData finds with ＊＊＊: for showing where
+// a suggestion comes from without another customer's number or address.
+func MaskPersonalData(text string) string {
+	for _, p := range personalPatterns {
+		text = p.ReplaceAllString(text, "＊＊＊")
+	}
+	return text
+}
+
 // ---------------------------------------------------------------------------
 // Building the exchanges (at sync time)
 

@@ -143,6 +143,9 @@ func TestSuggestNeverOffersAnotherCustomersPersonalData(t *testing.T) {
 		if !HasPersonalData(p) {
 			t.Errorf("HasPersonalData(%q) = false", p)
 		}
+		if m := MaskPersonalData(p); HasPersonalData(m) || !strings.Contains(m, "＊＊＊") {
+			t.Errorf("MaskPersonalData(%q) = %q", p, m)
+		}
 	}
 	for _, ok := range []string{shipReply, "满 199 减 30，优惠券在首页领取", "250g 礼盒装 ¥368", "可以的，下单时备注抬头和税号就行。"} {
 		if HasPersonalData(ok) {

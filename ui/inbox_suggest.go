@@ -16,7 +16,8 @@ import (
 // suggestionBar shows, above a reply box, up to three replies the shop's KF staff
 // gave to messages like the customer's last one (issue 15, storage/suggest.go). A
 // click or Alt+1/2/3 puts one in the reply box through fill: it never sends. "Why
-// this?" lists the past exchanges each comes from; each opens that conversation.
+// this?" lists the past exchanges each comes from (another customer's numbers and
+// addresses masked); each opens that conversation.
 type suggestionBar struct {
 	m    *MainWindow
 	fill func(string)
@@ -138,7 +139,7 @@ func (b *suggestionBar) onWhy() {
 			fyne.TextAlignLeading, fyne.TextStyle{Italic: true}))
 		for _, src := range s.Sources {
 			src := src
-			line := newWrapLabel(T("%s · customer %s asked “%s”", workspace.FormatTime(src.Time, "2006-01-02 15:04"), shortOpenID(src.OpenID), src.Question))
+			line := newWrapLabel(T("%s · customer %s asked “%s”", workspace.FormatTime(src.Time, "2006-01-02 15:04"), shortOpenID(src.OpenID), storage.MaskPersonalData(src.Question)))
 			open := widget.NewButtonWithIcon(T("Open conversation"), theme.NavigateNextIcon(), func() { b.openSource(src) })
 			open.Importance = widget.LowImportance
 			b.sources.Add(container.NewBorder(nil, nil, nil, open, line))
