@@ -273,13 +273,19 @@ type suggestBuilder struct {
 	qids                                   map[string]int64
 }
 
+// customerMessagesSQL reads one customer's messages in time order. ORDER BY +id: with
+// a plain id SQLite walks all the account's records in id order to save sorting one
+// customer's few (a full scan per customer: 6 customers/s at 1M records).
+const customerMessagesSQL = `SELECT id, time, opercode, text FROM records
+	WHERE account_id = ? AND openid = ? AND opercode IN (2001, 2002, 2003) ORDER BY +id`
+
 func newSuggestBuilder(ctx context.Context, tx *sql.Tx, accountID int64) (*suggestBuilder, error) {
 	b := &suggestBuilder{ctx: ctx, tx: tx, account: accountID, qids: map[string]int64{}}
 	for _, s := range []struct {
 		st **sql.Stmt
 		q  string
 	}{
-		{&b.read, `SELECT id, time, opercode, text FROM records WHERE account_id = ? AND openid = ? AND opercode IN (2001, 2002, 2003) ORDER BY id`},
+		{&b.read, customerMessagesSQL},
 		{&b.delEx, `DELETE FROM suggest_exchanges WHERE account_id = ? AND openid = ?`},
 		{&b.insQ, `INSERT INTO suggest_questions(account_id, norm) VALUES (?, ?) ON CONFLICT DO NOTHING`},
 		{&b.getQ, `SELECT id FROM suggest_questions WHERE account_id = ? AND norm = ?`},

@@ -206,3 +206,24 @@ func TestSuggestIndexFollowsSyncAndForgetting(t *testing.T) {
 		t.Errorf("%d questions of the forgotten customer left (%v)", n, err)
 	}
 }
+
+func TestSuggestBuildReadsOneCustomerThroughItsIndex(t *testing.T) {
+	db, _ := suggestDB(t, shopHistory()...)
+	rows, err := db.Reader().Query("EXPLAIN QUERY PLAN "+customerMessagesSQL, 1, "oShip01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if !strings.Contains(strings.Join(plan, "; "), "records_openid") {
+		t.Errorf("plan %q: want a search of records_openid, not a walk of the account's records", plan)
+	}
+}
