@@ -2,7 +2,9 @@ package storage
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"runtime"
@@ -389,6 +391,15 @@ func TestSuggestQuality(t *testing.T) {
 func BenchmarkSuggest(b *testing.B) {
 	out := os.Stdout // as it goes: the 1M part takes minutes
 	fmt.Fprintf(out, "\n%s, GOMAXPROCS %d\n\n", runtime.Version(), runtime.GOMAXPROCS(0))
+	if *suggestSweep {
+		suggestThresholds(b, out)
+	}
+	suggestTiming(b, out)
+}
+
+var suggestSweep = flag.Bool("sweep", true, "BenchmarkSuggest: measure the quality by threshold too")
+
+func suggestThresholds(b *testing.B, out io.Writer) {
 	older, held := generatedHoldOut(1, 12000, 30)
 	dOlder, dHeld := holdOut(demoRecords(b), nil)
 	gdb, gacct := suggestArchiveDB(b, older)
@@ -399,6 +410,9 @@ func BenchmarkSuggest(b *testing.B) {
 		o := SuggestOptions{MinSim: th}
 		fmt.Fprintf(out, "| %.2f | %s | %s |\n", th, ask(b, gdb, gacct, held, o), ask(b, ddb, dacct, dHeld, o))
 	}
+}
+
+func suggestTiming(b *testing.B, out io.Writer) {
 
 	// Time per suggestion at the benchmark size: the generated shop, one conversation per
 	// about 3.4 records, plus the archive benchmark's random chatter for the rest.
