@@ -469,7 +469,7 @@ func (db *DB) Suggest(ctx context.Context, accountID int64, text string, now tim
 			exs = append(exs, e...)
 		}
 		out = rankReplies(exs, now, o.Limit)
-		return nil
+		return sourceQuestions(ctx, tx, out)
 	})
 	return out, err
 }
@@ -580,6 +580,19 @@ const minCandidateCoverage = 0.3
 // past one ("什么时候发货" in "我昨天下的单，什么时候发货？订单号 …") is the same question.
 const queryCoverage = 0.7
 
+// sourceQuestions fills in the text of the customer messages the suggestions cite.
+func sourceQuestions(ctx context.Context, tx *sql.Tx, ss []Suggestion) error {
+	for i := range ss {
+		for j := range ss[i].Sources {
+			src := &ss[i].Sources[j]
+			if err := tx.QueryRowContext(ctx, `SELECT text FROM records WHERE id = ?`, src.RecordID).Scan(&src.Question); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 type replyCheck struct {
 	norm     string
 	personal bool
@@ -597,8 +610,10 @@ func questionExchanges(ctx context.Context, tx *sql.Tx, c candidate, o SuggestOp
 	if before <= 0 {
 		before = math.MaxInt64
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT e.question_rec, e.openid, q.time, q.text, r.text, r.time FROM suggest_exchanges e
-		JOIN records q ON q.id = e.question_rec JOIN records r ON r.id = e.reply_rec
+	// Times come from the ids (time<<idShift | n, records.go); the question's text only
+	// for the few sources shown (sourceQuestions).
+	rows, err := tx.QueryContext(ctx, `SELECT e.question_rec, e.openid, e.reply_rec, r.text FROM suggest_exchanges e
+		JOIN records r ON r.id = e.reply_rec
 		WHERE e.qid = ? AND e.question_rec < ? ORDER BY e.reply_rec DESC LIMIT ?`, c.qid, before, exchangesPerQuestion)
 	if err != nil {
 		return nil, err
@@ -607,8 +622,8 @@ func questionExchanges(ctx context.Context, tx *sql.Tx, c candidate, o SuggestOp
 	var out []pastExchange
 	for rows.Next() {
 		var e pastExchange
-		var qt, rt int64
-		if err := rows.Scan(&e.RecordID, &e.OpenID, &qt, &e.Question, &e.Reply, &rt); err != nil {
+		var rid int64
+		if err := rows.Scan(&e.RecordID, &e.OpenID, &rid, &e.Reply); err != nil {
 			return nil, err
 		}
 		chk, ok := seen[e.Reply] // the same replies come back many times: check each once
@@ -619,7 +634,7 @@ func questionExchanges(ctx context.Context, tx *sql.Tx, c candidate, o SuggestOp
 		if chk.personal && e.OpenID != o.OpenID {
 			continue
 		}
-		e.Time, e.ReplyTime, e.Sim = time.Unix(qt, 0), time.Unix(rt, 0), c.sim
+		e.Time, e.ReplyTime, e.Sim = time.Unix(e.RecordID>>idShift, 0), time.Unix(rid>>idShift, 0), c.sim
 		if e.norm = chk.norm; e.norm != "" {
 			out = append(out, e)
 		}
