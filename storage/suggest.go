@@ -522,8 +522,8 @@ type candidate struct {
 func similarQuestions(ctx context.Context, tx *sql.Tx, accountID int64, qTerms []string, w map[string]float64, minSim float64) ([]candidate, error) {
 	p := termPrefix(accountID)
 	var match strings.Builder
-	for i, t := range qTerms {
-		if i > 0 {
+	for _, t := range lookupTerms(qTerms, w) {
+		if match.Len() > 0 {
 			match.WriteString(" OR ")
 		}
 		match.WriteString(`"` + p + strings.ReplaceAll(t, `"`, `""`) + `"`)
@@ -545,6 +545,25 @@ func similarQuestions(ctx context.Context, tx *sql.Tx, accountID int64, qTerms [
 		}
 	}
 	return out, rows.Err()
+}
+
+// commonWeight: a term in more than about a quarter of the questions (吗, 请问 in a
+// big archive) has a weight below it. Its long doclist makes the bm25 query slow
+// and finds nothing the rarer terms miss, so it is left out of the MATCH (not of
+// the similarity) when the message has a rarer one.
+const commonWeight = 1.386 // ln 4
+
+func lookupTerms(terms []string, w map[string]float64) []string {
+	var rare []string
+	for _, t := range terms {
+		if w[t] >= commonWeight {
+			rare = append(rare, t)
+		}
+	}
+	if len(rare) == 0 {
+		return terms
+	}
+	return rare
 }
 
 // similarity of two term sets, 0–1: the weighted shares of each set the other covers
