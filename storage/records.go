@@ -137,7 +137,8 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 			return err
 		}
 		var fresh []gramRow
-		changed := reportChanges{} // reports_days.go
+		changed := reportChanges{}  // reports_days.go
+		talked := map[string]bool{} // customers with new messages: their exchanges change (suggest.go)
 		for _, r := range recs {
 			if unconfirmed && api.OperCodeDirection(r.OperCode) == api.DirIn {
 				// The no-double rule (inbox.go): a record not stored yet may be a pushed message's.
@@ -153,6 +154,7 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 						return err
 					}
 					changed.add(r.OpenID, r.Time) // its worker and opercode are now getmsglist's
+					talked[r.OpenID] = true
 					continue
 				}
 			}
@@ -165,6 +167,9 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 				if n, _ := res.RowsAffected(); n == 1 {
 					added++
 					changed.add(r.OpenID, r.Time)
+					if d := api.OperCodeDirection(r.OperCode); r.OpenID != "" && (d == api.DirIn || d == api.DirOut) {
+						talked[r.OpenID] = true
+					}
 					if !deferred {
 						fresh = append(fresh, gramRow{id, grams(r.Text)})
 					}
@@ -200,6 +205,9 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 			}
 		}
 		if err := changed.invalidate(ctx, tx, accountID); err != nil {
+			return err
+		}
+		if err := markSuggestDirty(ctx, tx, accountID, talked); err != nil {
 			return err
 		}
 		if !last {
