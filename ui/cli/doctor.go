@@ -12,8 +12,11 @@ func init() {
 }
 
 // WithoutWorkspace tells main which command lines run before the data folder is
-// opened: doctor examines a database that may not open, and opening it would migrate it.
-func WithoutWorkspace(args []string) bool { return len(args) > 0 && args[0] == "doctor" }
+// opened: doctor examines a database that may not open, and opening it would migrate
+// it; restore replaces a database that may not open.
+func WithoutWorkspace(args []string) bool {
+	return len(args) > 0 && (args[0] == "doctor" || args[0] == "restore")
+}
 
 // doctorJSON is doctor's --json answer.
 type doctorJSON struct {
