@@ -91,6 +91,14 @@ var AppVersion string
 // settingSchemaWrittenBy is the settings key holding the KF Desk version that applied the newest migration.
 const settingSchemaWrittenBy = "schema_written_by"
 
+// IsDamaged tells whether err is SQLite finding the database file damaged. Opening
+// reads only a few pages, so damage deep in the chat records shows first in a later
+// read: the daily automatic backup, which reads every page, is where the window learns it.
+func IsDamaged(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB)
+}
+
 // classify turns an error of opening path into an *OpenError.
 func classify(path string, err error) *OpenError {
 	var oe *OpenError
@@ -106,7 +114,7 @@ func classify(path string, err error) *OpenError {
 	case errors.Is(err, syscall.ENOSPC), errors.As(err, &se) && se.Code == sqlite3.ErrFull:
 		e.Problem = ProblemDiskFull
 		e.Path = filepath.Dir(path)
-	case errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB):
+	case IsDamaged(err):
 		e.Problem = ProblemDamaged
 	case errors.As(err, &se) && (se.Code == sqlite3.ErrCantOpen || se.Code == sqlite3.ErrReadonly || se.Code == sqlite3.ErrPerm),
 		errors.Is(err, os.ErrPermission), errors.Is(err, syscall.EROFS), errors.Is(err, syscall.ENOTDIR):

@@ -304,3 +304,23 @@ func TestSalvageCarriesTheAccountsAndSettingsOver(t *testing.T) {
 		t.Fatalf("copies left behind: %v", left)
 	}
 }
+
+// Damage deep in the records does not stop Open (it reads a few pages); the daily
+// backup, which reads them all, finds it and says it is damage (the window then says so).
+func TestTheAutomaticBackupFindsDeepDamage(t *testing.T) {
+	dir, path := filledDB(t, 3000)
+	page := int64(bytes.Index(readFile(t, path), []byte("第1500条 记录")))/4096 + 1
+	overwritePage(t, path, page)
+	db, err := Open(path)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	defer db.Close()
+	_, _, err = db.AutoBackup(context.Background(), dir, filepath.Join(dir, AutoBackupDirName), time.Date(2026, 12, 1, 0, 0, 0, 0, Beijing))
+	if err == nil || !IsDamaged(err) {
+		t.Fatalf("backup of a damaged database: %v (damaged: %v)", err, IsDamaged(err))
+	}
+	if IsDamaged(errors.New("disk I/O error")) {
+		t.Fatal("any error is damage")
+	}
+}

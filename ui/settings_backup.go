@@ -111,6 +111,10 @@ func (b *backupSettings) setFolder(dir string) {
 // busy start (accounts, the first sync), not during it.
 var autoBackupDelay = time.Minute
 
+// autoBackupIfDue is Workspace.AutoBackupIfDue; a test replaces it to hand the window
+// an error that real damage produces (storage's TestTheAutomaticBackupFindsDeepDamage).
+var autoBackupIfDue = (*workspace.Workspace).AutoBackupIfDue
+
 // startAutoBackups takes the day's automatic backup while the window is open: a
 // minute after it opens, then every hour (a new day may have begun). The copy runs
 // off the UI thread; the window only shows the outcome in its status line.
@@ -138,8 +142,12 @@ func (m *MainWindow) autoBackupNow() {
 	var b storage.BackupFile
 	var made bool
 	var err error
-	m.goBackground(func() { b, made, err = m.ws.AutoBackupIfDue(m.ctx) }, func() {
+	m.goBackground(func() { b, made, err = autoBackupIfDue(m.ws, m.ctx) }, func() {
 		switch {
+		case err != nil && m.ctx.Err() == nil && storage.IsDamaged(err):
+			logError("take the automatic backup", err)
+			m.setStatus(T("The automatic backup failed: %s", errorText(err)))
+			m.showDamageFound()
 		case err != nil && m.ctx.Err() == nil:
 			logError("take the automatic backup", err)
 			m.setStatus(T("The automatic backup failed: %s", errorText(err)))
@@ -147,4 +155,17 @@ func (m *MainWindow) autoBackupNow() {
 			m.setStatus(T("Automatic backup: %s (%s)", filepath.Base(b.Path), humanBytes(b.Size)))
 		}
 	})
+}
+
+// showDamageFound says what the automatic backup found: damage deep in the database,
+// which opening did not read (storage.IsDamaged). The window goes on working on what
+// still reads; kfdesk doctor and restore (or the start-up window) do the rest.
+func (m *MainWindow) showDamageFound() {
+	text := newWrapLabel(T("The automatic backup found part of the database damaged (a disk fault or a power cut). " +
+		"KF Desk keeps working, but some chat records may not read. Your earlier backups are kept. " +
+		"Soon: close KF Desk, run kfdesk doctor to see what is damaged, then kfdesk restore with the newest good backup it lists."))
+	open := widget.NewButtonWithIcon(T("Open data folder"), theme.FolderOpenIcon(), m.desktop.onOpenDataFolder)
+	d := dialog.NewCustom(T("The database is damaged"), T("Close"), container.NewVBox(text, container.NewHBox(open)), m.win)
+	d.Resize(fyne.NewSize(560, 0))
+	d.Show()
 }

@@ -2,13 +2,18 @@ package ui
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+	"github.com/mattn/go-sqlite3"
 
 	"kfdesk/storage"
+	"kfdesk/ui/workspace"
 )
 
 // Settings show the automatic backup: on, where, the last one and its size; the
@@ -42,4 +47,27 @@ func TestSettingsShowAndSwitchTheAutomaticBackup(t *testing.T) {
 	if st, err := ws.AutoBackupState(context.Background()); err != nil || st.On {
 		t.Fatalf("still on: %+v %v", st, err)
 	}
+}
+
+// Damage the daily backup finds (deep in the records, where opening never read) is
+// said in a dialog with what to do, not only in the status line; another failure is not.
+func TestTheWindowSaysWhenTheBackupFindsDamage(t *testing.T) {
+	m, _ := newTestWindow(t, "en")
+	c := m.Window().Canvas()
+	old := autoBackupIfDue
+	t.Cleanup(func() { autoBackupIfDue = old })
+	fail := func(err error) {
+		autoBackupIfDue = func(*workspace.Workspace, context.Context) (storage.BackupFile, bool, error) {
+			return storage.BackupFile{}, false, err
+		}
+		m.autoBackupNow()
+		waitIdle(t, m)
+	}
+	fail(errors.New("disk I/O error"))
+	assertShows(t, c, "The automatic backup failed")
+	if strings.Contains(shownText(c), "The database is damaged") {
+		t.Fatal("an I/O error is said to be damage")
+	}
+	fail(fmt.Errorf("back up: %w", sqlite3.Error{Code: sqlite3.ErrCorrupt}))
+	assertShows(t, c, "The database is damaged", "kfdesk doctor", "kfdesk restore", "Open data folder")
 }
