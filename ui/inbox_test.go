@@ -1,0 +1,320 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"kfdesk/api"
+	"kfdesk/api/clock"
+	"kfdesk/api/wechattest"
+	"kfdesk/storage"
+	"kfdesk/ui/workspace"
+)
+
+const (
+	inboxCustomer = "oInbox00000000000000000000001"
+	inboxAppID    = "wx00000000000000a1"
+	sendPath      = "/cgi-bin/message/custom/send"
+)
+
+// inboxTest is a window on an account served by its own fake WeChat, with the inbox
+// watch stepped by the test: each tick is the next poll.
+type inboxTest struct {
+	t     *testing.T
+	m     *MainWindow
+	ws    *workspace.Workspace
+	srv   *wechattest.Server
+	a     storage.Account
+	tick  chan time.Time
+	sent  []*fyne.Notification
+	nowAt time.Time
+}
+
+// newInboxTest opens the inbox of an account whose customer wrote twice 5 minutes ago.
+func newInboxTest(t *testing.T, language string) *inboxTest {
+	t.Helper()
+	m, ws := newTestWindow(t, language)
+	srv := wechattest.NewServer(wechattest.Config{AppID: inboxAppID, Secret: "s", WeChatID: "teashop"})
+	t.Cleanup(srv.Close)
+	a, err := ws.AddAccount(context.Background(), storage.Account{Name: "shop", Kind: storage.KindOA, AppID: inboxAppID, APIBase: srv.URL}, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := &inboxTest{t: t, m: m, ws: ws, srv: srv, a: a, tick: make(chan time.Time), nowAt: clock.Now()}
+	at := it.nowAt.Add(-5 * time.Minute)
+	srv.UserMessage(inboxCustomer, at)
+	srv.AddRecords(
+		wechattest.Record{OpenID: inboxCustomer, OperCode: 2003, Text: "你好，请问发货了吗", Time: at.Unix(), Worker: "kf1@teashop"},
+		wechattest.Record{OpenID: inboxCustomer, OperCode: 2003, Text: "订单号 KF20261101", Time: at.Unix() + 1, Worker: "kf1@teashop"},
+	)
+	m.inboxWatch.notify = func(n *fyne.Notification) { it.sent = append(it.sent, n) }
+	m.inboxWatch.options.After = func(time.Duration) <-chan time.Time { return it.tick }
+	m.inboxWatch.paused = false
+	m.SelectAccount("shop")
+	waitIdle(t, m)
+	m.showPage(PageInbox)
+	waitIdle(t, m)
+	if m.inbox == nil {
+		t.Fatal("no inbox page")
+	}
+	return it
+}
+
+// poll lets the watch poll once more (after the first poll, which runs at once).
+func (it *inboxTest) poll() {
+	it.t.Helper()
+	eventually(it.t, "the watch to wait for its next poll", func() bool {
+		select {
+		case it.tick <- time.Now():
+			return true
+		default:
+			return false
+		}
+	})
+}
+
+// customerWrites adds a customer message to WeChat's records.
+func (it *inboxTest) customerWrites(text string) {
+	now := clock.Now()
+	it.srv.UserMessage(inboxCustomer, now)
+	it.srv.AddRecords(wechattest.Record{OpenID: inboxCustomer, OperCode: 2003, Text: text, Time: now.Unix(), Worker: "kf1@teashop"})
+}
+
+// waitShows waits until the window shows every text (background results let in).
+func (it *inboxTest) waitShows(want ...string) {
+	it.t.Helper()
+	c := it.m.Window().Canvas()
+	eventually(it.t, strings.Join(want, ", "), func() bool {
+		got := shownText(c)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func (it *inboxTest) open(openid string) *inboxConversation {
+	it.t.Helper()
+	l := it.m.inbox.list
+	eventually(it.t, "the conversation in the list", func() bool {
+		for _, c := range l.convs {
+			if c.OpenID == openid {
+				return true
+			}
+		}
+		return false
+	})
+	for i, c := range l.convs {
+		if c.OpenID == openid {
+			l.list.Select(i)
+		}
+	}
+	waitIdle(it.t, it.m)
+	v := it.m.inbox.conv
+	if v == nil || v.openid != openid {
+		it.t.Fatal("the conversation did not open")
+	}
+	return v
+}
+
+func navButton(m *MainWindow) *widget.Button { return m.navButtons[PageInbox] }
+
+// The first poll brings what the customer wrote: the list shows it with its unread
+// count, as do the navigation button and the window title; opening it marks it read.
+func TestInboxShowsNewMessagesAndUnreadCounts(t *testing.T) {
+	it := newInboxTest(t, "zh")
+	it.waitShows("…000001", "订单号 KF20261101", "2")
+	if got := navButton(it.m).Text; got != "会话 (2)" {
+		t.Fatalf("nav button %q", got)
+	}
+	if got := it.m.Window().Title(); got != "KF Desk 客服工作台 (2)" {
+		t.Fatalf("title %q", got)
+	}
+	assertShows(t, it.m.Window().Canvas(), "≈ 剩 ") // an estimate from the archive: no push server
+
+	// A message written while the window is open appears at the next poll.
+	it.customerWrites("还没收到货")
+	it.poll()
+	it.waitShows("还没收到货")
+	eventually(t, "3 unread", func() bool { return navButton(it.m).Text == "会话 (3)" })
+
+	v := it.open(inboxCustomer)
+	it.waitShows("你好，请问发货了吗", "订单号 KF20261101", "还没收到货")
+	eventually(t, "read", func() bool { return navButton(it.m).Text == "会话" })
+	if it.m.Window().Title() != "KF Desk 客服工作台" {
+		t.Fatalf("title %q", it.m.Window().Title())
+	}
+	if n, _ := it.ws.UnreadTotal(context.Background(), it.a); n != 0 {
+		t.Fatalf("%d unread in the archive", n)
+	}
+	if len(v.msgs) != 3 {
+		t.Fatalf("%d bubbles", len(v.msgs))
+	}
+	// Arriving while it is open, a message is read at once.
+	it.customerWrites("在吗？")
+	it.poll()
+	it.waitShows("在吗？")
+	waitIdle(t, it.m)
+	if navButton(it.m).Text != "会话" || len(it.sent) != 0 {
+		t.Fatalf("nav %q, %d notifications while focused", navButton(it.m).Text, len(it.sent))
+	}
+}
+
+// In the background the window notifies of a new customer message, unless the
+// operator turned notifications off in Settings.
+func TestInboxNotifiesWhenNotFocused(t *testing.T) {
+	it := newInboxTest(t, "zh")
+	it.waitShows("订单号 KF20261101")
+	waitIdle(t, it.m)
+	it.m.app.Lifecycle().(interface{ OnExitedForeground() func() }).OnExitedForeground()()
+	it.customerWrites("快递到哪了")
+	it.poll()
+	eventually(t, "a notification", func() bool { return len(it.sent) == 1 })
+	if n := it.sent[0]; n.Title != "…000001 发来新消息" || n.Content != "快递到哪了" {
+		t.Fatalf("notification %+v", n)
+	}
+
+	it.m.showPage(PageSettings)
+	test.Tap(findCheck(t, it.m.Window().Canvas(), "新消息通知"))
+	waitIdle(t, it.m)
+	if v, _, _ := it.ws.DB.Setting(context.Background(), settingNotify); v != "off" {
+		t.Fatalf("setting %q", v)
+	}
+	it.customerWrites("人呢")
+	it.poll()
+	eventually(t, "the unread count", func() bool { return strings.Contains(navButton(it.m).Text, "(4)") })
+	if len(it.sent) != 1 {
+		t.Fatalf("notified with notifications off: %+v", it.sent[1:])
+	}
+}
+
+func findCheck(t *testing.T, c fyne.Canvas, text string) *widget.Check {
+	t.Helper()
+	for _, o := range objects(c) {
+		if b, ok := o.(*widget.Check); ok && b.Text == text {
+			return b
+		}
+	}
+	t.Fatalf("no check %q on screen:\n%s", text, shownText(c))
+	return nil
+}
+
+// settleNow makes the reply box's Enter wait for the test instead of a timer: the
+// returned func runs the waiting send.
+func settleNow(e *sendEntry) (fire func() bool) {
+	var waiting func()
+	e.settle = func(f func()) func() {
+		waiting = f
+		return func() { waiting = nil }
+	}
+	return func() bool {
+		if waiting == nil {
+			return false
+		}
+		f := waiting
+		waiting = nil
+		f()
+		return true
+	}
+}
+
+// Enter sends the reply (after the input method had its chance); a failure keeps the
+// text and says why in place; Ctrl+Enter sends at once; letters right after Enter
+// mean an input method committed them, and nothing is sent.
+func TestInboxReplySendsOnEnterAndKeepsTextOnFailure(t *testing.T) {
+	it := newInboxTest(t, "zh")
+	v := it.open(inboxCustomer)
+	r := v.reply
+	fire := settleNow(r.entry)
+	it.srv.UserMessage(inboxCustomer, time.Time{}) // "typing…" needs an exchange in the last 30 s
+
+	it.srv.FailNth(sendPath, 1, wechattest.Errcode(45015, ""))
+	test.Type(r.entry, "已经发货了")
+	pressEnter(r.entry)
+	if !fire() {
+		t.Fatal("Enter did not start a send")
+	}
+	waitIdle(t, it.m)
+	if r.entry.Text != "已经发货了" || !r.errLine.Visible() || !strings.Contains(r.errLine.Text, "未发送") ||
+		!strings.Contains(r.errLine.Text, "45015") || !strings.Contains(r.errLine.Text, "输入的内容已保留") {
+		t.Fatalf("after a failure: text %q, error %q", r.entry.Text, r.errLine.Text)
+	}
+
+	// An input method's Enter: the committed letters follow it at once.
+	r.entry.SetText("已经发货了")
+	pressEnter(r.entry)
+	test.Type(r.entry, "ok")
+	if fire() {
+		t.Fatal("the send still waited after the input method's letters")
+	}
+	if it.srv.Calls(sendPath) != 1 || r.entry.Text != "已经发货了ok" {
+		t.Fatalf("calls %d, text %q", it.srv.Calls(sendPath), r.entry.Text)
+	}
+
+	r.entry.SetText("已经发货了，单号 SF123")
+	r.entry.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierControl})
+	waitIdle(t, it.m)
+	if !strings.Contains(lastSent(t, it.srv), "已经发货了，单号 SF123") || r.entry.Text != "" {
+		t.Fatalf("sent %s, text left %q", lastSent(t, it.srv), r.entry.Text)
+	}
+	it.waitShows("已经发货了，单号 SF123", "已于 ")
+	if r.errLine.Visible() {
+		t.Fatal("the old error is still shown")
+	}
+	// Typing showed "typing…" to the customer, once (WeChat shows it for 15 s).
+	if reqs := it.srv.Requests("/cgi-bin/message/custom/typing"); len(reqs) != 1 || !strings.Contains(string(reqs[0].Body), `"Typing"`) {
+		t.Fatalf("typing requests %+v", reqs)
+	}
+}
+
+// Quick replies are the text templates: a click puts one in the reply box, and so
+// does "/" with the start of its name and Enter (which then does not send).
+func TestInboxQuickReplies(t *testing.T) {
+	it := newInboxTest(t, "zh")
+	body := func(text string) string {
+		msg := api.NewMessage()
+		msg.Text.Content = text
+		b, _ := jsonDraft(msg)
+		return b
+	}
+	ctx := context.Background()
+	_ = it.ws.SaveTemplate(ctx, it.a, "发货", body("您好，您的订单已发货，请注意查收。"))
+	_ = it.ws.SaveTemplate(ctx, it.a, "退款", body("退款已处理，1–3 个工作日到账。"))
+	it.m.showPage(PageInbox) // the templates are read as the page opens
+	waitIdle(t, it.m)
+	v := it.open(inboxCustomer)
+	r := v.reply
+	fire := settleNow(r.entry)
+
+	test.Tap(findButton(t, it.m.Window().Canvas(), "退款"))
+	if r.entry.Text != "退款已处理，1–3 个工作日到账。" {
+		t.Fatalf("after a click: %q", r.entry.Text)
+	}
+	r.entry.SetText("")
+	test.Type(r.entry, "/发")
+	if len(r.quick.Objects) != 1 {
+		t.Fatalf("%d quick replies match /发", len(r.quick.Objects))
+	}
+	pressEnter(r.entry)
+	if fire() {
+		t.Fatal("Enter on /发 started a send")
+	}
+	if r.entry.Text != "您好，您的订单已发货，请注意查收。" || it.srv.Calls(sendPath) != 0 {
+		t.Fatalf("after /发 Enter: %q, %d sends", r.entry.Text, it.srv.Calls(sendPath))
+	}
+}
+
+func jsonDraft(msg *api.Message) (string, error) {
+	b, err := json.Marshal(workspace.ComposerDraft{Message: msg})
+	return string(b), err
+}
