@@ -38,8 +38,9 @@ type inboxTest struct {
 	nowAt time.Time
 }
 
-// newInboxTest opens the inbox of an account whose customer wrote twice 5 minutes ago.
-func newInboxTest(t *testing.T, language string) *inboxTest {
+// newInboxTest opens the inbox of an account whose customer wrote twice 5 minutes
+// ago; before (optional) runs before the account is chosen and its watch starts.
+func newInboxTest(t *testing.T, language string, before ...func(*inboxTest)) *inboxTest {
 	t.Helper()
 	m, ws := newTestWindow(t, language)
 	srv := wechattest.NewServer(wechattest.Config{AppID: inboxAppID, Secret: "s", WeChatID: "teashop"})
@@ -58,6 +59,9 @@ func newInboxTest(t *testing.T, language string) *inboxTest {
 	m.inboxWatch.notify = func(n *fyne.Notification) { it.sent = append(it.sent, n) }
 	m.inboxWatch.options.After = func(time.Duration) <-chan time.Time { return it.tick }
 	m.inboxWatch.paused = false
+	for _, f := range before {
+		f(it)
+	}
 	m.SelectAccount("shop")
 	waitIdle(t, m)
 	m.showPage(PageInbox)
