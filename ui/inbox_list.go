@@ -73,8 +73,10 @@ func (l *inboxList) newRow() fyne.CanvasObject {
 	r.badge.Importance = widget.DangerImportance
 	r.badge.TextStyle.Bold = true
 	r.waiting.Importance = widget.WarningImportance
-	right := container.NewVBox(container.NewHBox(r.when, r.badge), r.window)
-	o := container.NewBorder(nil, nil, nil, right, container.NewVBox(container.NewBorder(nil, nil, nil, r.waiting, r.name), r.preview))
+	// customer · unread · time / (waiting) last message · reply window
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(r.badge, r.when), r.name)
+	bottom := container.NewBorder(nil, nil, r.waiting, r.window, r.preview)
+	o := container.NewVBox(top, bottom)
 	l.rows[o] = r
 	return o
 }

@@ -30,6 +30,7 @@ type inboxReply struct {
 	sendAs      *sendAsSelect
 	sendAsNames []string
 	quick       *fyne.Container // the quick-reply buttons (those matching "/…" while one is typed)
+	quickBar    *container.Scroll
 	errLine     *wrapLabel
 	status      *widget.Label
 	suggestSlot *fyne.Container // the suggestion bar's place, above the text
@@ -63,12 +64,13 @@ func (r *inboxReply) buildUI() fyne.CanvasObject {
 	if bar := r.suggestionBar(); bar != nil {
 		r.suggestSlot.Add(bar)
 	}
+	r.quickBar = container.NewHScroll(r.quick)
 	r.showQuick("")
 	buttons := container.NewHBox(r.sendAs, r.more, r.send)
 	return container.NewVBox(
 		widget.NewSeparator(),
 		r.suggestSlot,
-		container.NewHScroll(r.quick),
+		r.quickBar,
 		r.entry,
 		r.errLine,
 		container.NewBorder(nil, nil, nil, buttons, r.status),
@@ -105,6 +107,13 @@ func (r *inboxReply) showQuick(prefix string) {
 		b := widget.NewButtonWithIcon(q.name, theme.ContentPasteIcon(), func() { r.insert(q.text) })
 		b.Importance = widget.LowImportance
 		r.quick.Add(b)
+	}
+	if r.quickBar != nil {
+		if len(r.quick.Objects) == 0 {
+			r.quickBar.Hide() // no empty row above the text
+		} else {
+			r.quickBar.Show()
+		}
 	}
 	r.quick.Refresh()
 }

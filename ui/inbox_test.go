@@ -69,6 +69,8 @@ func newInboxTest(t *testing.T, language string, before ...func(*inboxTest)) *in
 	if m.inbox == nil {
 		t.Fatal("no inbox page")
 	}
+	// The first report (what the first poll or feed read brought) has reached the window.
+	eventually(t, "the first report", func() bool { return m.inboxWatch.status.Text != "" })
 	return it
 }
 
