@@ -70,6 +70,15 @@ serve-crash-test:
 	@bash .ci/deps.sh test
 	KFDESK_CRASH_TEST=1 LANG=en_US.UTF-8 $(GO) test -tags $(TAGS) -count=1 -run TestServeSurvivesKill9 -v -timeout 5m ./ui/serve/
 
+# The inbox (docs/BENCHMARKS.md, issue 12 §7): the list and a 5,000-message conversation with
+# 10,000 conversations and RECORDS records, and a push from the fake to WatchInbox's onUpdate.
+.PHONY: inbox-bench
+inbox-bench:
+	@bash .ci/deps.sh test
+	@echo "load average before: $$(cut -d' ' -f1-3 /proc/loadavg)"
+	KFDESK_BENCH_RECORDS=$(RECORDS) LANG=en_US.UTF-8 $(GO) test -tags $(TAGS) -run '^$$' -bench Inbox -benchtime 1x -v -timeout 20m ./ui/workspace/
+	@echo "load average after: $$(cut -d' ' -f1-3 /proc/loadavg)"
+
 # The server build (README, Push server): dist/kfdesk-linux-amd64 and -arm64 with no window (tag
 # server: ui/desktop leaves Fyne out), so they need no X11 or OpenGL libraries, and statically
 # linked, so they run on older distributions than this one. go-sqlite3 is cgo: glibc is linked in

@@ -223,10 +223,20 @@ func (db *DB) InboxItems(ctx context.Context, accountID int64, openid string, be
 	var recs, events []InboxItem
 	err := db.readTx(ctx, func(tx *sql.Tx) error {
 		var err error
+		// The ids first, from records_openid alone (it ends with the rowid): left to
+		// itself SQLite walks all records newest first to save sorting one customer's.
+		_, openidIndex, err := searchState(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		hint := ""
+		if openidIndex {
+			hint = "INDEXED BY records_openid"
+		}
 		recs, err = queryAll(ctx, tx, scanInboxRecord, `SELECT r.id, r.time, r.opercode, r.worker, r.text, coalesce(p.push_id, 0), r.openid
 			FROM records r LEFT JOIN record_pushes p ON p.record_id = r.id
-			WHERE r.account_id = ? AND r.openid = ? AND r.id < ? ORDER BY r.id DESC LIMIT ?`,
-			accountID, openid, endID, limit)
+			WHERE r.id IN (SELECT id FROM records `+hint+` WHERE account_id = ? AND openid = ? AND id < ? ORDER BY id DESC LIMIT ?)
+			ORDER BY r.id DESC`, accountID, openid, endID, limit+1)
 		if err != nil {
 			return err
 		}
@@ -235,7 +245,7 @@ func (db *DB) InboxItems(ctx context.Context, accountID int64, openid string, be
 		}
 		ps, err := queryAll(ctx, tx, scanPush, "SELECT "+pushCols+` FROM pushes
 			WHERE account_id = ? AND openid = ? AND msg_type = 'event' AND create_time < ? ORDER BY create_time DESC, id DESC LIMIT ?`,
-			accountID, openid, end, limit)
+			accountID, openid, end, limit+1)
 		for i := range ps {
 			events = append(events, InboxItem{Push: &ps[i]})
 		}
@@ -244,20 +254,23 @@ func (db *DB) InboxItems(ctx context.Context, accountID int64, openid string, be
 	if err != nil {
 		return nil, err
 	}
-	// Both are newest first: merge, keep the newest limit, then turn oldest first.
-	out := make([]InboxItem, 0, min(limit, len(recs)+len(events)))
-	for len(out) < limit && (len(recs) > 0 || len(events) > 0) {
+	// Both are newest first: merge, keep the newest limit (and one to look ahead), then turn oldest first.
+	out := make([]InboxItem, 0, min(limit+1, len(recs)+len(events)))
+	for len(out) <= limit && (len(recs) > 0 || len(events) > 0) {
 		if len(events) == 0 || (len(recs) > 0 && !recs[0].At().Before(events[0].At())) {
 			out, recs = append(out, recs[0]), recs[1:]
 		} else {
 			out, events = append(out, events[0]), events[1:]
 		}
 	}
-	if len(out) == limit {
+	if len(out) > limit {
 		// A full page must not end inside a second: the next page reads before that
-		// second, so its entries come with it (unless the whole page is that second).
-		oldest, n := out[len(out)-1].At(), len(out)
-		for n > 0 && out[n-1].At().Equal(oldest) {
+		// second, so when the entry after the page shares it, the page leaves that
+		// second's entries to the next (unless the whole page is that second).
+		next := out[limit].At()
+		out = out[:limit]
+		n := limit
+		for n > 0 && out[n-1].At().Equal(next) {
 			n--
 		}
 		if n > 0 {
@@ -447,4 +460,24 @@ func searchOpenIDs(ctx context.Context, tx *sql.Tx, accountID int64, text string
 	}
 	b, err := json.Marshal(slices.Compact(slices.Sorted(slices.Values(ids))))
 	return string(b), err
+}
+
+// inboxSummarySQL builds account ?1's inbox_conversations from its records in one
+// pass (as migrations/0008_inbox.sql did for every account): everything counts as read.
+const inboxSummarySQL = `INSERT INTO inbox_conversations(account_id, openid, last_id, last_opercode, last_text, kf, customer_id, replies, read_id, unread)
+SELECT c.account_id, c.openid, c.last_id, r.opercode, r.text,
+	coalesce((SELECT worker FROM records w WHERE w.account_id = c.account_id AND w.openid = c.openid AND w.worker <> '' ORDER BY w.id DESC LIMIT 1), ''),
+	coalesce(c.customer_id, 0),
+	(SELECT count(*) FROM records k WHERE k.account_id = c.account_id AND k.openid = c.openid AND k.opercode = 2002 AND k.id > coalesce(c.customer_id, 0)),
+	c.last_id, 0
+FROM (SELECT account_id, openid, max(id) AS last_id, max(CASE WHEN opercode IN (2001, 2003) THEN id END) AS customer_id
+	FROM records WHERE account_id = ?1 AND openid <> '' GROUP BY openid) c JOIN records r ON r.id = c.last_id
+WHERE true ON CONFLICT(account_id, openid) DO NOTHING`
+
+// summariseInbox builds the account's conversation summary at the end of a first
+// sync, which the insert trigger skipped (per record it costs about as much as the
+// insert itself: docs/BENCHMARKS.md). Messages pushed meanwhile count as read too.
+func summariseInbox(ctx context.Context, tx *sql.Tx, accountID int64) error {
+	_, err := tx.ExecContext(ctx, inboxSummarySQL, accountID)
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/wechattest"
 )
 
 // syncPage stores recs as one getmsglist page would: each with its occurrence
@@ -253,5 +254,72 @@ func TestInboxItemsPageWithoutSkippingASecond(t *testing.T) {
 	want := "[0 1 2 3 4 5 6 7 8 9 10 11 CLICK 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29]"
 	if fmt.Sprint(got) != want {
 		t.Fatalf("paged back:\n%v\nwant\n%s", got, want)
+	}
+}
+
+// Upgrading an archive to the inbox (migration 0008) summarises the records already
+// there: each customer's newest record, last message and replies since, all read.
+func TestInboxMigrationSummarisesAnExistingArchive(t *testing.T) {
+	ctx := context.Background()
+	db, acct := pushEnv(t)
+	const alice, bob = "oAlice00000000000000000000001", "oBob0000000000000000000000001"
+	t0 := pushT0.Unix()
+	syncPage(t, db, acct,
+		api.Record{OpenID: alice, OperCode: 2003, Text: "你好", Time: t0, Worker: "kf1@teashop"},
+		api.Record{OpenID: alice, OperCode: 2002, Text: "您好", Time: t0 + 1, Worker: "kf2@teashop"},
+		api.Record{OpenID: alice, OperCode: 2002, Text: "在吗", Time: t0 + 2, Worker: "kf2@teashop"},
+		api.Record{OpenID: bob, OperCode: 1000, Time: t0 + 3},
+		api.Record{OpenID: bob, OperCode: 2003, Text: "发票", Time: t0 + 4})
+	want, err := db.InboxRows(ctx, acct, InboxQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to the schema before 0008, with the records kept, then open again.
+	if _, err := db.Writer().Exec(`DROP TRIGGER inbox_record_insert; DROP TRIGGER inbox_record_delete;
+		DROP TABLE inbox_conversations; DROP TABLE inbox_waiting; DROP TABLE record_pushes; DROP TABLE inbox_feed;
+		DELETE FROM schema_migrations WHERE version = 8`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.migrate(ctx, migrationFS); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.InboxRows(ctx, acct, InboxQuery{})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("%+v %v", got, err)
+	}
+	for i := range want {
+		want[i].Unread = 0 // what was archived before counts as read
+	}
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("after the migration\n%+v\nwant\n%+v", got, want)
+	}
+	if got[1].Replies != 2 || got[1].KF != "kf2@teashop" || got[0].KF != "" {
+		t.Fatalf("%+v", got)
+	}
+}
+
+// A first sync builds the conversation summary in one pass at its end (the insert
+// trigger skips it meanwhile), all read; a later sync updates it record by record.
+func TestFirstSyncSummarisesTheInboxAtItsEnd(t *testing.T) {
+	ctx := context.Background()
+	e := newSyncEnv(t)
+	e.fill(2, 300)
+	if _, err := e.syncer().Incremental(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := e.db.InboxRows(ctx, e.acct, InboxQuery{Limit: 100})
+	if err != nil || len(rows) != 17 {
+		t.Fatalf("%d conversations %v, want 17", len(rows), err)
+	}
+	if n, _ := e.db.InboxUnread(ctx, e.acct); n != 0 {
+		t.Fatalf("history of a first sync is unread: %d", n)
+	}
+	e.srv.AddRecords(wechattest.Record{OpenID: "oUser003", OperCode: 2003, Text: "新消息", Time: e.clock.Now().Unix() - 60, Worker: "kf1@teashop"})
+	if _, err := e.syncer().Incremental(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ = e.db.InboxRows(ctx, e.acct, InboxQuery{Limit: 1})
+	if len(rows) != 1 || rows[0].OpenID != "oUser003" || rows[0].Unread != 1 || rows[0].LastText != "新消息" {
+		t.Fatalf("after the next sync %+v", rows)
 	}
 }

@@ -130,6 +130,9 @@ func (db *DB) buildPendingIndex(ctx context.Context, accountID int64, progress f
 			after = c.last
 			progress(done, total)
 		}
+		if err := summariseInbox(ctx, tx, accountID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM record_index_pending WHERE account_id = ?`, accountID)
 		return err
 	})

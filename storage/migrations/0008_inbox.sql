@@ -30,7 +30,10 @@ FROM (SELECT account_id, openid, max(id) AS last_id, max(CASE WHEN opercode IN (
 
 -- Every statement of one upsert sees the row as it was (SQLite's UPDATE), so the
 -- CASEs compare with the old last_id / customer_id / read_id.
-CREATE TRIGGER inbox_record_insert AFTER INSERT ON records WHEN new.openid <> '' BEGIN
+-- A first sync (record_index_pending, records_index.go) skips it: the summary is built
+-- in one pass at its end, like the search indexes (storage/inbox.go inboxSummarySQL).
+CREATE TRIGGER inbox_record_insert AFTER INSERT ON records
+WHEN new.openid <> '' AND NOT EXISTS (SELECT 1 FROM record_index_pending WHERE account_id = new.account_id) BEGIN
 	INSERT INTO inbox_conversations(account_id, openid, last_id, last_opercode, last_text, kf, customer_id, replies, unread)
 	VALUES (new.account_id, new.openid, new.id, new.opercode, new.text, new.worker,
 		CASE WHEN new.opercode IN (2001, 2003) THEN new.id ELSE 0 END,

@@ -80,8 +80,9 @@ func (w *Workspace) InboxConversations(ctx context.Context, a storage.Account, f
 	now := clock.Now()
 	q := storage.InboxQuery{UnreadOnly: f.UnreadOnly, WaitingOnly: f.Waiting, KF: f.KF, Search: f.Search, Limit: f.Limit}
 	if f.OpenOnly {
-		// An archive estimate first (pushes only ever make a window later, never earlier,
-		// than the records do, except for the 1-minute event allowance: see below).
+		// Customers who wrote within 48 hours (a pushed message is archived too); the
+		// exact windows below then drop those with their 5 sends used. Not listed: one
+		// whose only open allowance is the minute after a menu click or follow.
 		q.MessageFrom = now.Add(-api.ReplyWindow)
 	}
 	rows, err := w.DB.InboxRows(ctx, a.ID, q)

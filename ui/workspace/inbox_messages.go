@@ -118,6 +118,9 @@ func (w *Workspace) inboxMessage(ctx context.Context, a storage.Account, it stor
 		m.Kind, m.Event = KindEvent, p.Event
 	case p.MenuID != "":
 		m.Kind, m.MenuChoice = KindMenu, p.Content
+		if c := p.Extra[extraMenuChoice]; c != "" {
+			m.MenuChoice = c
+		}
 		if ans, ok, err := w.DB.MenuChoice(ctx, a.ID, p.OpenID, p.MenuID); err != nil {
 			return m, err
 		} else if ok {

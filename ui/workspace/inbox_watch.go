@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -105,7 +106,7 @@ func (w *Workspace) WatchInbox(ctx context.Context, a storage.Account, opt Watch
 		return err
 	}
 	if a.Demo {
-		w.demoCustomers(ctx) // the demo's customers write in while the inbox watches (issue 12 §6)
+		w.demoCustomers(ctx, a) // the demo's customers write in while the inbox watches (issue 12 §6)
 	}
 	if pushed {
 		return wt.watchFeed(ctx, conn)
@@ -129,9 +130,14 @@ type watcher struct {
 	pending  []pendingMedia // pushed media the server had not downloaded yet
 }
 
+// watchWindow is how far back the watcher compares records with what it has seen:
+// a record arriving later than this after it was written (a catch-up after hours
+// offline) is archived and listed, but not announced as new.
+const watchWindow = 6 * time.Hour
+
 // baseline: what is archived when the watch starts is not new.
 func (wt *watcher) baseline(ctx context.Context) error {
-	wt.since = storage.BeijingDay(clock.Now()).AddDate(0, 0, -1)
+	wt.since = clock.Now().Add(-watchWindow)
 	items, err := wt.w.DB.InboxItemsSince(ctx, wt.a.ID, wt.since)
 	for _, it := range items {
 		wt.seen[it.Record.ID] = true
@@ -202,10 +208,10 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// prune forgets seen ids older than two days, so a watch of weeks stays small.
+// prune moves the window on and forgets the ids before it, so a watch of weeks stays small.
 func (wt *watcher) prune() {
-	cut := storage.BeijingDay(clock.Now()).AddDate(0, 0, -1)
-	if !cut.After(wt.since) {
+	cut := clock.Now().Add(-watchWindow)
+	if !cut.After(wt.since.Add(time.Minute)) {
 		return
 	}
 	wt.since = cut
@@ -291,17 +297,22 @@ type feedResult struct {
 	err error
 }
 
-// watchFeed long-polls the push server's feed; while it fails, it polls WeChat
-// instead (and keeps trying the server), then reads on from the stored cursor: the
-// cursor moves only after a page is stored, so nothing is skipped, and what both
-// sources brought is archived once.
+// Feed retries: after a failure the feed is read again after 1 s, doubling up to maxFeedRetry.
+const maxFeedRetry = 30 * time.Second
+
+// watchFeed long-polls the push server's feed. It also polls WeChat every interval
+// (getmsglist holds what the push stream misses: a customer transferred to the KF
+// system is pushed no more for a while, and the wait queue), and while the server
+// fails that is where messages come from. The feed is then read on from the stored
+// cursor, which moves only after a page is stored: nothing is skipped, and what both
+// sources brought is archived once (storage/inbox.go).
 func (wt *watcher) watchFeed(ctx context.Context, conn Connection) error {
 	results := make(chan feedResult, 1)
-	read := func(cursor int64) {
+	read := func(cursor int64, wait time.Duration) {
 		go func() {
-			rctx, cancel := context.WithTimeout(ctx, feedWait+pushServerTimeout)
+			rctx, cancel := context.WithTimeout(ctx, wait+pushServerTimeout)
 			defer cancel()
-			q := url.Values{"cursor": {strconv.FormatInt(cursor, 10)}, "account": {wt.a.AppID}, "wait": {feedWait.String()}}
+			q := url.Values{"cursor": {strconv.FormatInt(cursor, 10)}, "account": {wt.a.AppID}, "wait": {wait.String()}}
 			ans, err := getFeed(rctx, conn, q)
 			results <- feedResult{ans, err}
 		}()
@@ -310,9 +321,23 @@ func (wt *watcher) watchFeed(ctx context.Context, conn Connection) error {
 	if err != nil {
 		return err
 	}
-	read(cursor)
+	read(cursor, 0) // catch up at once
+	pollC := wt.opt.After(0)
+	var retryC, mediaC <-chan time.Time
+	var feedErr error
+	var polled InboxSource // the last poll's outcome
 	feedFailures := 0
+	source := func() InboxSource {
+		switch {
+		case feedErr != nil && polled.Mode == SourceStopped:
+			return InboxSource{Mode: SourceStopped, Err: feedErr, Until: polled.Until}
+		case feedErr != nil:
+			return InboxSource{Mode: SourcePolling, Err: feedErr} // what the operator must know: the server is down
+		}
+		return InboxSource{Mode: SourcePush, Err: polled.Err}
+	}
 	for {
+		var events []string
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -321,44 +346,57 @@ func (wt *watcher) watchFeed(ctx context.Context, conn Connection) error {
 				return ctx.Err()
 			}
 			if r.err != nil {
-				feedFailures++
-				slog.Warn("inbox: the push server is unreachable, polling WeChat", "account", wt.a.Name, "err", r.err)
-				src, wait := wt.pollSource(ctx)
-				src.Mode = SourcePolling
-				if src.Err == nil || !api.IsCode(src.Err, 45009) {
-					src.Err = r.err // what the operator must know: the server is down
+				if feedFailures++; feedFailures == 1 {
+					slog.Warn("inbox: the push server is unreachable, polling WeChat", "account", wt.a.Name, "err", r.err)
+					pollC = wt.opt.After(0) // fall back at once
 				}
-				if err := wt.report(ctx, src, nil); err != nil {
-					return err
-				}
-				retry := backoff(time.Second, feedFailures)
-				retry = min(retry, wait, wt.opt.Interval)
-				go func() {
-					select {
-					case <-ctx.Done():
-					case <-wt.opt.After(retry):
-						read(cursor)
-					}
-				}()
-				continue
+				feedErr = r.err
+				retryC = wt.opt.After(min(backoff(time.Second, feedFailures-1), maxFeedRetry))
+				break
 			}
-			feedFailures = 0
-			events, err := wt.storeFeed(ctx, conn, r.ans)
-			if err != nil {
+			if feedFailures > 0 {
+				slog.Info("inbox: the push server answers again", "account", wt.a.Name)
+			}
+			feedFailures, feedErr = 0, nil
+			if events, err = wt.storeFeed(ctx, r.ans); err != nil {
 				return err
 			}
 			cursor = max(cursor, r.ans.Cursor)
-			read(cursor)
-			if err := wt.report(ctx, InboxSource{Mode: SourcePush}, events); err != nil {
-				return err
+			read(cursor, feedWait)
+			if len(wt.pending) > 0 && mediaC == nil {
+				mediaC = wt.opt.After(0)
 			}
+		case <-retryC:
+			retryC = nil
+			read(cursor, 0)
+			continue
+		case <-pollC:
+			var wait time.Duration
+			polled, wait = wt.pollSource(ctx)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			pollC = wt.opt.After(wait)
+		case <-mediaC:
+			mediaC = nil
+			wt.fetchMedia(ctx, conn)
+			if len(wt.pending) > 0 {
+				mediaC = wt.opt.After(mediaRetry << min(wt.pending[0].tries, 10))
+			}
+		}
+		if err := wt.report(ctx, source(), events); err != nil {
+			return err
 		}
 	}
 }
 
+// mediaRetry: a pushed file the server has not fetched from WeChat yet is asked for
+// again this much later, doubling with each try.
+const mediaRetry = time.Second
+
 // storeFeed stores one feed answer: each push for this account, its media, its
 // record (ArchivePush), then the cursor. It returns the customers of events.
-func (wt *watcher) storeFeed(ctx context.Context, conn Connection, ans feedAnswer) ([]string, error) {
+func (wt *watcher) storeFeed(ctx context.Context, ans feedAnswer) ([]string, error) {
 	var events []string
 	for _, it := range ans.Items {
 		if it.Account != "" && it.Account != wt.a.AppID {
@@ -382,11 +420,7 @@ func (wt *watcher) storeFeed(ctx context.Context, conn Connection, ans feedAnswe
 			wt.pending = append(wt.pending, pendingMedia{local: id, server: it.ID, kind: p.MsgType})
 		}
 	}
-	if err := wt.w.DB.SetInboxFeedCursor(ctx, wt.a.ID, ans.Cursor); err != nil {
-		return nil, err
-	}
-	wt.fetchMedia(ctx, conn)
-	return events, nil
+	return events, wt.w.DB.SetInboxFeedCursor(ctx, wt.a.ID, ans.Cursor)
 }
 
 func hasMedia(msgType string) bool {
@@ -405,8 +439,8 @@ type pendingMedia struct {
 }
 
 // mediaTries: the server fetches media from WeChat in the background; a file it
-// has not got yet (404) is asked for again with the next answers, this many times.
-const mediaTries = 5
+// has not got yet (404) is asked for again, this many times.
+const mediaTries = 10
 
 var feedMediaExt = map[string]string{"image": ".jpg", "voice": ".amr", "video": ".mp4", "shortvideo": ".mp4"}
 
@@ -454,6 +488,9 @@ func (wt *watcher) saveMedia(ctx context.Context, m pendingMedia, b []byte) erro
 	return wt.w.DB.SetPushMedia(ctx, m.local, path, int64(len(b)))
 }
 
+// extraMenuChoice keeps a fed push's MenuChoice among its Extra fields.
+const extraMenuChoice = "kfdesk_menu_choice"
+
 // pushFromItem is a feed item as a push of this desktop's own store. Its body is
 // the item itself (the server keeps WeChat's raw body).
 func pushFromItem(it PushItem) (storage.Push, error) {
@@ -465,7 +502,15 @@ func pushFromItem(it PushItem) (storage.Push, error) {
 	if err != nil {
 		return storage.Push{}, err
 	}
+	extra := it.Extra
+	if it.MenuChoice != "" { // the option of a menu the server's account sent (not in this desktop's send log)
+		extra = maps.Clone(extra)
+		if extra == nil {
+			extra = map[string]string{}
+		}
+		extra[extraMenuChoice] = it.MenuChoice
+	}
 	return storage.Push{CreateTime: t, OpenID: it.OpenID, MsgType: it.MsgType, Event: it.Event, EventKey: it.EventKey,
 		MsgID: it.MsgID, Content: it.Text, MenuID: it.MenuID, Recognition: it.Recognition, Title: it.Title, URL: it.URL,
-		Location: it.Location, Extra: it.Extra, Raw: raw, BodyFormat: storage.FormatJSON}, nil
+		Location: it.Location, Extra: extra, Raw: raw, BodyFormat: storage.FormatJSON}, nil
 }

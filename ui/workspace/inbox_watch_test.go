@@ -3,6 +3,8 @@ package workspace_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,4 +138,84 @@ func shopWS(t *testing.T) (*workspace.Workspace, storage.Account, *wechattest.Se
 		t.Fatal(err)
 	}
 	return ws, a, srv
+}
+
+// A failing poll backs off (the interval doubled each time, at most 10 minutes) and
+// says why; the first good poll goes back to the interval.
+func TestInboxPollingBacksOffOnErrors(t *testing.T) {
+	ws, a, srv := shopWS(t)
+	srv.FailAlways("/customservice/msgrecord/getmsglist", wechattest.Errcode(40164, ""))
+	s := newStepper()
+	ups := watch(t, ws, a, s)
+	u := next(t, ups)
+	if u.Source.Mode != workspace.SourcePolling || u.Source.Err == nil || !strings.Contains(u.Source.Err.Error(), "40164") {
+		t.Fatalf("first update %+v", u.Source)
+	}
+	var waits []time.Duration
+	for i := range 5 {
+		waits = append(waits, <-s.asked)
+		if i == 4 {
+			srv.ClearFaults()
+		}
+		s.go_ <- time.Now()
+	}
+	waits = append(waits, <-s.asked)
+	if fmt.Sprint(waits) != "[2m0s 4m0s 8m0s 10m0s 10m0s 1m0s]" {
+		t.Fatalf("waits %v", waits)
+	}
+	until(t, ups, "the error cleared", func(u workspace.InboxUpdate) bool { return u.Source.Err == nil })
+}
+
+// WeChat's daily quota used up (45009): polling stops until the next Beijing day and says so.
+func TestInboxPollingStopsForTheDayOn45009(t *testing.T) {
+	ws, a, srv := shopWS(t)
+	srv.FailAlways("/customservice/msgrecord/getmsglist", wechattest.Errcode(45009, ""))
+	s := newStepper()
+	ups := watch(t, ws, a, s)
+	u := next(t, ups)
+	tomorrow := storage.BeijingDay(clock.Now()).AddDate(0, 0, 1)
+	if u.Source.Mode != workspace.SourceStopped || !u.Source.Until.Equal(tomorrow) || !strings.Contains(u.Source.Err.Error(), "明天") {
+		t.Fatalf("update %+v", u.Source)
+	}
+	if d := <-s.asked; d <= 0 || d > 24*time.Hour || d < time.Until(tomorrow)-time.Minute {
+		t.Fatalf("waits %v, want until %v", d, tomorrow)
+	}
+}
+
+// On the demo account the fake's customers write in while the inbox is watched:
+// what the simulator adds reaches the next poll as new messages.
+func TestDemoInboxComesAlive(t *testing.T) {
+	sims := workspace.DemoSims(t)
+	ws := openWS(t)
+	ctx := context.Background()
+	a, err := ws.EnsureDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStepper()
+	ups := watch(t, ws, a, s)
+	sim := <-sims
+	next(t, ups) // the first poll: the sample's history
+	<-s.asked
+	var want []string
+	for range 5 {
+		want = append(want, sim.Step(ctx).Text)
+	}
+	s.go_ <- time.Now()
+	u := next(t, ups)
+	var got []string
+	for _, m := range u.New {
+		if m.Kind == "image" {
+			got = append(got, "[image]")
+		} else {
+			got = append(got, m.Text)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("new in the inbox %q, want what the customers wrote %q", got, want)
+	}
+	convs, err := ws.InboxConversations(ctx, a, workspace.InboxFilter{Waiting: true})
+	if err != nil || len(convs) == 0 {
+		t.Fatalf("nobody waiting in the demo: %v", err)
+	}
 }

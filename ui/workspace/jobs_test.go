@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
@@ -38,9 +39,18 @@ type pushEnv struct {
 	wechat *wechattest.Server
 	clock  *wechattest.FakeClock
 	pusher *wechattest.Pusher
+	// With the desktop API (newFeedEnv): its address, and a switch that makes it unreachable.
+	serverURL   string
+	desktopDown *atomic.Bool
+	server      *httptest.Server
 }
 
-func newPushEnv(t *testing.T) *pushEnv {
+func newPushEnv(t *testing.T) *pushEnv { return newPushEnvWith(t, false) }
+
+// newFeedEnv is a pushEnv whose server also serves the desktop API (/api/v1).
+func newFeedEnv(t testing.TB) *pushEnv { return newPushEnvWith(t, true) }
+
+func newPushEnvWith(t testing.TB, desktop bool) *pushEnv {
 	t.Helper()
 	t.Setenv("KFDESK_SECRETS", "file")
 	ws, err := workspace.Open(t.TempDir())
@@ -59,7 +69,23 @@ func newPushEnv(t *testing.T) *pushEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(serve.Handler([]*workspace.Receiver{r}, nil))
+	var api http.Handler
+	down := new(atomic.Bool)
+	if desktop {
+		stop, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		h := serve.DesktopAPI(stop, ws, r)
+		api = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if down.Load() { // as unreachable as a server can be: the connection just closes
+				if c, _, err := http.NewResponseController(w).Hijack(); err == nil {
+					_ = c.Close()
+				}
+				return
+			}
+			h.ServeHTTP(w, req)
+		})
+	}
+	srv := httptest.NewServer(serve.Handler([]*workspace.Receiver{r}, api))
 	t.Cleanup(srv.Close)
 	p, err := wechat.NewPusher(wechattest.PushConfig{URL: srv.URL + workspace.PushPath(a), Token: jobToken, EncodingAESKey: jobAESKey,
 		Mode: wechattest.PushSafe, Timeout: time.Second, Retries: 3})
@@ -67,10 +93,10 @@ func newPushEnv(t *testing.T) *pushEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	return &pushEnv{ws: ws, acct: a, wechat: wechat, clock: fc, pusher: p}
+	return &pushEnv{ws: ws, acct: a, wechat: wechat, clock: fc, pusher: p, serverURL: srv.URL, desktopDown: down, server: srv}
 }
 
-func (e *pushEnv) push(t *testing.T, m wechattest.Message) {
+func (e *pushEnv) push(t testing.TB, m wechattest.Message) {
 	t.Helper()
 	d, err := e.pusher.Push(context.Background(), m)
 	// Stored and answered: "success", or the transfer to the KF system (forwarding is on by default).
@@ -89,7 +115,7 @@ func (e *pushEnv) pushes(t *testing.T) []storage.Push {
 }
 
 // startWorker runs RunJobs until the test ends (or stop is called) and reports its error.
-func startWorker(t *testing.T, ws *workspace.Workspace, opt workspace.JobOptions) (stop func()) {
+func startWorker(t testing.TB, ws *workspace.Workspace, opt workspace.JobOptions) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -359,7 +385,7 @@ func TestFailingJobIsRetriedAndGiveUpIsNot(t *testing.T) {
 	}
 }
 
-func openWS(t *testing.T) *workspace.Workspace {
+func openWS(t testing.TB) *workspace.Workspace {
 	t.Helper()
 	t.Setenv("KFDESK_SECRETS", "file")
 	ws, err := workspace.Open(t.TempDir())

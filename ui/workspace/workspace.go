@@ -49,6 +49,9 @@ type Workspace struct {
 	demo    *wechattest.Server
 	clients map[int64]*api.Client
 	pushed  signal // a push was stored (desktopapi.go)
+
+	demoWatchers int                // inbox watches of the demo account (inbox_demo.go)
+	demoSimStop  context.CancelFunc // stops the demo's customer simulator
 }
 
 // Open opens (creating when needed) the data folder dir; "" means the default.
@@ -71,6 +74,9 @@ func Open(dir string) (*Workspace, error) {
 // Close stops the demo server and closes the database.
 func (w *Workspace) Close() error {
 	w.mu.Lock()
+	if w.demoSimStop != nil {
+		w.demoSimStop()
+	}
 	if w.demo != nil {
 		w.demo.Close()
 		w.demo = nil
