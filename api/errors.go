@@ -151,7 +151,7 @@ func whitelistExplanation(msg string) explanation {
 
 // explanations covers every errcode the product can meet: the official global return
 // codes (https://developers.weixin.qq.com/doc/offiaccount/Getting_Started/Global_Return_Code.html)
-// and the error tables of the calls the product makes (KF accounts: api/kf.go).
+// and the error tables of the calls the product makes (KF accounts: api/kf.go; sessions: api/kfsession.go).
 var explanations = map[int]explanation{
 	-1:    {"微信系统繁忙，请稍后重试。", "WeChat is busy. Try again in a moment."},
 	40001: {"access_token 无效或不是最新的：AppSecret 填错了，或其他程序刷新了令牌。请核对 AppSecret；多台电脑或服务器共用同一账号时请都使用「稳定版令牌」。", "The access token is invalid or not the latest: the AppSecret is wrong, or another program refreshed the token. Check the AppSecret; when several computers or servers share this account, use the stable token mode everywhere."},
@@ -214,9 +214,9 @@ var explanations = map[int]explanation{
 	65410: {"对方绑定的公众号客服账号太多，无法再绑定。", "This person is bound to too many customer-service accounts."},
 	65411: {"这个客服账号已有一个待确认的邀请。", "This customer-service account already has a pending invitation."},
 	65412: {"这个客服账号已经绑定了微信号。", "This customer-service account is already bound to a WeChat ID."},
-	65413: {"对方当前没有客服会话。", "This person has no open customer-service session."},
-	65414: {"对方正在被其他客服接待。", "This person is being served by another worker."},
-	65415: {"客服人员不在线。", "The worker is offline."},
+	65413: {"对方当前没有客服会话（可能已被关闭或已超时结束）。请刷新会话列表；对方再发消息后会重新进入待接入列表。", "This person has no open customer-service session (it was closed or timed out). Refresh the session list; when they write again they wait to be taken once more."},
+	65414: {"对方正在被其他客服接待。请刷新会话列表看是谁在接待；要换人请用「转接」，或让那位客服先关闭会话。", "This person is being served by another KF account. Refresh the session list to see which; to hand them over use Transfer, or have that KF account close the session first."},
+	65415: {"这个客服账号不在线，不能接入客户：请先让它的工作人员登录网页客服 mpkf.weixin.qq.com 或打开「客服小助手」小程序，再重试。", "This KF account is offline, so it cannot take customers: have its worker sign in at mpkf.weixin.qq.com or open the 客服小助手 (KF assistant) mini program first, then try again."},
 	65416: {"查询参数不正确：请检查起止时间（开始不能晚于结束）和每页条数（1–10000）。", "Invalid query parameters: check the start and end time (start must not be after end) and the page size (1–10000)."},
 	65417: {"查询的时间段太长：每次最多 24 小时，且不能跨天。", "The time range is too long: at most 24 hours per query, within one day."},
 	89503: {"这次调用来自一个新的 IP，需要公众号管理员在微信上确认。请联系管理员确认后重试。", "This call came from a new IP and an administrator must confirm it in WeChat. Ask the administrator to confirm, then try again."},

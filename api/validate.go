@@ -63,6 +63,12 @@ func (v ValidationErrors) For(field string) (FieldError, bool) {
 	return FieldError{}, false
 }
 
+// What is said of a malformed openid.
+const (
+	notOpenIDZH = "openid 格式不对：应为 28 位左右的字母、数字、- 或 _，不含空格。"
+	notOpenIDEN = "This is not an openid: about 28 letters, digits, - or _, without spaces."
+)
+
 var (
 	// openIDPattern: openids are 28 characters of WeChat's id alphabet; allow a margin.
 	openIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{6,64}$`)
@@ -81,7 +87,7 @@ func (m *Message) Validate(miniProgram bool) error {
 	case strings.TrimSpace(m.ToUser) == "":
 		v.add("touser", "请选择或填写接收人（openid）。", "Choose or enter a recipient (openid).")
 	case !openIDPattern.MatchString(m.ToUser):
-		v.add("touser", "openid 格式不对：应为 28 位左右的字母、数字、- 或 _，不含空格。", "This is not an openid: about 28 letters, digits, - or _, without spaces.")
+		v.add("touser", notOpenIDZH, notOpenIDEN)
 	}
 	if !slices.Contains(MsgTypes(miniProgram), m.MsgType) {
 		if miniProgram {

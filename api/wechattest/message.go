@@ -64,6 +64,7 @@ func (s *Server) userMessage(openid string, at time.Time) {
 	if at.After(u.lastExchange) {
 		u.lastExchange = at
 	}
+	s.touchWait(openid, at) // a waiting customer's latest_time
 }
 
 // UserEvent records a menu click, follow or QR scan at at (zero = now): 3 replies

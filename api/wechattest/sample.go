@@ -149,14 +149,14 @@ func (s *Server) seedSample() {
 		if !accepted {
 			rs = rs[:1] // only "session created": still waiting for a worker
 			rs = append(rs, Record{OpenID: openid, OperCode: 2003, Text: recentOpeners[i], Time: lastUser.Unix()})
-			s.waits = append(s.waits, waitCase{openid, lastUser.Unix()})
+			s.waits = append(s.waits, waitCase{openid, lastUser.Unix(), lastUser.Unix()})
 		} else {
 			s.sessions[openid] = &session{kf: mei.Account, created: rs[1].Time}
 		}
 		recs = append(recs, rs...)
 		s.noteUserMessage(openid, lastUser)
 	}
-	sort.SliceStable(s.waits, func(i, j int) bool { return s.waits[i].latest < s.waits[j].latest })
+	sort.SliceStable(s.waits, func(i, j int) bool { return s.waits[i].arrived < s.waits[j].arrived })
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Time < recs[j].Time })
 	s.records = recs
 	s.version++

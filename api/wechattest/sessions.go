@@ -15,31 +15,48 @@ type session struct {
 }
 
 type waitCase struct {
-	openid string
-	latest int64
+	openid  string
+	arrived int64 // unix seconds the customer began to wait: the queue's order
+	latest  int64 // the customer's last message (latest_time)
 }
 
 type sessionState struct {
 	sessions map[string]*session // by openid
-	waits    []waitCase          // oldest first
+	waits    []waitCase          // in the order the customers came ("按照来访顺序")
 }
 
 func (s *Server) initSessions() { s.sessions = map[string]*session{} }
 
 // AddWaitCase puts openid in the waiting queue (a user waiting for a KF) with
-// its latest message time; a session created for it removes it.
+// its latest message time; a session created for it removes it. A user already
+// waiting keeps their place and only latest_time moves.
 func (s *Server) AddWaitCase(openid string, latest time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.addWait(openid, latest)
 }
 
-// addWait queues openid (once) by its latest message time. s.mu is held.
+// addWait queues openid (once) where its first message puts it. s.mu is held.
 func (s *Server) addWait(openid string, latest time.Time) {
 	s.knownUser(openid, latest)
-	s.dropWait(openid)
-	s.waits = append(s.waits, waitCase{openid, latest.Unix()})
-	sort.SliceStable(s.waits, func(i, j int) bool { return s.waits[i].latest < s.waits[j].latest })
+	if s.touchWait(openid, latest) {
+		return
+	}
+	// By arrival: a case added late for an earlier message goes before later ones.
+	i := sort.Search(len(s.waits), func(i int) bool { return s.waits[i].arrived > latest.Unix() })
+	s.waits = slices.Insert(s.waits, i, waitCase{openid, latest.Unix(), latest.Unix()})
+}
+
+// touchWait moves a waiting user's latest_time to at (never back); it reports
+// whether openid was waiting. s.mu is held.
+func (s *Server) touchWait(openid string, at time.Time) bool {
+	for i := range s.waits {
+		if s.waits[i].openid == openid {
+			s.waits[i].latest = max(s.waits[i].latest, at.Unix())
+			return true
+		}
+	}
+	return false
 }
 
 // dropWait takes openid out of the waiting queue. s.mu is held.
@@ -62,8 +79,14 @@ type sessionReq struct {
 	OpenID    string `json:"openid"`
 }
 
+// Docs: https://developers.weixin.qq.com/doc/service/api/customer/messctrl/api_createkfsession
+// and its neighbours api_closesession, api_getkfsession, api_getkfsessionlist, api_getwaitcase;
+// the one-page version https://developers.weixin.qq.com/doc/service/Customer_Service/Session_control.html.
+
 // handleSessionCreate: POST /customservice/kfsession/create {"kf_account","openid"}.
-// The KF account must be bound to a worker (65402) and online (65415).
+// The KF account must be bound to a worker (65402) and online (65415). It is not
+// limited by the account's auto-accept number; a session that exists already is
+// left as it is ("如果该客服和用户会话已存在，则直接返回0").
 func (s *Server) handleSessionCreate(c *call) (any, *apiError) {
 	var req sessionReq
 	if e := decodeJSON(c, &req); e != nil {
@@ -81,8 +104,11 @@ func (s *Server) handleSessionCreate(c *call) (any, *apiError) {
 	if _, e := s.recipient(req.OpenID); e != nil {
 		return nil, e
 	}
-	if ss := s.sessions[req.OpenID]; ss != nil && ss.kf != req.KFAccount {
-		return nil, errc(65414)
+	if ss := s.sessions[req.OpenID]; ss != nil {
+		if ss.kf != req.KFAccount {
+			return nil, errc(65414)
+		}
+		return ok0, nil
 	}
 	s.sessions[req.OpenID] = &session{kf: req.KFAccount, created: c.now.Unix()}
 	s.dropWait(req.OpenID)
@@ -97,6 +123,9 @@ func (s *Server) handleSessionClose(c *call) (any, *apiError) {
 	}
 	if s.findKF(req.KFAccount) == nil {
 		return nil, errc(65401)
+	}
+	if s.users[req.OpenID] == nil {
+		return nil, errc(40003)
 	}
 	ss := s.sessions[req.OpenID]
 	if ss == nil {
@@ -126,11 +155,15 @@ func (s *Server) handleGetSession(c *call) (any, *apiError) {
 	return out, nil
 }
 
-// handleSessionList: GET /customservice/kfsession/getsessionlist?kf_account=.
+// handleSessionList: GET /customservice/kfsession/getsessionlist?kf_account=:
+// 65401 unknown account, 65402 not bound to a worker.
 func (s *Server) handleSessionList(c *call) (any, *apiError) {
 	kf := c.q.Get("kf_account")
-	if s.findKF(kf) == nil {
+	switch k := s.findKF(kf); {
+	case k == nil:
 		return nil, errc(65401)
+	case k.WX == "":
+		return nil, errc(65402)
 	}
 	type item struct {
 		CreateTime int64  `json:"createtime"`
@@ -153,7 +186,8 @@ func (s *Server) handleSessionList(c *call) (any, *apiError) {
 	}{list}, nil
 }
 
-// handleWaitCase: GET /customservice/kfsession/getwaitcase → the oldest 100 waiting users.
+// handleWaitCase: GET /customservice/kfsession/getwaitcase → count, and the first
+// 100 waiting users in the order they came.
 func (s *Server) handleWaitCase(c *call) (any, *apiError) {
 	type item struct {
 		LatestTime int64  `json:"latest_time"`
