@@ -137,6 +137,7 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 			return err
 		}
 		var fresh []gramRow
+		talked := map[string]bool{} // customers with new messages: their exchanges change (suggest.go)
 		for _, r := range recs {
 			if unconfirmed && api.OperCodeDirection(r.OperCode) == api.DirIn {
 				// The no-double rule (inbox.go): a record not stored yet may be a pushed message's.
@@ -162,6 +163,9 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 				}
 				if n, _ := res.RowsAffected(); n == 1 {
 					added++
+					if d := api.OperCodeDirection(r.OperCode); r.OpenID != "" && (d == api.DirIn || d == api.DirOut) {
+						talked[r.OpenID] = true
+					}
 					if !deferred {
 						fresh = append(fresh, gramRow{id, grams(r.Text)})
 					}
@@ -195,6 +199,9 @@ func (db *DB) storePage(ctx context.Context, accountID int64, day time.Time, rec
 			if err := insertGrams(ctx, tx, nonEmpty); err != nil {
 				return err
 			}
+		}
+		if err := markSuggestDirty(ctx, tx, accountID, talked); err != nil {
+			return err
 		}
 		if !last {
 			return nil

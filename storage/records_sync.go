@@ -146,7 +146,11 @@ func (s *RecordSync) syncRange(ctx context.Context, from, to time.Time) (SyncPro
 		p.Phase, p.Indexed, p.ToIndex = PhaseIndexing, done, total
 		s.report(p)
 	})
-	return p, err
+	if err != nil {
+		return p, err
+	}
+	// The exchanges of the customers these pages added messages of (suggest.go).
+	return p, s.DB.BuildSuggestIndex(ctx, s.AccountID)
 }
 
 func (s *RecordSync) report(p SyncProgress) {
