@@ -24,6 +24,8 @@ type inboxScreen struct {
 	conv         *inboxConversation // the open conversation, nil before one is chosen
 	convBox      *fyne.Container
 	quickReplies []quickReply
+	sessions     *sessionsPanel // the queue and sessions tab (inbox_sessions.go)
+	tabs         *container.AppTabs
 }
 
 // quickReply is a text template offered in the reply box.
@@ -36,23 +38,27 @@ func newInboxScreen(m *MainWindow) *inboxScreen {
 func (s *inboxScreen) buildUI() fyne.CanvasObject {
 	s.m.inbox = s
 	s.list = newInboxList(s)
-	left := s.list.buildUI()
-	if panel := s.sessionsPanel(); panel != nil {
-		left = container.NewAppTabs(container.NewTabItem(T("Conversations"), left), container.NewTabItem(T("Queue and sessions"), panel))
-	}
+	s.sessions = newSessionsPanel(s.m)
+	s.tabs = container.NewAppTabs(container.NewTabItem(T("Conversations"), s.list.buildUI()),
+		container.NewTabItem(T("Queue and sessions"), s.sessions.content()))
+	// The queue and sessions are network calls: made when the tab is shown, not every time the page is.
+	s.tabs.OnSelected = func(*container.TabItem) { s.reloadSessions() }
 	hint := widget.NewLabel(T("Choose a conversation to read it and reply."))
 	hint.Importance = widget.LowImportance
 	s.convBox = container.NewStack(container.NewCenter(hint))
-	split := container.NewHSplit(left, s.convBox)
+	split := container.NewHSplit(s.tabs, s.convBox)
 	split.Offset = 0.36
 	s.loadQuickReplies()
 	s.list.reload()
 	return split
 }
 
-// sessionsPanel is the hook for the queue and sessions panel (branch sessions,
-// ui/inbox_sessions.go: newSessionsPanel(m).content()); nil until that is merged.
-func (s *inboxScreen) sessionsPanel() fyne.CanvasObject { return nil }
+// reloadSessions re-reads the queue and sessions while their tab is shown.
+func (s *inboxScreen) reloadSessions() {
+	if s.tabs.SelectedIndex() == 1 {
+		s.sessions.reload(s.a)
+	}
+}
 
 // loadQuickReplies reads the account's text templates off the UI thread.
 func (s *inboxScreen) loadQuickReplies() {
@@ -92,8 +98,12 @@ func (s *inboxScreen) open(c workspace.InboxConversation) {
 	s.convBox.Refresh()
 }
 
-// onUpdate re-reads the list (and the open conversation) after something arrived.
-func (s *inboxScreen) onUpdate() { s.list.reload() }
+// onUpdate re-reads the list (and the open conversation) after something arrived,
+// and the queue if it is shown (a customer may have joined it).
+func (s *inboxScreen) onUpdate() {
+	s.list.reload()
+	s.reloadSessions()
+}
 
 // inboxTitle is the navigation button's and the window's text with the unread count.
 func inboxTitle(base string, unread int) string {

@@ -183,6 +183,8 @@ func (v *inboxConversation) addNewer(msgs []workspace.InboxMessage) (added bool)
 			v.dropEcho(m)
 			v.msgs = append(v.msgs, m)
 			added = true
+		} else if m.MediaPath != "" {
+			v.mediaArrived(m)
 		}
 	}
 	if v.more {
@@ -192,8 +194,22 @@ func (v *inboxConversation) addNewer(msgs []workspace.InboxMessage) (added bool)
 	}
 	if added {
 		v.list.Refresh()
+		v.reply.suggestFor(v.msgs)
 	}
 	return added
+}
+
+// mediaArrived shows a picture or file downloaded after its message was shown.
+func (v *inboxConversation) mediaArrived(m workspace.InboxMessage) {
+	for i := len(v.msgs) - 1; i >= 0; i-- {
+		if v.msgs[i].Key == m.Key {
+			if v.msgs[i].MediaPath == "" {
+				v.msgs[i] = m
+				v.list.RefreshItem(i)
+			}
+			return
+		}
+	}
 }
 
 // onUpdate reads what arrived since the last message shown, and marks it read.
@@ -279,6 +295,7 @@ func (v *inboxConversation) afterSend(text, kf string) {
 	v.msgs = append(v.msgs, m)
 	v.list.Refresh()
 	v.list.ScrollToBottom()
+	v.reply.suggestFor(v.msgs) // answered: the suggestions go
 }
 
 // dropEcho removes the echo of a sent reply that the archive now has (same text, sent by KF).

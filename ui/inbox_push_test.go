@@ -54,6 +54,13 @@ func (f *fakeFeed) add(it workspace.PushItem, media []byte) {
 	f.more = make(chan struct{})
 }
 
+// setMedia makes an item's file available (the server fetched it from WeChat).
+func (f *fakeFeed) setMedia(id int64, b []byte) {
+	f.mu.Lock()
+	f.media[id] = b
+	f.mu.Unlock()
+}
+
 func (f *fakeFeed) setDown(down bool) {
 	f.mu.Lock()
 	f.down = down
@@ -141,23 +148,31 @@ func testJPEG(t *testing.T) []byte {
 }
 
 // With a push server the inbox is live: a pushed picture and menu answer appear in
-// the conversation (the picture as a thumbnail); when the server goes down the
-// status line says so and the inbox polls WeChat instead.
+// the conversation, the picture as a thumbnail once its file has come (the server
+// fetches it from WeChat after the message); when the server goes down the status
+// line says so and the inbox polls WeChat instead.
 func TestInboxFromThePushServerFallsBackToPolling(t *testing.T) {
 	feed := newFakeFeed(t)
 	it := newInboxTest(t, "zh", func(it *inboxTest) { feed.connect(t, it) })
 	it.waitShows("会话：接收服务器实时推送")
 
-	feed.add(workspace.PushItem{Account: inboxAppID, OpenID: inboxCustomer, MsgType: "image", MsgID: "9001"}, testJPEG(t))
+	feed.add(workspace.PushItem{Account: inboxAppID, OpenID: inboxCustomer, MsgType: "image", MsgID: "9001"}, nil)
 	feed.add(workspace.PushItem{Account: inboxAppID, OpenID: inboxCustomer, MsgType: "text", Text: "满意", MenuID: "101", MsgID: "9002"}, nil)
 	it.waitShows("满意")
 	v := it.open(inboxCustomer)
-	it.waitShows("选择了「满意」")
+	it.waitShows("选择了「满意」", "[图片，未下载]")
+	feed.setMedia(1, testJPEG(t))
 	eventually(t, "the picture's thumbnail", func() bool {
+		select { // end the watch's waits (its next poll of WeChat, its next try for the file)
+		case it.tick <- time.Now():
+		default:
+		}
 		for _, m := range v.msgs {
 			if m.Kind == kindImage && m.MediaPath != "" {
-				img, _ := pictures.lookup(m.MediaPath)
-				return img != nil && img.Bounds().Dx() == 64
+				pictures.mu.Lock() // not lookup: that would claim the load for itself
+				e := pictures.m[m.MediaPath]
+				pictures.mu.Unlock()
+				return e != nil && e.img != nil && e.img.Bounds().Dx() == 64
 			}
 		}
 		v.onUpdate(v.conv) // the file arrives after the message: read again

@@ -33,7 +33,7 @@ type inboxReply struct {
 	quickBar    *container.Scroll
 	errLine     *wrapLabel
 	status      *widget.Label
-	suggestSlot *fyne.Container // the suggestion bar's place, above the text
+	suggest     *suggestionBar // replies the shop gave to messages like the customer's last one (inbox_suggest.go)
 
 	typingAt time.Time // when "typing…" was last sent: WeChat shows it for 15 s
 	sending  bool
@@ -60,16 +60,14 @@ func (r *inboxReply) buildUI() fyne.CanvasObject {
 	r.errLine = newErrorLabel()
 	r.status = widget.NewLabel("")
 	r.status.Truncation = fyne.TextTruncateEllipsis
-	r.suggestSlot = container.NewStack()
-	if bar := r.suggestionBar(); bar != nil {
-		r.suggestSlot.Add(bar)
-	}
+	r.suggest = newSuggestionBar(r.v.s.m, r.fillSuggestion)
+	r.entry.onShortcut = r.suggest.handleShortcut // Alt+1/2/3 in the reply box
 	r.quickBar = container.NewHScroll(r.quick)
 	r.showQuick("")
 	buttons := container.NewHBox(r.sendAs, r.more, r.send)
 	return container.NewVBox(
 		widget.NewSeparator(),
-		r.suggestSlot,
+		r.suggest.content(),
 		r.quickBar,
 		r.entry,
 		r.errLine,
@@ -77,9 +75,28 @@ func (r *inboxReply) buildUI() fyne.CanvasObject {
 	)
 }
 
-// suggestionBar is the hook for the suggested replies (branch suggest,
-// ui/inbox_suggest.go): nil until that is merged.
-func (r *inboxReply) suggestionBar() fyne.CanvasObject { return nil }
+// fillSuggestion puts a chosen suggestion in the reply box (it sends nothing).
+func (r *inboxReply) fillSuggestion(text string) {
+	r.entry.SetText("")
+	r.insert(text)
+}
+
+// suggestFor asks for suggestions for the customer's last message when no reply
+// followed it (an empty text clears the bar).
+func (r *inboxReply) suggestFor(msgs []workspace.InboxMessage) {
+	last := ""
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if m.Kind == workspace.KindEvent {
+			continue
+		}
+		if m.FromCustomer && m.Kind == workspace.KindText {
+			last = m.Text
+		}
+		break
+	}
+	r.suggest.show(r.v.s.a, r.v.openid, last)
+}
 
 // insert puts a text into the reply box (a quick reply, a suggestion): it replaces
 // a "/…" being typed, otherwise it goes where the cursor is.
@@ -257,6 +274,8 @@ type sendEntry struct {
 	onSend func()
 	// onEnter is asked first on Enter: true when it used the key (a "/" quick reply chosen).
 	onEnter func() bool
+	// onShortcut is offered every shortcut first: true when it took it (Alt+1/2/3 for a suggestion).
+	onShortcut func(fyne.Shortcut) bool
 
 	shift bool
 	// settle runs f after imeSettle on the UI thread and returns a cancel (tests replace it).
@@ -321,6 +340,9 @@ func (e *sendEntry) TypedShortcut(s fyne.Shortcut) {
 		c.Modifier&(fyne.KeyModifierControl|fyne.KeyModifierSuper) != 0 {
 		e.cancelPending()
 		e.onSend()
+		return
+	}
+	if e.onShortcut != nil && e.onShortcut(s) {
 		return
 	}
 	e.Entry.TypedShortcut(s)

@@ -26,7 +26,7 @@ const (
 )
 
 // inboxTest is a window on an account served by its own fake WeChat, with the inbox
-// watch stepped by the test: each tick is the next poll.
+// watch stepped by the test: each tick ends the watch's next wait (a poll, a retry).
 type inboxTest struct {
 	t     *testing.T
 	m     *MainWindow
@@ -39,7 +39,8 @@ type inboxTest struct {
 }
 
 // newInboxTest opens the inbox of an account whose customer wrote twice 5 minutes
-// ago; before (optional) runs before the account is chosen and its watch starts.
+// ago, synced into the archive before (so read: a first sync counts as read);
+// before (optional) runs before the account is chosen and its watch starts.
 func newInboxTest(t *testing.T, language string, before ...func(*inboxTest)) *inboxTest {
 	t.Helper()
 	m, ws := newTestWindow(t, language)
@@ -56,8 +57,18 @@ func newInboxTest(t *testing.T, language string, before ...func(*inboxTest)) *in
 		wechattest.Record{OpenID: inboxCustomer, OperCode: 2003, Text: "你好，请问发货了吗", Time: at.Unix(), Worker: "kf1@teashop"},
 		wechattest.Record{OpenID: inboxCustomer, OperCode: 2003, Text: "订单号 KF20261101", Time: at.Unix() + 1, Worker: "kf1@teashop"},
 	)
+	if _, err := ws.SyncRecords(context.Background(), a, workspace.SyncRequest{}); err != nil {
+		t.Fatal(err)
+	}
 	m.inboxWatch.notify = func(n *fyne.Notification) { it.sent = append(it.sent, n) }
-	m.inboxWatch.options.After = func(time.Duration) <-chan time.Time { return it.tick }
+	m.inboxWatch.options.After = func(d time.Duration) <-chan time.Time {
+		if d <= 0 { // "at once" (fetch the media just announced, fall back to polling now)
+			now := make(chan time.Time, 1)
+			now <- time.Now()
+			return now
+		}
+		return it.tick
+	}
 	m.inboxWatch.paused = false
 	for _, f := range before {
 		f(it)
@@ -135,27 +146,32 @@ func (it *inboxTest) open(openid string) *inboxConversation {
 
 func navButton(m *MainWindow) *widget.Button { return m.navButtons[PageInbox] }
 
-// The first poll brings what the customer wrote: the list shows it with its unread
-// count, as do the navigation button and the window title; opening it marks it read.
+// A message the customer writes while the window is open appears at the next poll,
+// with its unread count in the list, on the navigation button and in the window
+// title; opening the conversation marks it read.
 func TestInboxShowsNewMessagesAndUnreadCounts(t *testing.T) {
 	it := newInboxTest(t, "zh")
-	it.waitShows("…000001", "订单号 KF20261101", "2")
-	if got := navButton(it.m).Text; got != "会话 (2)" {
-		t.Fatalf("nav button %q", got)
-	}
-	if got := it.m.Window().Title(); got != "KF Desk 客服工作台 (2)" {
-		t.Fatalf("title %q", got)
+	it.waitShows("…000001", "订单号 KF20261101")
+	if got := navButton(it.m).Text; got != "会话" {
+		t.Fatalf("nav button %q before anything new", got)
 	}
 	assertShows(t, it.m.Window().Canvas(), "≈ 剩 ") // an estimate from the archive: no push server
 
-	// A message written while the window is open appears at the next poll.
 	it.customerWrites("还没收到货")
 	it.poll()
-	it.waitShows("还没收到货")
-	eventually(t, "3 unread", func() bool { return navButton(it.m).Text == "会话 (3)" })
+	it.customerWrites("今天能发吗")
+	it.poll()
+	it.waitShows("今天能发吗")
+	eventually(t, "2 unread", func() bool { return navButton(it.m).Text == "会话 (2)" })
+	if got := it.m.Window().Title(); got != "KF Desk 客服工作台 (2)" {
+		t.Fatalf("title %q", got)
+	}
+	if r := it.m.inbox.list.rows; !anyBadge(r, "2") {
+		t.Fatal("no unread badge 2 in the list")
+	}
 
 	v := it.open(inboxCustomer)
-	it.waitShows("你好，请问发货了吗", "订单号 KF20261101", "还没收到货")
+	it.waitShows("你好，请问发货了吗", "订单号 KF20261101", "还没收到货", "今天能发吗")
 	eventually(t, "read", func() bool { return navButton(it.m).Text == "会话" })
 	if it.m.Window().Title() != "KF Desk 客服工作台" {
 		t.Fatalf("title %q", it.m.Window().Title())
@@ -163,7 +179,7 @@ func TestInboxShowsNewMessagesAndUnreadCounts(t *testing.T) {
 	if n, _ := it.ws.UnreadTotal(context.Background(), it.a); n != 0 {
 		t.Fatalf("%d unread in the archive", n)
 	}
-	if len(v.msgs) != 3 {
+	if len(v.msgs) != 4 {
 		t.Fatalf("%d bubbles", len(v.msgs))
 	}
 	// Arriving while it is open, a message is read at once.
@@ -198,7 +214,7 @@ func TestInboxNotifiesWhenNotFocused(t *testing.T) {
 	}
 	it.customerWrites("人呢")
 	it.poll()
-	eventually(t, "the unread count", func() bool { return strings.Contains(navButton(it.m).Text, "(4)") })
+	eventually(t, "the unread count", func() bool { return strings.Contains(navButton(it.m).Text, "(2)") })
 	if len(it.sent) != 1 {
 		t.Fatalf("notified with notifications off: %+v", it.sent[1:])
 	}
@@ -323,4 +339,14 @@ func TestInboxQuickReplies(t *testing.T) {
 func jsonDraft(msg *api.Message) (string, error) {
 	b, err := json.Marshal(workspace.ComposerDraft{Message: msg})
 	return string(b), err
+}
+
+// anyBadge: a shown row's unread badge says n.
+func anyBadge(rows map[fyne.CanvasObject]*inboxRow, n string) bool {
+	for _, r := range rows {
+		if r.badge.Visible() && r.badge.Text == n {
+			return true
+		}
+	}
+	return false
 }
