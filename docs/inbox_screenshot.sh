@@ -19,5 +19,5 @@ xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
 	xdotool mousemove ${2%,*} ${2#*,} click 1
 	sleep 3
 	import -window root "$1"
-	kill $P; wait $P 2>/dev/null || true' "$data" "$out" "${INBOX_ROW:-200,355}"
+	kill $P; wait $P 2>/dev/null || true' "$data" "$out" "${INBOX_ROW:-200,395}"
 echo "wrote $out"

@@ -73,9 +73,9 @@ func (l *inboxList) newRow() fyne.CanvasObject {
 	r.badge.Importance = widget.DangerImportance
 	r.badge.TextStyle.Bold = true
 	r.waiting.Importance = widget.WarningImportance
-	// customer · unread · time / (waiting) last message · reply window
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(r.badge, r.when), r.name)
-	bottom := container.NewBorder(nil, nil, r.waiting, r.window, r.preview)
+	// customer · (waiting) · unread · time / last message · reply window
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(r.waiting, r.badge, r.when), r.name)
+	bottom := container.NewBorder(nil, nil, nil, r.window, r.preview)
 	o := container.NewVBox(top, bottom)
 	l.rows[o] = r
 	return o
