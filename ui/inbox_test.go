@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ type inboxTest struct {
 
 // newInboxTest opens the inbox of an account whose customer wrote twice 5 minutes
 // ago, synced into the archive before (so read: a first sync counts as read);
-// before (optional) runs before the account is chosen and its watch starts.
+// before (optional) runs before that sync and the watch.
 func newInboxTest(t *testing.T, language string, before ...func(*inboxTest)) *inboxTest {
 	t.Helper()
 	m, ws := newTestWindow(t, language)
@@ -51,6 +52,9 @@ func newInboxTest(t *testing.T, language string, before ...func(*inboxTest)) *in
 		t.Fatal(err)
 	}
 	it := &inboxTest{t: t, m: m, ws: ws, srv: srv, a: a, tick: make(chan time.Time), nowAt: clock.Now()}
+	for _, f := range before {
+		f(it)
+	}
 	at := it.nowAt.Add(-5 * time.Minute)
 	srv.UserMessage(inboxCustomer, at)
 	srv.AddRecords(
@@ -70,9 +74,6 @@ func newInboxTest(t *testing.T, language string, before ...func(*inboxTest)) *in
 		return it.tick
 	}
 	m.inboxWatch.paused = false
-	for _, f := range before {
-		f(it)
-	}
 	m.SelectAccount("shop")
 	waitIdle(t, m)
 	m.showPage(PageInbox)
@@ -349,4 +350,53 @@ func anyBadge(rows map[fyne.CanvasObject]*inboxRow, n string) bool {
 		}
 	}
 	return false
+}
+
+// A long conversation opens on its newest page; "Earlier messages" reads further back
+// until the archive has no more, and the List shows it with a few reused rows only.
+func TestInboxConversationLoadsEarlierHistory(t *testing.T) {
+	const history = 450
+	it := newInboxTest(t, "zh", func(it *inboxTest) {
+		start := it.nowAt.Add(-20 * time.Hour)
+		recs := make([]wechattest.Record, history)
+		for i := range recs {
+			op, text := 2003, "第 "+strconv.Itoa(i)+" 条"
+			if i%2 == 1 {
+				op = 2002
+			}
+			recs[i] = wechattest.Record{OpenID: inboxCustomer, OperCode: op, Text: text, Time: start.Add(time.Duration(i) * time.Minute).Unix(), Worker: "kf1@teashop"}
+		}
+		it.srv.AddRecords(recs...)
+	})
+	v := it.open(inboxCustomer)
+	if len(v.msgs) > conversationPage || len(v.msgs) < conversationPage-2 || !v.earlier.Visible() {
+		t.Fatalf("%d messages first, earlier shown %v", len(v.msgs), v.earlier.Visible())
+	}
+	c := it.m.Window().Canvas()
+	var top string // the first message before the last "Earlier messages"
+	for v.earlier.Visible() {
+		top = v.msgs[0].Text
+		test.Tap(findButton(t, c, "更早的消息"))
+		waitIdle(t, it.m)
+	}
+	if len(v.msgs) != history+2 || v.msgs[0].Text != "第 0 条" || v.msgs[len(v.msgs)-1].Text != "订单号 KF20261101" {
+		t.Fatalf("%d messages, first %q", len(v.msgs), v.msgs[0].Text)
+	}
+	for i := 1; i < len(v.msgs); i++ {
+		if v.msgs[i].At.Before(v.msgs[i-1].At) {
+			t.Fatalf("message %d (%q) is older than the one before it", i, v.msgs[i].Text)
+		}
+	}
+	rows := 0
+	for _, o := range objects(c) {
+		if cont, ok := o.(*fyne.Container); ok {
+			if _, ok := cont.Layout.(*messageRowLayout); ok {
+				rows++
+			}
+		}
+	}
+	if rows == 0 || rows > 40 {
+		t.Fatalf("%d message rows on screen for %d messages", rows, len(v.msgs))
+	}
+	assertShows(t, c, top) // the message that was on top stays in view
 }
