@@ -144,7 +144,13 @@ const settingNotify = "inbox_notify"
 func newInboxWatch(m *MainWindow) *inboxWatch {
 	w := &inboxWatch{m: m, focused: true, notify: m.app.SendNotification}
 	// On the desktop the app enters the foreground when its window gains focus.
-	m.app.Lifecycle().SetOnEnteredForeground(func() { w.focused = true })
+	// The driver calls these on the UI thread (its window focus callback).
+	m.app.Lifecycle().SetOnEnteredForeground(func() {
+		w.focused = true
+		if s := m.inbox; s != nil && s.conv != nil {
+			s.conv.onUpdate(s.conv.conv) // the operator is back: what came meanwhile is read now
+		}
+	})
 	m.app.Lifecycle().SetOnExitedForeground(func() { w.focused = false })
 	return w
 }

@@ -38,7 +38,8 @@ type inboxConversation struct {
 	echoes  int                      // sent replies shown before the archive has them (keys "sent1"…)
 	keys    map[string]bool          // Key of each shown message: a reload adds only new ones
 	more    bool                     // the archive has earlier messages
-	loading bool
+	loading bool                     // a read is on its way
+	again   bool                     // read again when it is back (an update came meanwhile)
 
 	title   *widget.Label
 	window  *widget.Label
@@ -149,12 +150,29 @@ func (v *inboxConversation) openFile(path string) {
 
 // load reads the newest messages and marks the conversation read.
 func (v *inboxConversation) load() {
+	v.readNewest(func(msgs []workspace.InboxMessage) {
+		showError(v.loadErr, "")
+		v.more = len(msgs) >= conversationPage
+		v.addNewer(msgs)
+		v.list.ScrollToBottom()
+	})
+}
+
+// readNewest reads the newest page off the UI thread and marks it read while the
+// window has the operator's attention (focused: otherwise what came stays unread,
+// counted and notified, until they come back). A read asked for while one runs
+// runs again after it, so nothing that arrived meanwhile is missed.
+func (v *inboxConversation) readNewest(then func([]workspace.InboxMessage)) {
+	if v.loading {
+		v.again = true
+		return
+	}
 	var msgs []workspace.InboxMessage
 	var err error
-	a, openid := v.s.a, v.openid
-	v.loading = true
+	a, openid, markRead := v.s.a, v.openid, v.s.m.inboxWatch.focused
+	v.loading, v.again = true, false
 	v.s.m.goBackground(func() {
-		if msgs, err = v.s.m.ws.InboxMessages(v.s.m.ctx, a, openid, time.Time{}, conversationPage); err != nil {
+		if msgs, err = v.s.m.ws.InboxMessages(v.s.m.ctx, a, openid, time.Time{}, conversationPage); err != nil || !markRead {
 			return
 		}
 		err = v.s.m.ws.MarkRead(v.s.m.ctx, a, openid)
@@ -167,11 +185,11 @@ func (v *inboxConversation) load() {
 			showError(v.loadErr, errorText(err))
 			return
 		}
-		showError(v.loadErr, "")
-		v.more = len(msgs) >= conversationPage
-		v.addNewer(msgs)
-		v.list.ScrollToBottom()
+		then(msgs)
 		v.s.m.inboxWatch.refreshUnread()
+		if v.again {
+			v.onUpdate(v.conv)
+		}
 	})
 }
 
@@ -217,31 +235,10 @@ func (v *inboxConversation) onUpdate(c workspace.InboxConversation) {
 	v.conv = c
 	v.title.SetText(v.s.customerName(c))
 	v.showWindow()
-	if v.loading {
-		return
-	}
-	var msgs []workspace.InboxMessage
-	var err error
-	a, openid := v.s.a, v.openid
-	v.loading = true
-	v.s.m.goBackground(func() {
-		if msgs, err = v.s.m.ws.InboxMessages(v.s.m.ctx, a, openid, time.Time{}, conversationPage); err != nil {
-			return
-		}
-		err = v.s.m.ws.MarkRead(v.s.m.ctx, a, openid)
-	}, func() {
-		v.loading = false
-		if v.s.conv != v {
-			return
-		}
-		if err != nil {
-			showError(v.loadErr, errorText(err))
-			return
-		}
+	v.readNewest(func(msgs []workspace.InboxMessage) {
 		if n := len(v.msgs); v.addNewer(msgs) && n > 0 {
 			v.list.ScrollToBottom() // what just arrived comes into view
 		}
-		v.s.m.inboxWatch.refreshUnread()
 	})
 }
 
@@ -278,6 +275,9 @@ func (v *inboxConversation) onEarlier() {
 		}
 		v.list.Refresh()
 		v.list.ScrollTo(len(add)) // the message that was on top stays in view
+		if v.again {
+			v.onUpdate(v.conv)
+		}
 	})
 }
 

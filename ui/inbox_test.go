@@ -193,20 +193,30 @@ func TestInboxShowsNewMessagesAndUnreadCounts(t *testing.T) {
 	}
 }
 
-// In the background the window notifies of a new customer message, unless the
-// operator turned notifications off in Settings.
+// In the background the window notifies of a new customer message, and the open
+// conversation keeps it unread until the operator is back; notifications can be
+// turned off in Settings.
 func TestInboxNotifiesWhenNotFocused(t *testing.T) {
 	it := newInboxTest(t, "zh")
-	it.waitShows("订单号 KF20261101")
-	waitIdle(t, it.m)
-	it.m.app.Lifecycle().(interface{ OnExitedForeground() func() }).OnExitedForeground()()
+	it.open(inboxCustomer)
+	lifecycle := it.m.app.Lifecycle().(interface {
+		OnExitedForeground() func()
+		OnEnteredForeground() func()
+	})
+	lifecycle.OnExitedForeground()()
 	it.customerWrites("快递到哪了")
 	it.poll()
 	eventually(t, "a notification", func() bool { return len(it.sent) == 1 })
 	if n := it.sent[0]; n.Title != "…000001 发来新消息" || n.Content != "快递到哪了" {
 		t.Fatalf("notification %+v", n)
 	}
+	it.waitShows("快递到哪了")
+	eventually(t, "unread while away", func() bool { return navButton(it.m).Text == "会话 (1)" })
 
+	lifecycle.OnEnteredForeground()()
+	eventually(t, "read once back", func() bool { return navButton(it.m).Text == "会话" })
+
+	lifecycle.OnExitedForeground()()
 	it.m.showPage(PageSettings)
 	test.Tap(findCheck(t, it.m.Window().Canvas(), "新消息通知"))
 	waitIdle(t, it.m)
@@ -215,7 +225,7 @@ func TestInboxNotifiesWhenNotFocused(t *testing.T) {
 	}
 	it.customerWrites("人呢")
 	it.poll()
-	eventually(t, "the unread count", func() bool { return strings.Contains(navButton(it.m).Text, "(2)") })
+	eventually(t, "the unread count", func() bool { return navButton(it.m).Text == "会话 (1)" })
 	if len(it.sent) != 1 {
 		t.Fatalf("notified with notifications off: %+v", it.sent[1:])
 	}
@@ -223,13 +233,20 @@ func TestInboxNotifiesWhenNotFocused(t *testing.T) {
 
 func findCheck(t *testing.T, c fyne.Canvas, text string) *widget.Check {
 	t.Helper()
+	return findShown(t, c, func(b *widget.Check) bool { return b.Text == text })
+}
+
+// findShown is the first object of type W on screen for which match holds.
+func findShown[W fyne.CanvasObject](t *testing.T, c fyne.Canvas, match func(W) bool) W {
+	t.Helper()
 	for _, o := range objects(c) {
-		if b, ok := o.(*widget.Check); ok && b.Text == text {
-			return b
+		if w, ok := o.(W); ok && match(w) {
+			return w
 		}
 	}
-	t.Fatalf("no check %q on screen:\n%s", text, shownText(c))
-	return nil
+	var none W
+	t.Fatalf("no %T on screen:\n%s", none, shownText(c))
+	return none
 }
 
 // settleNow makes the reply box's Enter wait for the test instead of a timer: the
