@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
 	"time"
 
 	"kfdesk/api"
+	"kfdesk/api/clock"
 )
 
 // The inbox (issue 12): the conversation list from inbox_conversations (kept by
@@ -462,22 +464,155 @@ func searchOpenIDs(ctx context.Context, tx *sql.Tx, accountID int64, text string
 	return string(b), err
 }
 
-// inboxSummarySQL builds account ?1's inbox_conversations from its records in one
-// pass (as migrations/0008_inbox.sql did for every account): everything counts as read.
-const inboxSummarySQL = `INSERT INTO inbox_conversations(account_id, openid, last_id, last_opercode, last_text, kf, customer_id, replies, read_id, unread)
-SELECT c.account_id, c.openid, c.last_id, r.opercode, r.text,
-	coalesce((SELECT worker FROM records w WHERE w.account_id = c.account_id AND w.openid = c.openid AND w.worker <> '' ORDER BY w.id DESC LIMIT 1), ''),
-	coalesce(c.customer_id, 0),
-	(SELECT count(*) FROM records k WHERE k.account_id = c.account_id AND k.openid = c.openid AND k.opercode = 2002 AND k.id > coalesce(c.customer_id, 0)),
-	c.last_id, 0
-FROM (SELECT account_id, openid, max(id) AS last_id, max(CASE WHEN opercode IN (2001, 2003) THEN id END) AS customer_id
-	FROM records WHERE account_id = ?1 AND openid <> '' GROUP BY openid) c JOIN records r ON r.id = c.last_id
+// inboxSummarySQL builds account ?1's inbox_conversations from its records in two
+// passes over them (grouping per customer, then counting against what the first
+// found; correlated subqueries per customer would each walk the table). Unread, as
+// the operator of a new archive would expect: the customer's messages after the
+// last KF message, if written after ?2 (a records id: 48 hours ago; older ones can
+// no longer be answered). migrations/0008_inbox.sql does the same for the archives
+// before it, all read.
+const inboxSummarySQL = `WITH c AS MATERIALIZED (
+	SELECT openid, max(id) AS last_id, max(CASE WHEN opercode IN (2001, 2003) THEN id END) AS customer_id,
+		max(CASE WHEN opercode = 2002 THEN id END) AS kf_id, max(CASE WHEN worker <> '' THEN id END) AS worker_id
+	FROM records WHERE account_id = ?1 AND openid <> '' GROUP BY openid
+), n AS MATERIALIZED (
+	SELECT r.openid, sum(r.opercode = 2002 AND r.id > coalesce(c.customer_id, 0)) AS replies,
+		sum(r.opercode IN (2001, 2003) AND r.id > max(coalesce(c.kf_id, 0), ?2)) AS unread
+	FROM records r JOIN c ON c.openid = r.openid WHERE r.account_id = ?1 GROUP BY r.openid
+)
+INSERT INTO inbox_conversations(account_id, openid, last_id, last_opercode, last_text, kf, customer_id, replies, read_id, unread)
+SELECT ?1, c.openid, c.last_id, l.opercode, l.text, coalesce(w.worker, ''), coalesce(c.customer_id, 0), n.replies, c.last_id, n.unread
+FROM c JOIN n ON n.openid = c.openid JOIN records l ON l.id = c.last_id LEFT JOIN records w ON w.id = c.worker_id
 WHERE true ON CONFLICT(account_id, openid) DO NOTHING`
 
 // summariseInbox builds the account's conversation summary at the end of a first
-// sync, which the insert trigger skipped (per record it costs about as much as the
-// insert itself: docs/BENCHMARKS.md). Messages pushed meanwhile count as read too.
+// sync, which the insert trigger skipped (per record it costs about as much again
+// as the insert: docs/BENCHMARKS.md).
 func summariseInbox(ctx context.Context, tx *sql.Tx, accountID int64) error {
-	_, err := tx.ExecContext(ctx, inboxSummarySQL, accountID)
+	_, err := tx.ExecContext(ctx, inboxSummarySQL, accountID, idOfTime(clock.Now().Add(-api.ReplyWindow).Unix()))
+	return err
+}
+
+// CustomerWindows is CustomerWindow for many customers at once (the inbox list):
+// three queries in one snapshot, not three per customer.
+func (db *DB) CustomerWindows(ctx context.Context, accountID int64, openids []string) (map[string]PushWindow, error) {
+	out := make(map[string]PushWindow, len(openids))
+	if len(openids) == 0 {
+		return out, nil
+	}
+	ids, err := json.Marshal(openids)
+	if err != nil {
+		return nil, err
+	}
+	events, err := json.Marshal(windowEvents)
+	if err != nil {
+		return nil, err
+	}
+	err = db.readTx(ctx, func(tx *sql.Tx) error {
+		// msg_type in each condition: the dedup keys' partial indexes serve these.
+		rows, err := tx.QueryContext(ctx, `SELECT o.value,
+			(SELECT max(create_time) FROM pushes WHERE account_id = ?1 AND openid = o.value AND msg_type <> 'event' AND menu_id = ''),
+			(SELECT max(create_time) FROM pushes WHERE account_id = ?1 AND openid = o.value AND msg_type <> 'event' AND menu_id <> ''),
+			(SELECT json_array(create_time, event) FROM pushes WHERE account_id = ?1 AND openid = o.value AND msg_type = 'event'
+				AND event IN (SELECT value FROM json_each(?3)) ORDER BY create_time DESC, id DESC LIMIT 1)
+			FROM json_each(?2) o`, accountID, string(ids), string(events))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		type since struct {
+			OpenID string `json:"o"`
+			Since  int64  `json:"s"` // unix ms
+			Event  bool   `json:"e"`
+		}
+		var counts []since
+		for rows.Next() {
+			var openid string
+			var msg, tap sql.NullInt64
+			var ev sql.NullString
+			if err := rows.Scan(&openid, &msg, &tap, &ev); err != nil {
+				return err
+			}
+			var w PushWindow
+			var evAt int64
+			if ev.Valid {
+				var pair [2]any
+				if err := json.Unmarshal([]byte(ev.String), &pair); err != nil {
+					return err
+				}
+				at, _ := pair[0].(float64)
+				evAt, w.Event = int64(at), fmt.Sprint(pair[1])
+			}
+			if tap.Valid && (w.Event == "" || tap.Int64 > evAt) {
+				evAt, w.Event = tap.Int64, EventMenuTap
+			}
+			if msg.Valid {
+				w.LastMessage = time.Unix(msg.Int64, 0)
+				counts = append(counts, since{openid, msg.Int64 * 1000, false})
+			}
+			if w.Event != "" {
+				w.LastEvent = time.Unix(evAt, 0)
+				counts = append(counts, since{openid, evAt * 1000, true})
+			}
+			out[openid] = w
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(counts) == 0 {
+			return nil
+		}
+		// Sends count from the second of the CreateTime on; refused ones do not count (CustomerWindow).
+		js, err := json.Marshal(counts)
+		if err != nil {
+			return err
+		}
+		crows, err := tx.QueryContext(ctx, `SELECT c.value->>'o', c.value->>'e', (SELECT count(*) FROM send_log WHERE account_id = ?1
+			AND touser = c.value->>'o' AND sent_at >= c.value->>'s' AND status <> 'failed') FROM json_each(?2) c`, accountID, string(js))
+		if err != nil {
+			return err
+		}
+		defer crows.Close()
+		for crows.Next() {
+			var openid string
+			var event bool
+			var n int
+			if err := crows.Scan(&openid, &event, &n); err != nil {
+				return err
+			}
+			w := out[openid]
+			if event {
+				w.SendsSinceEvent = n
+			} else {
+				w.SendsSinceMessage = n
+			}
+			out[openid] = w
+		}
+		return crows.Err()
+	})
+	return out, err
+}
+
+// ScrubTokenURL sets the account's token URL and overwrites what it replaced (a
+// desktop key once sat in it, issue 12 §3): secure_delete zeroes the old bytes in
+// the page, and a TRUNCATE checkpoint empties the WAL that still held earlier
+// versions of the page.
+func (db *DB) ScrubTokenURL(ctx context.Context, accountID int64, tokenURL string) error {
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, `UPDATE accounts SET token_url = ? WHERE id = ?`, tokenURL, accountID)
+	if _, perr := conn.ExecContext(ctx, `PRAGMA secure_delete = OFF`); err == nil {
+		err = perr
+	}
+	if err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	return err
 }

@@ -323,3 +323,46 @@ func TestFirstSyncSummarisesTheInboxAtItsEnd(t *testing.T) {
 		t.Fatalf("after the next sync %+v", rows)
 	}
 }
+
+// A pushed message is in the archive like any record: search finds it (both
+// indexes: 1–2 characters and 3 or more), before and after getmsglist confirms it.
+func TestPushedMessagesAreSearchable(t *testing.T) {
+	const alice = "oAlice00000000000000000000001"
+	db, acct := pushEnv(t)
+	syncPage(t, db, acct, api.Record{OpenID: "oOther0000000000000000000001", OperCode: 2003, Text: "别的", Time: pushT0.Unix() - 100, Worker: "k"})
+	archivePush(t, db, acct, textPush(alice, pushT0, "1", "明前龙井还有货吗"))
+	for _, q := range []string{"龙井", "还有货", "明前龙井还有货吗"} {
+		if ids := searchIDs(t, db, acct, RecordFilter{Text: q}); len(ids) != 1 {
+			t.Errorf("search %q: %v", q, ids)
+		}
+	}
+	syncPage(t, db, acct, api.Record{OpenID: alice, OperCode: 2003, Text: "明前龙井还有货吗", Time: pushT0.Unix(), Worker: "kf1@teashop"})
+	if ids := searchIDs(t, db, acct, RecordFilter{Text: "龙井", Worker: "kf1@teashop"}); len(ids) != 1 {
+		t.Errorf("after getmsglist: %v", ids)
+	}
+}
+
+// CustomerWindows answers for many customers at once what CustomerWindow answers for each.
+func TestCustomerWindowsAtOnce(t *testing.T) {
+	db, acct := pushEnv(t)
+	ctx := context.Background()
+	const a, b, c = "oA000000000000000000000000001", "oB000000000000000000000000001", "oC000000000000000000000000001"
+	mustStore(t, db, acct, textPush(a, pushT0, "1", "你好"))
+	mustStore(t, db, acct, eventPush(b, pushT0.Add(time.Second), "subscribe", ""))
+	logSend(t, db, acct, a, "text", "{}", SendOK, pushT0.Add(2*time.Second))
+	logSend(t, db, acct, b, "text", "{}", SendOK, pushT0.Add(3*time.Second))
+	logSend(t, db, acct, b, "text", "{}", SendOK, pushT0.Add(4*time.Second))
+	ws, err := db.CustomerWindows(ctx, acct, []string{a, b, c})
+	if err != nil || len(ws) != 3 {
+		t.Fatalf("%+v %v", ws, err)
+	}
+	for _, id := range []string{a, b, c} {
+		one, err := db.CustomerWindow(ctx, acct, id)
+		if err != nil || one != ws[id] {
+			t.Errorf("%s: alone %+v, at once %+v (%v)", id, one, ws[id], err)
+		}
+	}
+	if ws[a].SendsSinceMessage != 1 || ws[b].Event != "subscribe" || ws[b].SendsSinceEvent != 2 || ws[c] != (PushWindow{}) {
+		t.Fatalf("%+v", ws)
+	}
+}

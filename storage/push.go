@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -350,45 +349,8 @@ type PushWindow struct {
 // the CreateTime on (a reply in that same second counts: better one too many);
 // refused sends do not count, ones without a clear answer do (they may have arrived).
 func (db *DB) CustomerWindow(ctx context.Context, accountID int64, openid string) (PushWindow, error) {
-	var w PushWindow
-	marks := strings.TrimSuffix(strings.Repeat("?, ", len(windowEvents)), ", ")
-	args := []any{accountID, openid}
-	for _, e := range windowEvents {
-		args = append(args, e)
-	}
-	err := db.readTx(ctx, func(tx *sql.Tx) error {
-		// msg_type in each condition: the dedup keys' partial indexes serve these.
-		var msg, tap sql.NullInt64
-		if err := tx.QueryRowContext(ctx, `SELECT max(CASE WHEN menu_id = '' THEN create_time END), max(CASE WHEN menu_id <> '' THEN create_time END)
-			FROM pushes WHERE account_id = ? AND openid = ? AND msg_type <> 'event'`, accountID, openid).Scan(&msg, &tap); err != nil {
-			return err
-		}
-		var ev int64
-		err := tx.QueryRowContext(ctx, `SELECT create_time, event FROM pushes WHERE account_id = ? AND openid = ? AND msg_type = 'event'
-			AND event IN (`+marks+`) ORDER BY create_time DESC, id DESC LIMIT 1`, args...).Scan(&ev, &w.Event)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if tap.Valid && (w.Event == "" || tap.Int64 > ev) {
-			ev, w.Event = tap.Int64, EventMenuTap
-		}
-		count := func(since int64, n *int) error {
-			return tx.QueryRowContext(ctx, `SELECT count(*) FROM send_log WHERE account_id = ? AND touser = ?
-				AND sent_at >= ? AND status <> 'failed'`, accountID, openid, since*1000).Scan(n)
-		}
-		if msg.Valid {
-			w.LastMessage = time.Unix(msg.Int64, 0)
-			if err := count(msg.Int64, &w.SendsSinceMessage); err != nil {
-				return err
-			}
-		}
-		if w.Event != "" {
-			w.LastEvent = time.Unix(ev, 0)
-			return count(ev, &w.SendsSinceEvent)
-		}
-		return nil
-	})
-	return w, err
+	ws, err := db.CustomerWindows(ctx, accountID, []string{openid}) // storage/inbox.go
+	return ws[openid], err
 }
 
 // DeletedCustomer is what DeleteCustomerData removed.

@@ -18,15 +18,20 @@ CREATE TABLE inbox_conversations (
 );
 CREATE INDEX inbox_conversations_recent ON inbox_conversations(account_id, last_id);
 
--- What was archived before the inbox existed counts as read.
+-- What was archived before the inbox existed counts as read. Two passes over the
+-- records (correlated subqueries per customer would each walk the table).
+WITH c AS MATERIALIZED (
+	SELECT account_id, openid, max(id) AS last_id, max(CASE WHEN opercode IN (2001, 2003) THEN id END) AS customer_id,
+		max(CASE WHEN worker <> '' THEN id END) AS worker_id
+	FROM records WHERE openid <> '' GROUP BY account_id, openid
+), n AS MATERIALIZED (
+	SELECT r.account_id, r.openid, sum(r.opercode = 2002 AND r.id > coalesce(c.customer_id, 0)) AS replies
+	FROM records r JOIN c ON c.account_id = r.account_id AND c.openid = r.openid GROUP BY r.account_id, r.openid
+)
 INSERT INTO inbox_conversations(account_id, openid, last_id, last_opercode, last_text, kf, customer_id, replies, read_id, unread)
-SELECT c.account_id, c.openid, c.last_id, r.opercode, r.text,
-	coalesce((SELECT worker FROM records w WHERE w.account_id = c.account_id AND w.openid = c.openid AND w.worker <> '' ORDER BY w.id DESC LIMIT 1), ''),
-	coalesce(c.customer_id, 0),
-	(SELECT count(*) FROM records k WHERE k.account_id = c.account_id AND k.openid = c.openid AND k.opercode = 2002 AND k.id > coalesce(c.customer_id, 0)),
-	c.last_id, 0
-FROM (SELECT account_id, openid, max(id) AS last_id, max(CASE WHEN opercode IN (2001, 2003) THEN id END) AS customer_id
-	FROM records WHERE openid <> '' GROUP BY account_id, openid) c JOIN records r ON r.id = c.last_id;
+SELECT c.account_id, c.openid, c.last_id, l.opercode, l.text, coalesce(w.worker, ''), coalesce(c.customer_id, 0), n.replies, c.last_id, 0
+FROM c JOIN n ON n.account_id = c.account_id AND n.openid = c.openid JOIN records l ON l.id = c.last_id
+LEFT JOIN records w ON w.id = c.worker_id;
 
 -- Every statement of one upsert sees the row as it was (SQLite's UPDATE), so the
 -- CASEs compare with the old last_id / customer_id / read_id.

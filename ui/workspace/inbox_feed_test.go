@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,13 +67,15 @@ func hasNew(text string) func(workspace.InboxUpdate) bool {
 	}
 }
 
+var desktops atomic.Int64 // names the desktops' keys
+
 // desktop is a second data folder whose account is the server's, connected to the
 // server with a fresh desktop key; secret "" means no AppSecret (tokens from the server).
 func desktop(t testing.TB, e *pushEnv, secret string) (*workspace.Workspace, storage.Account) {
 	t.Helper()
 	workspace.AnyServerURL(t)
 	ctx := context.Background()
-	key, err := e.ws.AddDesktopKey(ctx, fmt.Sprintf("laptop-%s-%d", t.Name(), time.Now().UnixNano()))
+	key, err := e.ws.AddDesktopKey(ctx, fmt.Sprintf("laptop %d", desktops.Add(1)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,9 +99,13 @@ func desktop(t testing.TB, e *pushEnv, secret string) (*workspace.Workspace, sto
 	if a, err = ws.DB.Account(ctx, a.Name); err != nil {
 		t.Fatal(err)
 	}
-	db, err := os.ReadFile(ws.DB.Path())
-	if err != nil || bytes.Contains(db, []byte(key)) {
-		t.Fatalf("the desktop key is in the database file (%v)", err)
+	if strings.Contains(a.TokenURL, key) {
+		t.Fatalf("the desktop key is still in the accounts table: %s", a.TokenURL)
+	}
+	for _, f := range []string{ws.DB.Path(), ws.DB.Path() + "-wal"} {
+		if b, err := os.ReadFile(f); bytes.Contains(b, []byte(key)) {
+			t.Fatalf("the desktop key is in %s (%v)", f, err)
+		}
 	}
 	if u, ok, err := ws.PushServer(ctx, a); err != nil || !ok || u != e.serverURL {
 		t.Fatalf("PushServer: %q %v %v", u, ok, err)

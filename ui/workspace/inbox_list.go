@@ -93,6 +93,16 @@ func (w *Workspace) InboxConversations(ctx context.Context, a storage.Account, f
 	if err != nil {
 		return nil, err
 	}
+	var windows map[string]storage.PushWindow
+	if pushes {
+		ids := make([]string, len(rows))
+		for i, r := range rows {
+			ids[i] = r.OpenID
+		}
+		if windows, err = w.DB.CustomerWindows(ctx, a.ID, ids); err != nil {
+			return nil, err
+		}
+	}
 	out := make([]InboxConversation, 0, len(rows))
 	for _, r := range rows {
 		c := InboxConversation{OpenID: r.OpenID, Name: r.Note, LastText: r.LastText, LastAt: r.LastAt,
@@ -101,10 +111,7 @@ func (w *Workspace) InboxConversations(ctx context.Context, a storage.Account, f
 		if c.Name == "" {
 			c.Name = ShortOpenID(r.OpenID)
 		}
-		c.Window, err = w.window(ctx, a, r, pushes, now)
-		if err != nil {
-			return nil, err
-		}
+		c.Window = window(a, r, windows[r.OpenID], now)
 		if f.OpenOnly && c.Window.Closed {
 			continue
 		}
@@ -113,20 +120,14 @@ func (w *Workspace) InboxConversations(ctx context.Context, a storage.Account, f
 	return out, nil
 }
 
-// window is the row's reply window: exact when pushes tell of the customer, else
+// window is the row's reply window: exact when pushes tell of the customer (f), else
 // estimated from the archive's records.
-func (w *Workspace) window(ctx context.Context, a storage.Account, r storage.InboxRow, pushes bool, now time.Time) (InboxWindow, error) {
-	if pushes {
-		f, err := w.DB.CustomerWindow(ctx, a.ID, r.OpenID)
-		if err != nil {
-			return InboxWindow{}, err
-		}
-		if !f.LastMessage.IsZero() || !f.LastEvent.IsZero() {
-			return inboxWindow(api.ReplyFacts{LastMessage: f.LastMessage, RepliesSince: f.SendsSinceMessage, LastEvent: f.LastEvent,
-				SendsSinceEvent: f.SendsSinceEvent, MiniProgram: MiniProgram(a)}.At(now), true), nil
-		}
+func window(a storage.Account, r storage.InboxRow, f storage.PushWindow, now time.Time) InboxWindow {
+	if !f.LastMessage.IsZero() || !f.LastEvent.IsZero() {
+		return inboxWindow(api.ReplyFacts{LastMessage: f.LastMessage, RepliesSince: f.SendsSinceMessage, LastEvent: f.LastEvent,
+			SendsSinceEvent: f.SendsSinceEvent, MiniProgram: MiniProgram(a)}.At(now), true)
 	}
-	return inboxWindow(api.ReplyWindowAt(r.CustomerAt, r.Replies, now), false), nil
+	return inboxWindow(api.ReplyWindowAt(r.CustomerAt, r.Replies, now), false)
 }
 
 // MarkRead marks the customer's conversation read (selecting it in the inbox).

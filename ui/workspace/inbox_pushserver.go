@@ -60,8 +60,8 @@ func (w *Workspace) SetPushServer(ctx context.Context, a storage.Account, code s
 		return secretError(err, "无法把接收服务器的连接码保存到%s。", "Could not save the push server's connection code in %s.", w.Secrets.Where())
 	}
 	if stripped, ok := withoutPassword(a.TokenURL); ok && a.TokenMode == storage.TokenURL && sameServer(a.TokenURL, c.URL) {
-		a.TokenURL = stripped // the key was in the accounts table: now only in the secret store
-		if err := w.DB.UpdateAccount(ctx, a); err != nil {
+		// The key was in the accounts table: now only in the secret store.
+		if err := w.DB.ScrubTokenURL(ctx, a.ID, stripped); err != nil {
 			return err
 		}
 	}

@@ -120,14 +120,15 @@ type watcher struct {
 	opt WatchOptions
 	on  func(InboxUpdate)
 
-	since    time.Time        // records from here on are compared with seen
-	seen     map[int64]bool   // record ids already reported (or there at the start)
-	waiting  map[string]int64 // the wait queue as last reported: openid → since
-	source   InboxSource
-	reported bool           // source was reported once
-	polledOn time.Time      // the Beijing day of the last good getmsglist poll
-	failures int            // polls failed in a row
-	pending  []pendingMedia // pushed media the server had not downloaded yet
+	since        time.Time        // records from here on are compared with seen
+	announceFrom time.Time        // customer messages from here on are announced (New)
+	seen         map[int64]bool   // record ids already reported (or there at the start)
+	waiting      map[string]int64 // the wait queue as last reported: openid → since
+	source       InboxSource
+	reported     bool           // source was reported once
+	polledOn     time.Time      // the Beijing day of the last good getmsglist poll
+	failures     int            // polls failed in a row
+	pending      []pendingMedia // pushed media the server had not downloaded yet
 }
 
 // watchWindow is how far back the watcher compares records with what it has seen:
@@ -135,9 +136,15 @@ type watcher struct {
 // offline) is archived and listed, but not announced as new.
 const watchWindow = 6 * time.Hour
 
+// announceBefore: a message written this long before the watch started is not
+// announced as new when the first poll brings it (the history of an archive synced
+// for the first time would be a burst of notifications), only listed.
+const announceBefore = 10 * time.Minute
+
 // baseline: what is archived when the watch starts is not new.
 func (wt *watcher) baseline(ctx context.Context) error {
 	wt.since = clock.Now().Add(-watchWindow)
+	wt.announceFrom = clock.Now().Add(-announceBefore)
 	items, err := wt.w.DB.InboxItemsSince(ctx, wt.a.ID, wt.since)
 	for _, it := range items {
 		wt.seen[it.Record.ID] = true
@@ -163,7 +170,7 @@ func (wt *watcher) report(ctx context.Context, src InboxSource, extra []string) 
 		}
 		wt.seen[it.Record.ID] = true
 		changed[it.Record.OpenID] = true
-		if it.Record.Direction() == api.DirIn {
+		if it.Record.Direction() == api.DirIn && !it.Record.Time.Before(wt.announceFrom) {
 			m, err := wt.w.inboxMessage(ctx, wt.a, it)
 			if err != nil {
 				return err
@@ -223,12 +230,16 @@ func (wt *watcher) prune() {
 }
 
 // poll fetches today's chat records (from the day of the last good poll, so the
-// last minutes of yesterday are not lost at midnight) and the wait queue.
+// last minutes of yesterday are not lost at midnight; the first time, from the day
+// the watch window begins) and the wait queue.
 func (wt *watcher) poll(ctx context.Context) error {
 	today := storage.BeijingDay(clock.Now())
-	from := today
-	if !wt.polledOn.IsZero() && wt.polledOn.Before(today) {
-		from = wt.polledOn
+	from := wt.polledOn
+	if from.IsZero() {
+		from = storage.BeijingDay(wt.since)
+	}
+	if from.After(today) {
+		from = today
 	}
 	if _, err := wt.w.SyncRecords(ctx, wt.a, SyncRequest{From: from, To: today}); err != nil {
 		return err
