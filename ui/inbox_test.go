@@ -40,8 +40,8 @@ type inboxTest struct {
 }
 
 // newInboxTest opens the inbox of an account whose customer wrote twice 5 minutes
-// ago, synced into the archive before (so read: a first sync counts as read);
-// before (optional) runs before that sync and the watch.
+// ago, synced into the archive and read before; before (optional) runs before that
+// sync and the watch.
 func newInboxTest(t *testing.T, language string, before ...func(*inboxTest)) *inboxTest {
 	t.Helper()
 	m, ws := newTestWindow(t, language)
@@ -62,6 +62,9 @@ func newInboxTest(t *testing.T, language string, before ...func(*inboxTest)) *in
 		wechattest.Record{OpenID: inboxCustomer, OperCode: 2003, Text: "订单号 KF20261101", Time: at.Unix() + 1, Worker: "kf1@teashop"},
 	)
 	if _, err := ws.SyncRecords(context.Background(), a, workspace.SyncRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.MarkRead(context.Background(), a, inboxCustomer); err != nil { // read before the test
 		t.Fatal(err)
 	}
 	m.inboxWatch.notify = func(n *fyne.Notification) { it.sent = append(it.sent, n) }
