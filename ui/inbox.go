@@ -181,7 +181,20 @@ func (w *inboxWatch) start(a storage.Account) {
 	ctx, cancel := context.WithCancel(w.m.ctx)
 	w.cancel = cancel
 	db := w.m.ws.DB
+	firstDemo := a.Demo && !w.m.syncer.autoed[a.ID]
+	if firstDemo {
+		w.m.syncer.autoed[a.ID] = true // the records page does not start a second first sync
+	}
 	go func() {
+		// The demo's sample history is synced before the first poll: a poll of today
+		// counts as a sync, after which the records page would not fill the archive.
+		if firstDemo {
+			if _, synced, err := db.LastRecordSync(ctx, a.ID); err == nil && !synced {
+				if _, err := w.m.ws.SyncRecords(ctx, a, workspace.SyncRequest{}); err != nil && ctx.Err() == nil {
+					logError("sync the demo's sample records", err)
+				}
+			}
+		}
 		off, _, err := db.Setting(ctx, settingNotify)
 		if err != nil {
 			logError("read the notification setting", err)

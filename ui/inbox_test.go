@@ -420,3 +420,27 @@ func TestInboxConversationLoadsEarlierHistory(t *testing.T) {
 	}
 	assertShows(t, c, top) // the message that was on top stays in view
 }
+
+// On the demo the inbox syncs the sample history before its first poll of today
+// (which counts as a sync, so the records page would never fill the archive).
+func TestInboxOnTheDemoSyncsItsSampleHistoryFirst(t *testing.T) {
+	m, ws := newTestWindow(t, "zh")
+	ctx := context.Background()
+	a, err := ws.EnsureDemo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	never := make(chan time.Time)
+	m.inboxWatch.options.After = func(time.Duration) <-chan time.Time { return never }
+	m.inboxWatch.paused = false
+	m.SelectAccount(workspace.DemoName)
+	waitIdle(t, m)
+	eventually(t, "the first report", func() bool { return m.inboxWatch.status.Text != "" })
+	day, ok, err := ws.DB.LastCompleteDay(ctx, a.ID)
+	if err != nil || !ok || !day.Before(storage.BeijingDay(clock.Now())) {
+		t.Fatalf("archive complete to %v (%v, %v): the sample history was not synced", day, ok, err)
+	}
+	if !m.syncer.autoed[a.ID] {
+		t.Fatal("the records page would sync the demo a second time")
+	}
+}
