@@ -154,7 +154,7 @@ func (v *inboxConversation) load() {
 		showError(v.loadErr, "")
 		v.more = len(msgs) >= conversationPage
 		v.addNewer(msgs)
-		v.list.ScrollToBottom()
+		v.scrollToEnd()
 	})
 }
 
@@ -191,6 +191,19 @@ func (v *inboxConversation) readNewest(then func([]workspace.InboxMessage)) {
 			v.onUpdate(v.conv)
 		}
 	})
+}
+
+// scrollToEnd shows the newest message. Rows differ in height and the List learns
+// each one's as it first shows it, so its idea of the end moves as the rows near it
+// are measured: scroll again until it stays put.
+func (v *inboxConversation) scrollToEnd() {
+	for i := 0; i < 8; i++ {
+		before := v.list.GetScrollOffset()
+		v.list.ScrollToBottom()
+		if i > 0 && v.list.GetScrollOffset() == before {
+			return
+		}
+	}
 }
 
 // addNewer adds the messages not shown yet (a reload after a push, a send) at the end.
@@ -237,7 +250,7 @@ func (v *inboxConversation) onUpdate(c workspace.InboxConversation) {
 	v.showWindow()
 	v.readNewest(func(msgs []workspace.InboxMessage) {
 		if n := len(v.msgs); v.addNewer(msgs) && n > 0 {
-			v.list.ScrollToBottom() // what just arrived comes into view
+			v.scrollToEnd() // what just arrived comes into view
 		}
 	})
 }
@@ -294,7 +307,7 @@ func (v *inboxConversation) afterSend(text, kf string) {
 	v.keys[m.Key] = true
 	v.msgs = append(v.msgs, m)
 	v.list.Refresh()
-	v.list.ScrollToBottom()
+	v.scrollToEnd()
 	v.reply.suggestFor(v.msgs) // answered: the suggestions go
 }
 
