@@ -448,3 +448,15 @@ func TestInboxOnTheDemoSyncsItsSampleHistoryFirst(t *testing.T) {
 		t.Fatal("the records page would sync the demo a second time")
 	}
 }
+
+// The queue and sessions are the list's second tab, read when it is shown.
+func TestInboxQueueTab(t *testing.T) {
+	it := newInboxTest(t, "zh")
+	it.srv.AddWaitCase(inboxCustomer, clock.Now().Add(-3*time.Minute))
+	if p := it.m.inbox.sessions; p.waiting.Count != 0 || len(p.waitBox.Objects) != 0 {
+		t.Fatal("the queue tab was read before it was shown")
+	}
+	it.m.inbox.tabs.SelectIndex(1)
+	waitIdle(t, it.m)
+	it.waitShows("待接入（1）", inboxCustomer)
+}
