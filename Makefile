@@ -128,18 +128,19 @@ smoke-windows:
 	bash .ci/smoke-windows.sh
 
 # Screenshots of the real window under Xvfb, in Chinese, on the demo account (README's and the chat records').
-# Chat records (55,155) → wait for the demo's first sync → search → select the first row;
-# More (1060,24) → About.
+# Chat records (55,195) → wait for the demo's first sync → search → select the first row;
+# More (1060,24) → About. The inbox opens first (docs/inbox_screenshot.sh clicks the seeded conversation).
 screenshot: build
 	@bash .ci/deps.sh screenshot
-	bash docs/screenshot.sh docs/screenshot.png 55,155 wait:4 600,113 paste:退款 wait:1 300,250 wait:1
-	bash docs/screenshot.sh docs/records.png 55,155 wait:4 600,113 type:ship wait:1 300,250 wait:1
-	bash docs/screenshot.sh docs/conversation.png 55,155 wait:4 300,400 wait:1
-	bash docs/screenshot.sh docs/reports.png 55,155 wait:4 55,235 wait:3 600,350
+	bash docs/screenshot.sh docs/screenshot.png 55,195 wait:4 600,113 paste:退款 wait:1 300,250 wait:1
+	bash docs/screenshot.sh docs/records.png 55,195 wait:4 600,113 type:ship wait:1 300,250 wait:1
+	bash docs/screenshot.sh docs/conversation.png 55,195 wait:4 300,400 wait:1
+	bash docs/screenshot.sh docs/reports.png 55,195 wait:4 55,275 wait:3 600,350
 	bash docs/screenshot.sh docs/about.png 1060,24 1035,62
-	bash docs/screenshot.sh docs/kf-accounts.png 55,115 wait:3
+	bash docs/screenshot.sh docs/kf-accounts.png 55,155 wait:3
 	KFDESK_SHOT_FIRST_RUN=1 bash docs/screenshot.sh docs/first-run-welcome.png
 	bash docs/composer_screenshot.sh docs/composer.png
+	TAGS=$(TAGS) bash docs/inbox_screenshot.sh docs/inbox.png
 	KFDESK_SHOT_DAMAGED=1 bash docs/screenshot.sh docs/recovery.png
 
 # Pinyin typed through fcitx5 + Rime under Xvfb reaches the real window's composer (README, Chinese input;

@@ -59,6 +59,8 @@ xvfb-run -a -s "-screen 0 1100x720x24 -nolisten tcp" dbus-run-session -- bash -c
 	W=$(xdotool search --sync --name "KF Desk" | head -1)
 	sleep 2
 	xdotool windowfocus "$W"
+	xdotool mousemove 55 115 click 1 # 发送消息: the composer (the inbox opens first)
+	sleep 1
 	xdotool mousemove 400 370 click 1 # the composer'"'"'s text field
 	sleep 1
 	# The field is read back from the draft: the composer saves it 0.5 s after typing.

@@ -17,7 +17,9 @@ sqlite3 "$data/kfdesk.db" "INSERT INTO drafts(account_id, body, updated_at) VALU
 xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
 	./kfdesk --data-dir "$0" & P=$!
 	xdotool search --sync --name "KF Desk" >/dev/null
-	sleep 3
+	sleep 2
+	xdotool mousemove 55 115 click 1 # 发送消息: the composer (the inbox opens first)
+	sleep 2
 	import -window root "$1"
 	kill $P; wait $P 2>/dev/null || true' "$data" "$out"
 echo "wrote $out"

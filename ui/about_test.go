@@ -129,7 +129,7 @@ func TestNonsenseWindowSizeIsIgnored(t *testing.T) {
 	if got := m.Window().Canvas().Size(); got != defaultWindowSize {
 		t.Fatalf("size %v, want the default", got)
 	}
-	if m.page != PageComposer {
+	if m.page != PageInbox {
 		t.Fatalf("page %d", m.page)
 	}
 }

@@ -21,7 +21,8 @@ import (
 type Page int
 
 const (
-	PageComposer Page = iota
+	PageInbox Page = iota
+	PageComposer
 	PageKF
 	PageRecords
 	PageSettings
@@ -58,6 +59,8 @@ type MainWindow struct {
 	records           *recordsScreen  // the chat-record browser while it is shown
 	reports           *reportsScreen  // the Reports page while it is shown
 	syncer            *recordSyncer   // the chat-record sync, which outlives page changes
+	inbox             *inboxScreen    // the inbox while it is shown
+	inboxWatch        *inboxWatch     // feeds the inbox and counts unread messages, on every page
 
 	pending atomic.Int32 // background work started by goBackground, not yet done
 	writes  writeQueue   // writes leave the UI thread in order (background.go)
@@ -82,6 +85,7 @@ func NewMainWindow(a fyne.App, ws *workspace.Workspace) *MainWindow {
 	m := &MainWindow{app: a, ws: ws}
 	m.ctx, m.stop = context.WithCancel(context.Background())
 	m.syncer = newRecordSyncer(m)
+	m.inboxWatch = newInboxWatch(m)
 	// Read before the window exists: its first frame is in the right language.
 	code, err := ws.Language(m.ctx)
 	if err != nil {
@@ -89,13 +93,16 @@ func NewMainWindow(a fyne.App, ws *workspace.Workspace) *MainWindow {
 	}
 	m.language = code
 	SetLanguage(code)
-	m.win = a.NewWindow("KF Desk 客服工作台")
+	m.win = a.NewWindow(windowTitle)
 	m.win.SetIcon(assets.Icon)
 	m.restoreWindowState()
 	m.buildUI()
 	m.startAutoBackups()
 	return m
 }
+
+// windowTitle is the window's title (the inbox adds its unread count).
+const windowTitle = "KF Desk 客服工作台"
 
 // Window is the Fyne window (for tests and for main to show).
 func (m *MainWindow) Window() fyne.Window { return m.win }
@@ -113,6 +120,7 @@ func (m *MainWindow) buildUI() {
 		label string
 		icon  fyne.Resource
 	}{
+		{T("Inbox"), theme.MailReplyAllIcon()},
 		{T("Composer"), theme.MailSendIcon()},
 		{T("KF accounts"), theme.AccountIcon()},
 		{T("Chat records"), theme.HistoryIcon()},
@@ -138,8 +146,9 @@ func (m *MainWindow) buildUI() {
 	m.welcome = newWelcomeScreen(m)
 
 	body := container.NewBorder(nil, nil, container.NewPadded(nav), nil, m.content)
-	bottom := container.NewBorder(nil, nil, nil, m.syncer.statusBar(), m.status)
+	bottom := container.NewBorder(nil, nil, nil, container.NewHBox(m.inboxWatch.statusLabel(), m.syncer.statusBar()), m.status)
 	m.win.SetContent(container.NewBorder(container.NewVBox(top, widget.NewSeparator()), bottom, nil, nil, body))
+	m.inboxWatch.showUnread(m.inboxWatch.unread)
 	m.reloadAccounts("")
 }
 
@@ -172,6 +181,7 @@ func (m *MainWindow) reloadAccounts(choose string) {
 		}
 		m.accountSelect.SetOptions(names)
 		m.account = cur
+		m.inboxWatch.start(cur)
 		if cur.Name != "" && m.accountSelect.Selected != cur.Name {
 			m.accountSelect.SetSelected(cur.Name) // calls onAccountChosen → showPage
 			return
@@ -190,6 +200,7 @@ func (m *MainWindow) onAccountChosen(name string) {
 			m.save(func(ctx context.Context) error { return m.ws.UseAccount(ctx, name) }, nil)
 		}
 	}
+	m.inboxWatch.start(m.account)
 	m.showPage(m.page)
 	m.autoSyncAccount(m.account)
 }
@@ -224,6 +235,8 @@ func (m *MainWindow) showPage(p Page) {
 		obj = m.settings.buildUI()
 	case m.account.Name == "":
 		obj = m.welcome.buildUI()
+	case p == PageInbox:
+		obj = newInboxScreen(m).buildUI()
 	case p == PageComposer:
 		obj = newComposerScreen(m).buildUI()
 	case p == PageKF:
@@ -238,6 +251,9 @@ func (m *MainWindow) showPage(p Page) {
 	}
 	if p != PageRecords {
 		m.records = nil
+	}
+	if p != PageInbox || m.account.Name == "" || !m.loaded {
+		m.inbox = nil
 	}
 	m.content.Objects = []fyne.CanvasObject{obj}
 	m.content.Refresh()

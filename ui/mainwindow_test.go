@@ -34,6 +34,7 @@ func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Works
 	}
 	ownUIThread(t) // before the window: its first background reads report back through fyne.Do
 	m := NewMainWindow(a, ws)
+	m.inboxWatch.paused = true // inbox tests start it (watchInbox)
 	m.Window().Resize(fyne.NewSize(1100, 720))
 	t.Cleanup(func() { // unless the test closed it
 		if slices.Contains(fyne.CurrentApp().Driver().AllWindows(), m.Window()) {
@@ -54,6 +55,7 @@ func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Works
 func anotherWindow(t *testing.T, ws *workspace.Workspace) *MainWindow {
 	t.Helper()
 	m := NewMainWindow(fyne.CurrentApp(), ws)
+	m.inboxWatch.paused = true
 	t.Cleanup(func() {
 		m.stop()
 		waitIdle(t, m)

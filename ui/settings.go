@@ -26,6 +26,7 @@ type settingsScreen struct {
 	formBox                 *fyne.Container // holds the account form while adding/editing
 	form                    *accountForm
 	language                *widget.Select
+	push                    *pushSection // the selected account's push server (settings_push.go)
 }
 
 func newSettingsScreen(m *MainWindow) *settingsScreen {
@@ -49,6 +50,8 @@ func (s *settingsScreen) buildUI() fyne.CanvasObject {
 	s.test = widget.NewButtonWithIcon(T("Test connection"), theme.ConfirmIcon(), s.onTest)
 	s.testResult = newWrapLabel("")
 	s.formBox = container.NewVBox()
+	s.push = newPushSection(s.m)
+	pushBox := s.push.buildUI()
 	s.selected = -1
 	s.updateButtons()
 	for i, a := range s.m.accounts {
@@ -76,9 +79,9 @@ func (s *settingsScreen) buildUI() fyne.CanvasObject {
 		nil, nil, s.list)
 	left := container.NewVSplit(accounts, container.NewVBox(
 		heading(T("Language")),
-		s.language, widget.NewSeparator(), where, widget.NewSeparator(), s.backupSection()))
+		s.language, notifySetting(s.m), widget.NewSeparator(), where, widget.NewSeparator(), s.backupSection()))
 	left.Offset = 0.6
-	split := container.NewHSplit(left, container.NewVScroll(s.formBox))
+	split := container.NewHSplit(left, container.NewVScroll(container.NewVBox(s.formBox, pushBox)))
 	split.Offset = 0.45
 	return split
 }
@@ -99,7 +102,9 @@ func (s *settingsScreen) selectedAccount() (storage.Account, bool) {
 }
 
 func (s *settingsScreen) updateButtons() {
-	if _, ok := s.selectedAccount(); ok {
+	a, ok := s.selectedAccount()
+	s.push.show(a, ok)
+	if ok {
 		s.edit.Enable()
 		s.remove.Enable()
 		s.test.Enable()

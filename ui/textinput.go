@@ -7,7 +7,9 @@ import "strings"
 // Input methods: on macOS and Linux (X11) the Enter or Backspace that a Chinese input
 // method uses while composing also reaches the focused entry (GLFW passes the key on
 // before the input method's commit; see README, "Chinese input"). So no entry in this
-// app submits or sends on Enter: every action has its button.
+// app submits or sends on Enter: every action has its button. The one exception is
+// the inbox's reply box, whose Enter waits for the input method's letters (sendEntry,
+// inbox_reply.go).
 
 // pastedCredential is an AppID, AppSecret or token as pasted from a web page, an
 // e-mail or a chat: the line break and spaces around it and zero-width characters

@@ -18,6 +18,7 @@ var defaultWindowSize = fyne.NewSize(1100, 720)
 
 // pageNames are the stored names of the pages (stable, unlike the Page numbers).
 var pageNames = map[Page]string{
+	PageInbox:    "inbox",
 	PageComposer: "composer",
 	PageKF:       "kf",
 	PageRecords:  "records",
