@@ -392,7 +392,7 @@ func (wt *watcher) watchFeed(ctx context.Context, conn Connection) error {
 			pollC = wt.opt.After(wait)
 		case <-mediaC:
 			mediaC = nil
-			wt.fetchMedia(ctx, conn)
+			events = wt.fetchMedia(ctx, conn)
 			if len(wt.pending) > 0 {
 				mediaC = wt.opt.After(mediaRetry << min(wt.pending[0].tries, 10))
 			}
@@ -457,8 +457,9 @@ const mediaTries = 10
 
 var feedMediaExt = map[string]string{"image": ".jpg", "voice": ".amr", "video": ".mp4", "shortvideo": ".mp4"}
 
-// fetchMedia downloads the pending media files into MediaDir, as runMediaJob names them.
-func (wt *watcher) fetchMedia(ctx context.Context, conn Connection) {
+// fetchMedia downloads the pending media files into MediaDir, as runMediaJob names
+// them, and returns the customers whose file arrived (their conversation shows it now).
+func (wt *watcher) fetchMedia(ctx context.Context, conn Connection) (arrived []string) {
 	var keep []pendingMedia
 	for _, m := range wt.pending {
 		p, err := wt.w.DB.Push(ctx, m.local)
@@ -471,7 +472,9 @@ func (wt *watcher) fetchMedia(ctx context.Context, conn Connection) {
 		if err == nil {
 			err = wt.saveMedia(ctx, m, b)
 		}
-		if err != nil {
+		if err == nil {
+			arrived = append(arrived, p.OpenID)
+		} else {
 			if m.tries++; m.tries < mediaTries && ctx.Err() == nil {
 				keep = append(keep, m)
 			} else {
@@ -480,6 +483,7 @@ func (wt *watcher) fetchMedia(ctx context.Context, conn Connection) {
 		}
 	}
 	wt.pending = keep
+	return arrived
 }
 
 // mediaWrite bounds one media download from the server.
