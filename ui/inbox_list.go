@@ -64,7 +64,7 @@ func (l *inboxList) buildUI() fyne.CanvasObject {
 
 func (l *inboxList) newRow() fyne.CanvasObject {
 	r := &inboxRow{name: widget.NewLabel("customer name"), preview: widget.NewLabel("last message"),
-		when: widget.NewLabel("12-01 10:00"), badge: widget.NewLabel("99"), window: widget.NewLabel("≈ 47 h · 5"),
+		when: widget.NewLabel("12-01 10:00"), badge: widget.NewLabel("99"), window: widget.NewLabel("约剩 47 小时 · 还可发 5/5 条"),
 		waiting: widget.NewLabel("")}
 	r.name.TextStyle.Bold = true
 	r.name.Truncation = fyne.TextTruncateEllipsis
@@ -125,17 +125,16 @@ func previewLine(s string) string {
 	return s
 }
 
-// windowText says how long is left to reply and how many sends, with ≈ when it is an
+// windowText says how long is left to reply and how many sends, "about" when it is an
 // estimate from the archive; amber when little is left, grey when closed.
 func windowText(w workspace.InboxWindow) (string, widget.Importance) {
 	if w.Closed {
 		return T("Window closed"), widget.LowImportance
 	}
-	approx := ""
+	text := T("%s left · %d of 5 sends", durationText(w.Left), w.SendsLeft)
 	if !w.Exact {
-		approx = "≈ "
+		text = T("about %s left · %d of 5 sends", durationText(w.Left), w.SendsLeft)
 	}
-	text := approx + T("%s left · %d of 5 sends", durationText(w.Left), w.SendsLeft)
 	if w.Low {
 		return text, widget.WarningImportance
 	}

@@ -177,7 +177,7 @@ func TestInboxFromThePushServerFallsBackToPolling(t *testing.T) {
 		}
 		return false // the watcher says when the file has come (its customer changed)
 	})
-	if !strings.Contains(shownText(it.m.Window().Canvas()), "剩 ") || strings.Contains(v.window.Text, "≈") {
+	if !strings.Contains(shownText(it.m.Window().Canvas()), "剩 ") || strings.Contains(v.window.Text, "约") {
 		t.Fatalf("the window is an estimate with a push server: %q", v.window.Text)
 	}
 
@@ -200,14 +200,14 @@ func TestPushServerSectionExplainsProblems(t *testing.T) {
 	test.Type(p.code, "kfdesk1.abc")
 	test.Tap(findButton(t, c, "测试"))
 	waitIdle(t, it.m)
-	assertShows(t, c, "✗ 连接码不正确")
+	assertShows(t, c, "× 连接码不正确")
 
 	// A well-formed code of a server nobody answers at (port 80 on this machine).
 	code := workspace.ConnectionCode(workspace.Connection{URL: "http://127.0.0.1", Key: "kfd_test"})
 	p.code.SetText(code)
 	test.Tap(findButton(t, c, "连接"))
 	waitIdle(t, it.m)
-	assertShows(t, c, "✗ 连不上接收服务器 http://127.0.0.1")
+	assertShows(t, c, "× 连不上接收服务器 http://127.0.0.1")
 	if p.code.Text != code {
 		t.Fatal("the code was lost")
 	}

@@ -50,7 +50,7 @@ func newKFScreen(m *MainWindow) *kfScreen { return &kfScreen{m: m, account: m.ac
 
 func (s *kfScreen) buildUI() fyne.CanvasObject {
 	if s.account.Kind == storage.KindMP {
-		l := newWrapLabel(T("Mini Programs have no KF account API: bind customer-service staff (up to 100) at mp.weixin.qq.com → Features → Customer Service. Messages and chat records work here as usual."))
+		l := newWrapLabel(T("Mini Programs have no KF account API: bind customer-service staff (up to 100) at mp.weixin.qq.com > Features > Customer Service. Messages and chat records work here as usual."))
 		return container.NewVBox(heading(T("KF accounts")), l)
 	}
 	s.list = widget.NewList(func() int { return len(s.items) },
@@ -434,7 +434,7 @@ func (s *kfScreen) onAdd() {
 	rules := newWrapLabel(T("Account: prefix@the Official Account's WeChat ID. The prefix has 1–10 letters, digits or underscores and cannot be changed later.") + "\n" +
 		T("Nickname: up to 16 characters; customers see it."))
 	if f.oaID != nil {
-		rules.SetText(rules.Text + "\n" + T("The Official Account's WeChat ID is under mp.weixin.qq.com → Settings and Development → Account Settings (微信号). It is asked only once."))
+		rules.SetText(rules.Text + "\n" + T("The Official Account's WeChat ID is under mp.weixin.qq.com > Settings and Development > Account Settings (微信号). It is asked only once."))
 	}
 	items := []*widget.FormItem{widget.NewFormItem(T("Account"), account)}
 	form := widget.NewForm(append(items, widget.NewFormItem(T("Nickname"), f.nickEntry("")))...)

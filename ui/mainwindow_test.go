@@ -293,7 +293,7 @@ func TestTestConnectionShowsSuccessAndExplainedError(t *testing.T) {
 	c := m.Window().Canvas()
 	test.Tap(findButton(t, c, "测试连接"))
 	waitIdle(t, m)
-	if got := m.settings.testResult.Text; !strings.HasPrefix(got, "✓") {
+	if got := m.settings.testResult.Text; got != T("Connected: the AppID and AppSecret work and WeChat answered.") {
 		t.Fatalf("result = %q", got)
 	}
 
@@ -302,7 +302,7 @@ func TestTestConnectionShowsSuccessAndExplainedError(t *testing.T) {
 	test.Tap(findButton(t, m2.Window().Canvas(), "测试连接"))
 	waitIdle(t, m2)
 	got := m2.settings.testResult.Text
-	if !strings.HasPrefix(got, "✗") || !strings.Contains(got, "微信错误") || strings.Contains(got, "wrong-secret") {
+	if !strings.HasPrefix(got, "×") || !strings.Contains(got, "微信错误") || strings.Contains(got, "wrong-secret") {
 		t.Fatalf("result = %q", got)
 	}
 }

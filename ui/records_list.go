@@ -237,9 +237,9 @@ func cutRunes(s string, n int) string {
 func directionText(code int) (string, color.Color) {
 	switch api.OperCodeDirection(code) {
 	case api.DirIn:
-		return T("Customer →"), theme.Color(theme.ColorNamePrimary)
+		return T("Customer »"), theme.Color(theme.ColorNamePrimary)
 	case api.DirOut:
-		return T("← KF"), theme.Color(theme.ColorNameSuccess)
+		return T("« KF"), theme.Color(theme.ColorNameSuccess)
 	case api.DirEvent:
 		return T("Session"), theme.Color(theme.ColorNamePlaceHolder)
 	}

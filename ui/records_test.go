@@ -239,7 +239,7 @@ func TestRecordsSearchAsYouType(t *testing.T) {
 		t.Fatalf("combined filter: %d rows", s.total)
 	}
 	for _, r := range rowTexts(s) {
-		if !strings.Contains(r, "Customer →") || !strings.Contains(r, "oTest…000003") {
+		if !strings.Contains(r, "Customer »") || !strings.Contains(r, "oTest…000003") {
 			t.Fatalf("row outside the filter: %q", r)
 		}
 	}

@@ -257,10 +257,11 @@ func (s *reportsScreen) workerTable() fyne.CanvasObject {
 	s.workerRows = rows
 	grid := container.NewGridWithColumns(len(header))
 	for i, h := range header {
+		var mark fyne.Resource // an icon: the bundled fonts have no ▲ ▼ (ui/glyphs_test.go)
 		if i == col {
-			h += map[bool]string{true: " ▲", false: " ▼"}[s.workerAsc]
+			mark = map[bool]fyne.Resource{true: theme.MenuDropUpIcon(), false: theme.MenuDropDownIcon()}[s.workerAsc]
 		}
-		b := widget.NewButton(h, func() { s.onSortWorkers(i) })
+		b := widget.NewButtonWithIcon(h, mark, func() { s.onSortWorkers(i) })
 		b.Importance = widget.LowImportance
 		grid.Add(b)
 	}

@@ -71,7 +71,7 @@ func (c *barChart) caption() string {
 		if c.hover >= 0 && c.hover < len(se.values) {
 			s += se.name + " " + c.format(se.values[c.hover])
 		} else {
-			s += "■ " + se.name
+			s += "• " + se.name
 		}
 	}
 	if c.hover >= 0 && c.hover < len(c.labels) {

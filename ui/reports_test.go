@@ -53,7 +53,7 @@ func TestReportsPageShowsTheFigures(t *testing.T) {
 	}
 	chart := s.chart("messages").(*barChart)
 	chart.Resize(fyne.NewSize(900, 300))
-	if chart.empty() || chart.caption() != "■ 客户消息   ■ 客服回复" {
+	if chart.empty() || chart.caption() != "• 客户消息   • 客服回复" {
 		t.Fatalf("chart caption %q", chart.caption())
 	}
 	// Pointing at the last day's bars shows its figures.
@@ -191,7 +191,10 @@ func TestReportsSortWorkers(t *testing.T) {
 	if got := col(0); !slices.IsSorted(got) {
 		t.Errorf("by name: %v", got)
 	}
-	test.Tap(findButton(t, m.Window().Canvas(), "KF worker ▲"))
+	if b := findButton(t, m.Window().Canvas(), "KF worker"); b.Icon != theme.MenuDropUpIcon() {
+		t.Errorf("the sorted column shows no ascending mark: %v", b.Icon)
+	}
+	test.Tap(findButton(t, m.Window().Canvas(), "KF worker"))
 	if got := col(0); !slices.IsSortedFunc(got, func(a, b string) int { return strings.Compare(b, a) }) {
 		t.Errorf("by name, descending: %v", got)
 	}

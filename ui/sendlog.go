@@ -69,20 +69,20 @@ func (v *sendLogView) load() {
 }
 
 func (v *sendLogView) summary(e storage.SendLogEntry) string {
-	return workspace.FormatTime(e.Time, "2006-01-02 15:04:05") + "  " + v.result(e) + "  " + T(typeLabels[e.MsgType]) + "  → " + v.s.recipientName(e.ToUser)
+	return workspace.FormatTime(e.Time, "2006-01-02 15:04:05") + "  " + v.result(e) + "  " + T(typeLabels[e.MsgType]) + "  » " + v.s.recipientName(e.ToUser)
 }
 
 func (v *sendLogView) result(e storage.SendLogEntry) string {
 	switch e.Status {
 	case storage.SendOK:
-		return "✓ " + T("sent")
+		return T("sent")
 	case storage.SendUnknown:
 		return "? " + T("unknown")
 	}
 	if e.ErrCode != nil {
-		return "✗ " + T("error %d", *e.ErrCode)
+		return "× " + T("error %d", *e.ErrCode)
 	}
-	return "✗ " + T("failed")
+	return "× " + T("failed")
 }
 
 // describe is the selected entry in full: who, as whom, the result explained, the body.

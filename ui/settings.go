@@ -172,10 +172,10 @@ func (s *settingsScreen) onTest() {
 	}, func() {
 		button.Enable()
 		if err != nil {
-			result.SetText("✗ " + errorText(err))
+			result.SetText("× " + errorText(err))
 			return
 		}
-		result.SetText("✓ " + T("Connected: the AppID and AppSecret work and WeChat answered."))
+		result.SetText(T("Connected: the AppID and AppSecret work and WeChat answered."))
 	})
 }
 
@@ -258,7 +258,7 @@ func (f *accountForm) buildUI() fyne.CanvasObject {
 		widget.NewFormItem(T("Token URL"), field("token_url", f.tokenURL)),
 		widget.NewFormItem(T("API address"), field("api_base", f.apiBase)),
 	)
-	help := newWrapLabel(T("The AppID and AppSecret are at mp.weixin.qq.com → Settings and Development → Basic Configuration. The AppSecret is stored in the system's secret store and never shown again. Leave the API address empty unless you use an API relay."))
+	help := newWrapLabel(T("The AppID and AppSecret are at mp.weixin.qq.com > Settings and Development > Basic Configuration. The AppSecret is stored in the system's secret store and never shown again. Leave the API address empty unless you use an API relay."))
 	f.formErr = newErrorLabel()
 	f.save = widget.NewButtonWithIcon(T("Save"), theme.DocumentSaveIcon(), f.onSave)
 	f.save.Importance = widget.HighImportance

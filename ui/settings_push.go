@@ -94,7 +94,7 @@ func (p *pushSection) showState(server string) {
 func (p *pushSection) onTest() {
 	code := pastedCredential(p.code.Text)
 	if code == "" {
-		p.result.SetText("✗ " + T("Paste the connection code first."))
+		p.result.SetText("× " + T("Paste the connection code first."))
 		return
 	}
 	p.test.Disable()
@@ -107,17 +107,17 @@ func (p *pushSection) onTest() {
 	}, func() {
 		p.test.Enable()
 		if err != nil {
-			p.result.SetText("✗ " + errorText(err))
+			p.result.SetText("× " + errorText(err))
 			return
 		}
-		p.result.SetText("✓ " + T("The push server answered and accepts this code."))
+		p.result.SetText(T("The push server answered and accepts this code."))
 	})
 }
 
 func (p *pushSection) onConnect() {
 	code := pastedCredential(p.code.Text)
 	if code == "" {
-		p.result.SetText("✗ " + T("Paste the connection code first."))
+		p.result.SetText("× " + T("Paste the connection code first."))
 		return
 	}
 	a := p.a
@@ -134,11 +134,11 @@ func (p *pushSection) onConnect() {
 	}, func() {
 		p.connect.Enable()
 		if err != nil {
-			p.result.SetText("✗ " + errorText(err)) // the code stays in the field
+			p.result.SetText("× " + errorText(err)) // the code stays in the field
 			return
 		}
 		p.code.SetText("")
-		p.result.SetText("✓ " + T("Connected. New messages now come from the push server."))
+		p.result.SetText(T("Connected. New messages now come from the push server."))
 		p.showState(server)
 		p.m.inboxWatch.restart()
 	})
@@ -149,7 +149,7 @@ func (p *pushSection) onRemove() {
 	askFirst(p.m.win, T("Disconnect"), T("Stop receiving from the push server %s? The inbox then polls WeChat while the window is open.", p.server), T("Disconnect"), func() {
 		p.m.save(func(ctx context.Context) error { return p.m.ws.RemovePushServer(ctx, a) }, func(err error) {
 			if err != nil {
-				p.result.SetText("✗ " + errorText(err))
+				p.result.SetText("× " + errorText(err))
 				return
 			}
 			p.result.SetText("")

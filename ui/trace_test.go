@@ -41,7 +41,7 @@ func TestTheLogHoldsNoSecretAndNoMessageText(t *testing.T) {
 	addAccountFor(t, m, srv, appSecret) // the AppSecret typed into the form
 	test.Tap(findButton(t, c, "Test connection"))
 	waitIdle(t, m)
-	if got := m.settings.testResult.Text; !strings.HasPrefix(got, "✓") {
+	if got := m.settings.testResult.Text; got != T("Connected: the AppID and AppSecret work and WeChat answered.") {
 		t.Fatalf("test connection: %q", got)
 	}
 

@@ -69,7 +69,7 @@ func TestWrapTextRulesHoldAtEveryWidth(t *testing.T) {
 	texts := []string{
 		"订单号 KF20261101 已发货，请在三天内确认。谢谢配合！",
 		"您好！请问（订单）「已发货」了吗？是的；『三天』内：《到》……好、的",
-		"AppID 和 AppSecret 在 mp.weixin.qq.com →「设置与开发」→「基本配置」中。AppSecret 保存在系统的密钥库中，之后不会再显示。",
+		"AppID 和 AppSecret 在 mp.weixin.qq.com >「设置与开发」>「基本配置」中。AppSecret 保存在系统的密钥库中，之后不会再显示。",
 		"Mixed English and 中文 text, with “quotes” and 👍🏽 emoji.",
 	}
 	for _, text := range texts {
@@ -196,7 +196,7 @@ func TestHelpTextsWrapAsChinese(t *testing.T) {
 	assertWrappedOnScreen(t, m.Window().Canvas(), T("KF Desk lets you answer your customers on your WeChat Official Account or Mini Program: send customer-service messages, manage KF accounts, and keep every chat record searchable on this computer.")+
 		"\n\n"+T("No account is set up yet. Try the demo account first (sample data; nothing is sent to WeChat), or add your own account with its AppID and AppSecret."))
 	openAddForm(t, m)
-	assertWrappedOnScreen(t, m.Window().Canvas(), T("The AppID and AppSecret are at mp.weixin.qq.com → Settings and Development → Basic Configuration. The AppSecret is stored in the system's secret store and never shown again. Leave the API address empty unless you use an API relay."))
+	assertWrappedOnScreen(t, m.Window().Canvas(), T("The AppID and AppSecret are at mp.weixin.qq.com > Settings and Development > Basic Configuration. The AppSecret is stored in the system's secret store and never shown again. Leave the API address empty unless you use an API relay."))
 }
 
 // A dialog's message (Fyne's own dialogs wrap it at spaces only), and the dialog is
