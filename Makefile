@@ -78,6 +78,7 @@ inbox-bench:
 	@bash .ci/deps.sh test
 	@echo "load average before: $$(cut -d' ' -f1-3 /proc/loadavg)"
 	KFDESK_BENCH_RECORDS=$(RECORDS) LANG=en_US.UTF-8 $(GO) test -tags $(TAGS) -run '^$$' -bench Inbox -benchtime 1x -v -timeout 20m ./ui/workspace/
+	LANG=en_US.UTF-8 $(GO) test -tags $(TAGS) -run '^$$' -bench PushToScreen -benchtime 200x -timeout 5m ./ui/
 	@echo "load average after: $$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The server build (README, Push server): dist/kfdesk-linux-amd64 and -arm64 with no window (tag

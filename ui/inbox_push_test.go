@@ -32,7 +32,7 @@ type fakeFeed struct {
 	down  bool          // answers 503, as a server being restarted
 }
 
-func newFakeFeed(t *testing.T) *fakeFeed {
+func newFakeFeed(t testing.TB) *fakeFeed {
 	f := &fakeFeed{media: map[int64][]byte{}, more: make(chan struct{})}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
@@ -123,7 +123,7 @@ func (f *fakeFeed) serve(w http.ResponseWriter, r *http.Request) {
 // connect keeps the feed as the account's push server, as SetPushServer does after
 // checking the code (which only takes http on port 80 or https on 443, so not this
 // loopback server): the connection in the secret store (ui/workspace/inbox_pushserver.go).
-func (f *fakeFeed) connect(t *testing.T, it *inboxTest) {
+func (f *fakeFeed) connect(t testing.TB, it *inboxTest) {
 	b, _ := json.Marshal(workspace.Connection{URL: f.srv.URL, Key: "kfd_test"})
 	if err := it.ws.Secrets.Set("account-"+strconv.FormatInt(it.a.ID, 10)+":pushserver", string(b)); err != nil {
 		t.Fatal(err)

@@ -29,7 +29,7 @@ const (
 // inboxTest is a window on an account served by its own fake WeChat, with the inbox
 // watch stepped by the test: each tick ends the watch's next wait (a poll, a retry).
 type inboxTest struct {
-	t     *testing.T
+	t     testing.TB
 	m     *MainWindow
 	ws    *workspace.Workspace
 	srv   *wechattest.Server
@@ -42,7 +42,7 @@ type inboxTest struct {
 // newInboxTest opens the inbox of an account whose customer wrote twice 5 minutes
 // ago, synced into the archive and read before; before (optional) runs before that
 // sync and the watch.
-func newInboxTest(t *testing.T, language string, before ...func(*inboxTest)) *inboxTest {
+func newInboxTest(t testing.TB, language string, before ...func(*inboxTest)) *inboxTest {
 	t.Helper()
 	m, ws := newTestWindow(t, language)
 	srv := wechattest.NewServer(wechattest.Config{AppID: inboxAppID, Secret: "s", WeChatID: "teashop"})

@@ -19,7 +19,7 @@ import (
 
 // newTestWindow opens a workspace in a temp folder and builds the main window on a
 // test app with the bundled font, in the given language.
-func newTestWindow(t *testing.T, language string) (*MainWindow, *workspace.Workspace) {
+func newTestWindow(t testing.TB, language string) (*MainWindow, *workspace.Workspace) {
 	t.Helper()
 	t.Setenv("KFDESK_SECRETS", "file")
 	a := test.NewTempApp(t)
