@@ -3,12 +3,13 @@ package storage
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"kfdesk/api"
 )
 
 // SetAside renames a damaged database and its -wal and -shm files to
@@ -39,7 +40,7 @@ func SetAside(path string, now time.Time) (string, error) {
 		}
 		if err := os.Rename(path+suffix, aside+suffix); err != nil {
 			undo()
-			return "", fmt.Errorf("could not set the damaged database aside: %w", err)
+			return "", api.Describe(err, "无法把损坏的数据库改名保留（没有改动任何文件）："+path, "Could not set the damaged database aside (no file was changed): "+path)
 		}
 		moved = append(moved, suffix)
 	}
@@ -57,16 +58,16 @@ func exists(path string) bool {
 // (SetAside), never deleted. It returns where that one went.
 func RestoreBackup(ctx context.Context, path, backup string, now time.Time) (aside string, err error) {
 	if same(path, backup) {
-		return "", errors.New("the backup is the database itself")
+		return "", api.Describe(nil, "这个备份就是数据库本身，请选择另一个备份文件。", "That backup is the database itself: choose another backup file.")
 	}
 	tmp := path + ".restoring"
 	if err := copyFile(backup, tmp); err != nil {
 		_ = os.Remove(tmp)
-		return "", err
+		return "", api.Describe(err, "无法读取备份文件（数据库没有被改动）："+backup, "Could not read the backup file (the database was not changed): "+backup)
 	}
 	defer os.Remove(tmp) // gone once renamed
 	if err := quickCheck(ctx, tmp); err != nil {
-		return "", fmt.Errorf("the backup %s failed its check: %w", backup, err)
+		return "", api.Describe(err, "备份文件没有通过检查，可能已损坏（数据库没有被改动）："+backup, "The backup file failed its check and may be damaged (the database was not changed): "+backup)
 	}
 	for _, suffix := range []string{"-wal", "-shm"} { // quick_check's read-only open may leave them; the backup has none
 		_ = os.Remove(tmp + suffix)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"os"
 
 	"kfdesk/storage"
 	"kfdesk/ui/workspace"
@@ -23,9 +22,6 @@ func restore(e *Env, args []string) error {
 	}
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: restore FILE", ErrUsage)
-	}
-	if _, err := os.Stat(pos[0]); err != nil {
-		return err
 	}
 	dir, err := workspace.ResolveDir(e.G.DataDir)
 	if err != nil {

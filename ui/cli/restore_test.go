@@ -64,6 +64,21 @@ func TestRestoreABackupOverADamagedDatabase(t *testing.T) {
 	}
 	_ = lock.Release()
 
+	// A backup that is not there, or not a database, is said in both languages; nothing changes.
+	notDB := filepath.Join(t.TempDir(), "notes.db")
+	if err := os.WriteFile(notDB, []byte("not a database"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{filepath.Join(dir, "missing.db"): "无法读取备份文件", notDB: "备份文件没有通过检查"} {
+		err := h.run("", "--data-dir", dir, "restore", file)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "the database was not changed") {
+			t.Fatalf("restore %s: %v", file, err)
+		}
+		if got, _ := os.ReadFile(path); len(got) != len(damaged) {
+			t.Fatal("a failed restore changed the database")
+		}
+	}
+
 	h.stdout.Reset()
 	if err := h.run("", "--data-dir", dir, "restore", backup); err != nil {
 		t.Fatal(err)
