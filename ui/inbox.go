@@ -132,6 +132,7 @@ type inboxWatch struct {
 	every  time.Duration // how often the inbox polls WeChat
 
 	unread    int
+	unreadReq int // the newest count asked for: an older one finishing later is stale
 	focused   bool
 	notifyOff bool
 	notify    func(*fyne.Notification) // the app's SendNotification (tests record instead)
@@ -339,10 +340,15 @@ func (w *inboxWatch) refreshUnread() {
 	if a.ID == 0 {
 		return
 	}
+	// Counts run in their own goroutines and may finish out of order; only the one
+	// asked for last saw every write before it (a count from before a MarkRead that
+	// lands after the count from after it would leave the badge at 1).
+	w.unreadReq++
+	req := w.unreadReq
 	var n int
 	var err error
 	w.m.goBackground(func() { n, err = w.m.ws.UnreadTotal(w.m.ctx, a) }, func() {
-		if a.ID != w.account.ID {
+		if a.ID != w.account.ID || req != w.unreadReq {
 			return
 		}
 		if err != nil {
