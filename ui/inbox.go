@@ -295,15 +295,19 @@ func (w *inboxWatch) noticeNew(u workspace.InboxUpdate) {
 	if len(from) == 0 {
 		return
 	}
-	who := T("a customer")
-	if len(u.OpenIDs) == 1 {
-		who = w.customerName(u.OpenIDs[0])
+	customers := map[string]bool{}
+	for _, n := range from {
+		customers[n.OpenID] = true
 	}
-	if len(from) == 1 {
-		w.notify(fyne.NewNotification(T("New message from %s", who), previewLine(notificationText(from[0]))))
-		return
+	last := previewLine(notificationText(from[len(from)-1]))
+	switch {
+	case len(customers) > 1:
+		w.notify(fyne.NewNotification(T("%d new messages from %d customers", len(from), len(customers)), last))
+	case len(from) == 1:
+		w.notify(fyne.NewNotification(T("New message from %s", w.customerName(from[0].OpenID)), last))
+	default:
+		w.notify(fyne.NewNotification(T("%d new messages from %s", len(from), w.customerName(from[0].OpenID)), last))
 	}
-	w.notify(fyne.NewNotification(T("%d new customer messages", len(from)), previewLine(notificationText(from[len(from)-1]))))
 }
 
 // notificationText is what a notification says of a message (no picture, no file path).

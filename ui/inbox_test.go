@@ -234,6 +234,32 @@ func TestInboxNotifiesWhenNotFocused(t *testing.T) {
 	}
 }
 
+// Several messages at one poll make one notification: it names the customer when
+// they all come from one, and counts customers when they don't.
+func TestInboxNotificationNamesTheCustomer(t *testing.T) {
+	it := newInboxTest(t, "zh")
+	it.waitShows("…000001")
+	it.m.app.Lifecycle().(interface{ OnExitedForeground() func() }).OnExitedForeground()()
+	it.customerWrites("第一条")
+	it.customerWrites("第二条")
+	it.poll()
+	eventually(t, "a notification", func() bool { return len(it.sent) == 1 })
+	if n := it.sent[0]; n.Title != "…000001 发来 2 条新消息" || n.Content != "第二条" {
+		t.Fatalf("notification %+v", n)
+	}
+
+	now := clock.Now()
+	other := "oInbox00000000000000000000002"
+	it.srv.UserMessage(other, now)
+	it.srv.AddRecords(wechattest.Record{OpenID: other, OperCode: 2003, Text: "我也要问", Time: now.Unix(), Worker: "kf1@teashop"})
+	it.customerWrites("第三条")
+	it.poll()
+	eventually(t, "a second notification", func() bool { return len(it.sent) == 2 })
+	if n := it.sent[1]; n.Title != "2 位客户发来 2 条新消息" {
+		t.Fatalf("notification %+v", n)
+	}
+}
+
 func findCheck(t *testing.T, c fyne.Canvas, text string) *widget.Check {
 	t.Helper()
 	return findShown(t, c, func(b *widget.Check) bool { return b.Text == text })

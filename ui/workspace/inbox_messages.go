@@ -13,6 +13,7 @@ import (
 // InboxMessage is one bubble of a conversation (issue 12 §2).
 type InboxMessage struct {
 	Key          string // unique within the conversation: "r" + record id, or "p" + push id for an event
+	OpenID       string // the customer
 	At           time.Time
 	FromCustomer bool
 	Worker       string // the KF account that sent or received it
@@ -96,7 +97,7 @@ var mediaKinds = map[string]string{"[image]": "image", "[voice]": "voice", "[vid
 func (w *Workspace) inboxMessage(ctx context.Context, a storage.Account, it storage.InboxItem) (InboxMessage, error) {
 	var m InboxMessage
 	if r := it.Record; r.ID != 0 {
-		m = InboxMessage{Key: "r" + strconv.FormatInt(r.ID, 10), At: r.Time, FromCustomer: r.Direction() == api.DirIn,
+		m = InboxMessage{Key: "r" + strconv.FormatInt(r.ID, 10), OpenID: r.OpenID, At: r.Time, FromCustomer: r.Direction() == api.DirIn,
 			Worker: r.Worker, Kind: KindText, Text: r.Text}
 		if r.Direction() == api.DirEvent || r.Direction() == api.DirOther {
 			m.Kind, m.Event, m.Text = KindEvent, "record_"+strconv.Itoa(r.OperCode), ""
@@ -109,7 +110,7 @@ func (w *Workspace) inboxMessage(ctx context.Context, a storage.Account, it stor
 		return m, nil
 	}
 	if m.Key == "" {
-		m = InboxMessage{Key: "p" + strconv.FormatInt(p.ID, 10), At: p.CreateTime, FromCustomer: true}
+		m = InboxMessage{Key: "p" + strconv.FormatInt(p.ID, 10), OpenID: p.OpenID, At: p.CreateTime, FromCustomer: true}
 	}
 	m.Kind, m.Text = p.MsgType, p.Content
 	m.MediaPath, m.Location, m.Title, m.URL = p.MediaPath, p.Location, p.Title, p.URL
