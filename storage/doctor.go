@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -111,7 +112,7 @@ func classify(path string, err error) *OpenError {
 	e := &OpenError{Problem: ProblemOther, Path: path, Err: err}
 	var se sqlite3.Error
 	switch {
-	case errors.Is(err, syscall.ENOSPC), errors.As(err, &se) && se.Code == sqlite3.ErrFull:
+	case isDiskFull(err), errors.As(err, &se) && se.Code == sqlite3.ErrFull:
 		e.Problem = ProblemDiskFull
 		e.Path = filepath.Dir(path)
 	case IsDamaged(err):
@@ -122,6 +123,12 @@ func classify(path string, err error) *OpenError {
 		e.Path = filepath.Dir(path)
 	}
 	return e
+}
+
+// isDiskFull: no space left, as the OS says it (diskFullErrnos, per platform).
+func isDiskFull(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno) && slices.Contains(diskFullErrnos, errno)
 }
 
 // probeFolder checks that dir can be written (a file created, written, removed)
