@@ -2,6 +2,7 @@
 # Screenshot of the inbox (docs/inbox.png): the demo account in Chinese, a demo
 # customer's conversation open with a picture and a menu answer they just sent
 # (docs/inboxshot seeds them as pushes). Usage: docs/inbox_screenshot.sh [OUT.png]   (after `make build`)
+# docs/suggestions.png: INBOXSHOT_ASK=请问什么时候发货？ WHY=x,y (为什么推荐？, clicked after the row).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-docs/inbox.png}
@@ -18,6 +19,7 @@ xvfb-run -a -s "-screen 0 1100x720x24" bash -c '
 	sleep 3
 	xdotool mousemove ${2%,*} ${2#*,} click 1
 	sleep 3
+	if [ -n "$3" ]; then xdotool mousemove ${3%,*} ${3#*,} click 1; sleep 2; fi
 	import -window root "$1"
-	kill $P; wait $P 2>/dev/null || true' "$data" "$out" "${INBOX_ROW:-200,395}"
+	kill $P; wait $P 2>/dev/null || true' "$data" "$out" "${INBOX_ROW:-200,395}" "${WHY:-}"
 echo "wrote $out"

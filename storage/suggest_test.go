@@ -104,6 +104,25 @@ func TestSuggestFindsTheAnswerToTheSameQuestionInOtherWords(t *testing.T) {
 	}
 }
 
+// A word no past question has cannot find one: the search must not rest on it alone.
+// In a small archive every known word is common, and 货呀 was the message's only rare one.
+func TestSuggestFindsAKnownQuestionWithANewWordInIt(t *testing.T) {
+	var convs [][]api.Record
+	for i := range 4 {
+		convs = append(convs, chat(fmt.Sprintf("oPast%d", i), suggestT0.Add(time.Duration(i)*time.Hour),
+			"> 请问什么时候发货？", "今天下午发出，单号稍后发您。"))
+	}
+	db, acct := suggestDB(t, convs...)
+	for _, q := range []string{"请问什么时候发货呀？", "请问什么时候发货呢亲"} {
+		if got := suggestTexts(t, db, acct, q); len(got) == 0 || got[0] != "今天下午发出，单号稍后发您。" {
+			t.Errorf("%s: %q", q, got)
+		}
+	}
+	if got := suggestTexts(t, db, acct, "呀呢"); len(got) != 0 {
+		t.Errorf("words never asked: %q", got)
+	}
+}
+
 func TestSuggestNothingForAQuestionNeverSeen(t *testing.T) {
 	db, acct := suggestDB(t, shopHistory()...)
 	for _, q := range []string{"你们卖轮胎吗", "Do you ship to Canada?", "请问", "吗", "😊", ""} {

@@ -47,6 +47,7 @@ type inboxConversation struct {
 	loadErr *wrapLabel
 	list    *widget.List
 	reply   *inboxReply
+	box     *fyne.Container // the list with the reply box under it
 }
 
 // conversationPage is how many messages are read at a time.
@@ -74,7 +75,16 @@ func (v *inboxConversation) buildUI() fyne.CanvasObject {
 	v.reply = newInboxReply(v)
 	top := container.NewVBox(container.NewBorder(nil, nil, nil, v.window, v.title), v.loadErr, container.NewCenter(v.earlier))
 	v.load()
-	return container.NewBorder(top, v.reply.buildUI(), nil, nil, v.list)
+	v.box = container.NewBorder(top, v.reply.buildUI(), nil, nil, v.list)
+	return v.box
+}
+
+// replyBoxResized keeps the newest message in view when the reply box grows or
+// shrinks (suggestions come or go): laid out now, not at the next frame, so the
+// scroll sees the list's new height.
+func (v *inboxConversation) replyBoxResized() {
+	v.box.Refresh()
+	v.scrollToEnd()
 }
 
 // showWindow shows the reply window in the title bar.

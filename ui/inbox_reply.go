@@ -61,6 +61,7 @@ func (r *inboxReply) buildUI() fyne.CanvasObject {
 	r.status = widget.NewLabel("")
 	r.status.Truncation = fyne.TextTruncateEllipsis
 	r.suggest = newSuggestionBar(r.v.s.m, r.fillSuggestion)
+	r.suggest.resized = r.v.replyBoxResized
 	r.entry.onShortcut = r.suggest.handleShortcut // Alt+1/2/3 in the reply box
 	r.quickBar = container.NewHScroll(r.quick)
 	r.showQuick("")

@@ -24,6 +24,9 @@ type suggestionBar struct {
 	// openSource opens the conversation of a past exchange; by default the chat
 	// records page with that message selected (an embedder may set its own).
 	openSource func(storage.SuggestSource)
+	// resized, if set, is called when the bar appears, changes or goes (the
+	// conversation above it keeps its newest message in view).
+	resized func()
 
 	box     *fyne.Container // everything; hidden while there is nothing to suggest
 	buttons *fyne.Container
@@ -94,7 +97,10 @@ func (b *suggestionBar) setSuggestions(ss []workspace.Suggestion) {
 	b.sources.RemoveAll()
 	b.sources.Hide()
 	if len(ss) == 0 {
-		b.box.Hide()
+		if b.box.Visible() {
+			b.box.Hide()
+			b.afterResize()
+		}
 		return
 	}
 	for i, s := range ss {
@@ -106,6 +112,13 @@ func (b *suggestionBar) setSuggestions(ss []workspace.Suggestion) {
 	b.status.SetText(T("from the chat records · a click puts it in the reply box"))
 	b.box.Show()
 	b.box.Refresh()
+	b.afterResize()
+}
+
+func (b *suggestionBar) afterResize() {
+	if b.resized != nil {
+		b.resized()
+	}
 }
 
 // suggestionLabel: "Alt+1  text…  (used 5×, last 11-20 15:01)".
@@ -131,6 +144,7 @@ func (b *suggestionBar) choose(i int) {
 func (b *suggestionBar) onWhy() {
 	if b.sources.Visible() {
 		b.sources.Hide()
+		b.afterResize()
 		return
 	}
 	b.sources.RemoveAll()
@@ -147,6 +161,7 @@ func (b *suggestionBar) onWhy() {
 	}
 	b.sources.Show()
 	b.box.Refresh()
+	b.afterResize()
 }
 
 func shortOpenID(openid string) string {

@@ -51,6 +51,10 @@ func run(dir string) error {
 		{MsgType: "text", Content: "满意", MenuID: "101"},
 		{MsgType: "text", Content: "下次还在你们家买，谢谢！"},
 	}
+	// docs/suggestions.png: the customer then asks what the demo's history has answered.
+	if q := os.Getenv("INBOXSHOT_ASK"); q != "" {
+		pushes = append(pushes, storage.Push{MsgType: "text", Content: q})
+	}
 	for i, p := range pushes {
 		p.OpenID, p.CreateTime, p.MsgID = customer, now.Add(time.Duration(i-len(pushes))*40*time.Second), strconv.Itoa(880001+i)
 		p.Raw, p.BodyFormat = []byte(`{}`), storage.FormatJSON
