@@ -142,6 +142,7 @@ screenshot: build
 	KFDESK_SHOT_FIRST_RUN=1 bash docs/screenshot.sh docs/first-run-welcome.png
 	bash docs/composer_screenshot.sh docs/composer.png
 	TAGS=$(TAGS) bash docs/inbox_screenshot.sh docs/inbox.png
+	INBOXSHOT_ASK=请问什么时候发货？ WHY=1033,505 TAGS=$(TAGS) bash docs/inbox_screenshot.sh docs/suggestions.png
 	KFDESK_SHOT_DAMAGED=1 bash docs/screenshot.sh docs/recovery.png
 
 # Pinyin typed through fcitx5 + Rime under Xvfb reaches the real window's composer (README, Chinese input;

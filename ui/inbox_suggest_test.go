@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"image/png"
-	"os"
 	"strings"
 	"testing"
 
@@ -109,34 +107,5 @@ func TestSuggestionBarDropsALateAnswerAndHidesWithoutHistory(t *testing.T) {
 	waitIdle(t, m)
 	if bar.box.Visible() {
 		t.Error("suggestions for a question never asked")
-	}
-}
-
-// TestSuggestionScreenshot writes docs/suggestions.png (Chinese, demo data) when
-// KFDESK_SUGGEST_PNG names the file: go test -tags $TAGS -run SuggestionScreenshot ./ui/
-func TestSuggestionScreenshot(t *testing.T) {
-	path := os.Getenv("KFDESK_SUGGEST_PNG")
-	if path == "" {
-		t.Skip("KFDESK_SUGGEST_PNG not set")
-	}
-	m, a, bar, entry, w, _ := suggestWindow(t)
-	w.SetContent(widget.NewLabel("")) // the bar moves to a window laid out for the picture
-	customer := widget.NewLabelWithStyle("顾客：请问什么时候发货？", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	w = test.NewWindow(container.NewBorder(container.NewVBox(customer, widget.NewSeparator()), nil, nil, nil,
-		container.NewVBox(bar.content(), entry)))
-	t.Cleanup(w.Close)
-	w.Resize(fyne.NewSize(820, 620))
-	bar.show(a, "oSomeone", "请问什么时候发货？")
-	waitIdle(t, m)
-	test.Tap(barButtons(bar)[0])
-	test.Tap(findButton(t, w.Canvas(), "为什么推荐？"))
-	w.Content().Refresh()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := png.Encode(f, w.Canvas().Capture()); err != nil {
-		t.Fatal(err)
 	}
 }
