@@ -52,9 +52,11 @@ func mp3Frames(n int, xing uint32) []byte {
 	return b
 }
 
-// id3 is an ID3v2.4 tag of n octets of content.
+// id3 is an ID3v2.4 tag of n octets of content that look like MP3 frames (a
+// picture's bytes might): only skipping the tag keeps them out of the count.
 func id3(n int) []byte {
-	return append([]byte{'I', 'D', '3', 4, 0, 0, byte(n >> 21 & 0x7f), byte(n >> 14 & 0x7f), byte(n >> 7 & 0x7f), byte(n & 0x7f)}, make([]byte, n)...)
+	content := append(mp3Frames(n/417, 0), make([]byte, n%417)...)
+	return append([]byte{'I', 'D', '3', 4, 0, 0, byte(n >> 21 & 0x7f), byte(n >> 14 & 0x7f), byte(n >> 7 & 0x7f), byte(n & 0x7f)}, content...)
 }
 
 func box(typ string, content ...[]byte) []byte {
