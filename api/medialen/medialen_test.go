@@ -192,3 +192,30 @@ func FuzzDuration(f *testing.F) {
 		}
 	})
 }
+
+// countingReader counts the octets read through it.
+type countingReader struct {
+	r *bytes.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
+}
+
+func (c *countingReader) Seek(off int64, whence int) (int64, error) { return c.r.Seek(off, whence) }
+
+// An MP4 whose moov comes after 8 MB of media data is read by its box headers:
+// a few hundred octets, not the file.
+func TestMP4IsReadByItsHeadersOnly(t *testing.T) {
+	file := bytes.Join([][]byte{ftyp, bigMdat(8 << 20), box("moov", box("trak", make([]byte, 4000)), mvhd(0, 1000, 61_000))}, nil)
+	r := &countingReader{r: bytes.NewReader(file)}
+	if d, err := medialen.Duration(r); err != nil || d != 61*time.Second {
+		t.Fatalf("%v, %v", d, err)
+	}
+	if r.n > 512 {
+		t.Fatalf("read %d octets of a %d-octet file", r.n, len(file))
+	}
+}
