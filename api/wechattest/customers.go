@@ -10,9 +10,9 @@ import (
 )
 
 // The demo comes alive (issue 12 §6): while the demo is open, the fake's customers
-// write in every 20–40 s — questions in Chinese, pictures, menu answers, a new
-// follower, someone waiting for a KF — as getmsglist records and wait cases, and as
-// pushes too when a Pusher is set. Step is deterministic for a seed, so tests step
+// write in every 20–40 s — questions in Chinese, pictures, voice messages and videos
+// (files that play: samplemedia.go), menu answers, a new follower, someone waiting
+// for a KF — as getmsglist records and wait cases, and as pushes too when a Pusher is set. Step is deterministic for a seed, so tests step
 // it without sleeping; Run is the demo's clock.
 
 // Customer simulator timing: the wait between two customers' actions.
@@ -25,6 +25,8 @@ const (
 const (
 	SimQuestion = "question"
 	SimPicture  = "picture"
+	SimVoice    = "voice"
+	SimVideo    = "video"
 	SimMenu     = "menu"
 	SimFollow   = "follow"
 	SimWaiting  = "waiting"
@@ -34,7 +36,8 @@ const (
 type SimEvent struct {
 	Kind   string
 	OpenID string
-	Text   string // what getmsglist shows ("[image]" for a picture)
+	Text   string        // what getmsglist shows ("[image]" for a picture)
+	Length time.Duration // a voice message's or video's (the pushed file plays this long)
 	At     time.Time
 	Pushed bool // also pushed (SetPusher), and the push was answered
 }
@@ -46,6 +49,7 @@ type CustomerSim struct {
 	rng    *rand.Rand
 	pusher *Pusher
 	n      int // steps so far
+	media  int // pictures, voice messages and videos so far
 }
 
 var simQuestions = []string{
@@ -93,8 +97,8 @@ func (c *CustomerSim) Run(ctx context.Context) {
 }
 
 // Step makes one customer act now (the server's clock). The mix, over every five
-// steps: two questions, a picture or a menu answer, someone waiting, and now and
-// then a new follower who writes in.
+// steps: two questions, a picture (or in turn a voice message or a video), a menu
+// answer, someone waiting, and now and then a new follower who writes in.
 func (c *CustomerSim) Step(ctx context.Context) SimEvent {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -103,6 +107,9 @@ func (c *CustomerSim) Step(ctx context.Context) SimEvent {
 	kind := kinds[(c.n-1)%len(kinds)]
 	if c.n%7 == 0 {
 		kind = SimFollow
+	} else if kind == SimPicture {
+		kind = []string{SimPicture, SimVoice, SimVideo}[c.media%3]
+		c.media++
 	}
 	s := c.s
 	followers := s.Followers()
@@ -123,6 +130,12 @@ func (c *CustomerSim) Step(ctx context.Context) SimEvent {
 	case SimPicture:
 		ev.Text = "[image]"
 		msg = Image(ev.OpenID, avatarJPEG(color.RGBA{uint8(c.rng.IntN(256)), uint8(c.rng.IntN(256)), 0x80, 0xff}))
+	case SimVoice:
+		ev.Text, ev.Length = "[voice]", time.Duration(3+c.rng.IntN(6))*time.Second // 3–8 s
+		msg = Voice(ev.OpenID, AMR(ev.Length), "")
+	case SimVideo:
+		ev.Text, ev.Length = "[video]", time.Duration(10+c.rng.IntN(81))*time.Second // 10 s – 1:30
+		msg = Video(ev.OpenID, MP4(ev.Length), nil)
 	case SimMenu:
 		o := simMenuOptions[c.rng.IntN(len(simMenuOptions))]
 		ev.Text = o.text

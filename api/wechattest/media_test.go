@@ -41,6 +41,8 @@ func TestMediaUpload(t *testing.T) {
 		{"image empty", "image", "media", []byte{}, 44001},
 		{"voice amr", "voice", "media", amrData, 0},
 		{"voice mp3", "voice", "media", mp3Data, 0},
+		{"voice amr of 7 s", "voice", "media", wechattest.AMR(7 * time.Second), 0},
+		{"video mp4 of 1:23", "video", "media", wechattest.MP4(83 * time.Second), 0},
 		{"voice wav", "voice", "media", wavData, 40005},
 		{"voice over 2 MB", "voice", "media", padded(amrData, 2<<20+1), 40006},
 		{"video mp4", "video", "media", mp4Data, 0},

@@ -521,8 +521,8 @@ func orSample(b, sample []byte) []byte {
 // Sample media bytes for pushes that bring none.
 var (
 	sampleJPEG = []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9")
-	sampleAMR  = []byte("#!AMR\n\x3c\x48\xf5\x1f\x96\x66\x79\xe1\xe0\x01\xe7\x8a\xf0\x00\x00\x00")
-	sampleMP4  = []byte("\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom\x00\x00\x00\x08free")
+	sampleAMR  = AMR(5 * time.Second)
+	sampleMP4  = MP4(15 * time.Second)
 )
 
 // menuItem finds item id in the latest msgmenu sent to openid. s.mu is held.

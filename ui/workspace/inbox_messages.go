@@ -132,5 +132,8 @@ func (w *Workspace) inboxMessage(ctx context.Context, a storage.Account, it stor
 	case p.MsgType == "link":
 		m.Text = p.Description
 	}
+	if m.MediaPath != "" && (m.Kind == "voice" || m.Kind == "video" || m.Kind == "shortvideo") {
+		m.Duration = mediaLength(m.MediaPath)
+	}
 	return m, nil
 }
