@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"kfdesk/api/clock"
+	"kfdesk/api/wechattest"
 	"kfdesk/storage"
 	"kfdesk/ui/workspace"
 )
@@ -44,10 +45,14 @@ func run(dir string) error {
 	if err := ws.SetNote(ctx, a, customer, "老顾客 王姐"); err != nil {
 		return err
 	}
+	if err := os.MkdirAll(ws.MediaDir(a.ID), 0o700); err != nil {
+		return err
+	}
 	now := clock.Now().Truncate(time.Second)
 	pushes := []storage.Push{
 		{MsgType: "text", Content: "你好，我昨天买的龙井到了，外盒有点压坏了，茶叶没事。给你们看一下照片。"},
 		{MsgType: "image", MediaID: "demo-photo"},
+		{MsgType: "voice", MediaID: "demo-voice", Format: "amr"},
 		{MsgType: "text", Content: "满意", MenuID: "101"},
 		{MsgType: "text", Content: "下次还在你们家买，谢谢！"},
 	}
@@ -65,14 +70,23 @@ func run(dir string) error {
 		if _, err := ws.DB.ArchivePush(ctx, id); err != nil {
 			return err
 		}
-		if p.MsgType == "image" {
-			path, size, err := writePhoto(ws.MediaDir(a.ID), id)
-			if err != nil {
-				return err
-			}
-			if err := ws.DB.SetPushMedia(ctx, id, path, size); err != nil {
-				return err
-			}
+		var path string
+		var size int64
+		switch p.MsgType {
+		case "image":
+			path, size, err = writePhoto(ws.MediaDir(a.ID), id)
+		case "voice": // six seconds of speech frames: the bubble says 语音 0:06
+			path = filepath.Join(ws.MediaDir(a.ID), strconv.FormatInt(id, 10)+".amr")
+			voice := wechattest.AMR(6 * time.Second)
+			size, err = int64(len(voice)), os.WriteFile(path, voice, 0o600)
+		default:
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := ws.DB.SetPushMedia(ctx, id, path, size); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -80,9 +94,6 @@ func run(dir string) error {
 
 // writePhoto draws a parcel on a table (a picture a customer might send) as the push's media file.
 func writePhoto(dir string, id int64) (string, int64, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", 0, err
-	}
 	img := image.NewRGBA(image.Rect(0, 0, 480, 360))
 	for y := 0; y < 360; y++ {
 		for x := 0; x < 480; x++ {
