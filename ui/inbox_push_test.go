@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -35,6 +36,17 @@ type fakeFeed struct {
 func newFakeFeed(t testing.TB) *fakeFeed {
 	f := &fakeFeed{media: map[int64][]byte{}, more: make(chan struct{})}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// newFakeFeedOn serves the feed from ln (an address a connection code may name).
+func newFakeFeedOn(t testing.TB, ln net.Listener) *fakeFeed {
+	f := &fakeFeed{media: map[int64][]byte{}, more: make(chan struct{})}
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	f.srv.Listener.Close()
+	f.srv.Listener = ln
+	f.srv.Start()
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -213,5 +225,53 @@ func TestPushServerSectionExplainsProblems(t *testing.T) {
 	}
 	if _, ok, _ := it.ws.PushServer(context.Background(), it.a); ok {
 		t.Fatal("an unreachable server was kept")
+	}
+}
+
+// Settings → account → 接收服务器 the whole way: a code pasted, tested and connected,
+// after which the inbox is live from the server; disconnected, it polls WeChat again.
+// A code names its server as WeChat pushes to it (http on port 80, https on 443), so
+// the feed listens on 127.0.0.1:80: the test needs that port (root) and is skipped
+// without it.
+func TestPushServerSectionConnectsAndDisconnects(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:80")
+	if err != nil {
+		t.Skipf("port 80 of 127.0.0.1 cannot be taken here (%v)", err)
+	}
+	feed := newFakeFeedOn(t, ln)
+	it := newInboxTest(t, "zh")
+	c := it.m.Window().Canvas()
+	it.waitShows("会话：每 1 分钟向微信查询一次")
+	test.Tap(findButton(t, c, "设置"))
+	waitIdle(t, it.m)
+	p := it.m.settings.push
+	it.waitShows("未设置接收服务器：窗口打开时定时向微信查询新消息。")
+
+	test.Type(p.code, workspace.ConnectionCode(workspace.Connection{URL: "http://127.0.0.1", Key: "kfd_test"}))
+	test.Tap(findButton(t, c, "测试"))
+	waitIdle(t, it.m)
+	assertShows(t, c, "接收服务器已应答，连接码有效。")
+	if _, ok, _ := it.ws.PushServer(context.Background(), it.a); ok {
+		t.Fatal("testing kept the server")
+	}
+	test.Tap(findButton(t, c, "连接"))
+	waitIdle(t, it.m)
+	assertShows(t, c, "已连接。新消息现在由接收服务器推送。", "已连接接收服务器 http://127.0.0.1。")
+	if p.code.Text != "" {
+		t.Fatal("the code (it holds the key) stayed in the field")
+	}
+	it.waitShows("会话：接收服务器实时推送")
+	feed.add(workspace.PushItem{Account: inboxAppID, OpenID: inboxCustomer, MsgType: "text", Text: "推送来的消息", MsgID: "9101"}, nil)
+	it.m.showPage(PageInbox)
+	it.waitShows("推送来的消息")
+
+	it.m.showPage(PageSettings)
+	waitIdle(t, it.m)
+	test.Tap(findButton(t, c, "断开"))
+	test.Tap(confirmButton(t, it.m, "断开"))
+	waitIdle(t, it.m)
+	it.waitShows("未设置接收服务器：窗口打开时定时向微信查询新消息。", "会话：每 1 分钟向微信查询一次")
+	if _, ok, _ := it.ws.PushServer(context.Background(), it.a); ok {
+		t.Fatal("still connected")
 	}
 }
