@@ -39,6 +39,7 @@ func (s *inboxScreen) buildUI() fyne.CanvasObject {
 	s.m.inbox = s
 	s.list = newInboxList(s)
 	s.sessions = newSessionsPanel(s.m)
+	s.sessions.open = s.openCustomer
 	s.tabs = container.NewAppTabs(container.NewTabItem(T("Conversations"), s.list.buildUI()),
 		container.NewTabItem(T("Queue and sessions"), s.sessions.content()))
 	// The queue and sessions are network calls: made when the tab is shown, not every time the page is.
@@ -96,6 +97,33 @@ func (s *inboxScreen) open(c workspace.InboxConversation) {
 	s.conv = newInboxConversation(s, c)
 	s.convBox.Objects = []fyne.CanvasObject{s.conv.buildUI()}
 	s.convBox.Refresh()
+}
+
+// openCustomer opens a customer's conversation (a line of the queue and sessions
+// tab) as the conversation list would show it, read off the UI thread: the list
+// holds only the recent ones. One with nothing archived has no window known (closed).
+func (s *inboxScreen) openCustomer(openid string) {
+	a := s.a
+	var found []workspace.InboxConversation
+	var err error
+	s.m.goBackground(func() {
+		found, err = s.m.ws.InboxConversations(s.m.ctx, a, workspace.InboxFilter{Search: openid})
+	}, func() {
+		if err != nil {
+			s.m.setStatus(errorText(err))
+			return
+		}
+		if s.m.inbox != s || s.a.ID != a.ID {
+			return // another page or account meanwhile
+		}
+		c := workspace.InboxConversation{OpenID: openid, Name: workspace.ShortOpenID(openid), Window: workspace.InboxWindow{Closed: true}}
+		for _, f := range found {
+			if f.OpenID == openid {
+				c = f
+			}
+		}
+		s.open(c)
+	})
 }
 
 // onUpdate re-reads the list (and the open conversation) after something arrived,

@@ -28,7 +28,11 @@ type sessionsPanel struct {
 
 	waiting  api.WaitCases
 	sessions []workspace.KFSessions
-	kfs      []api.KFAccount // the bound KF accounts the chooser offers, in its order
+	notes    map[string]string // the operator's notes on customers, by openid
+	kfs      []api.KFAccount   // the bound KF accounts the chooser offers, in its order
+	// open, if set, shows a customer's conversation (a tap on their line): what they
+	// wrote is read before they are taken.
+	open func(openid string)
 
 	kfSelect        *widget.Select
 	refresh         *widget.Button
@@ -96,12 +100,16 @@ func (p *sessionsPanel) reload(a storage.Account) {
 	p.busy.Start()
 	var waiting api.WaitCases
 	var sessions []workspace.KFSessions
+	var notes map[string]string
 	var err error
 	p.m.goBackground(func() {
 		ctx, cancel := context.WithTimeout(p.m.ctx, time.Minute)
 		defer cancel()
 		if waiting, err = p.m.ws.WaitingCustomers(ctx, a); err == nil {
 			sessions, err = p.m.ws.Sessions(ctx, a)
+		}
+		if err == nil {
+			notes, err = p.m.ws.DB.Notes(ctx, a.ID)
 		}
 	}, func() {
 		if gen != p.loads {
@@ -115,7 +123,7 @@ func (p *sessionsPanel) reload(a storage.Account) {
 			p.relayout()
 			return
 		}
-		p.waiting, p.sessions = waiting, sessions
+		p.waiting, p.sessions, p.notes = waiting, sessions, notes
 		p.show()
 	})
 }
@@ -150,8 +158,7 @@ func (p *sessionsPanel) show() {
 		at := time.Unix(w.LatestTime, 0)
 		b := widget.NewButtonWithIcon(T("Take"), theme.ContentAddIcon(), func() { p.onTake(openid) })
 		p.take[openid] = b
-		line := widget.NewLabel(T("%s · waiting %s (last message %s)", openid, durationText(now.Sub(at)), workspace.FormatTime(at, "01-02 15:04")))
-		p.waitBox.Add(container.NewBorder(nil, nil, nil, b, line))
+		p.waitBox.Add(p.customerLine(openid, T("%s · waiting %s (last message %s)", p.who(openid), durationText(now.Sub(at)), workspace.FormatTime(at, "01-02 15:04")), b))
 	}
 	if len(p.waiting.List) == 0 {
 		p.waitBox.Add(widget.NewLabel(T("Nobody is waiting.")))
@@ -171,11 +178,35 @@ func (p *sessionsPanel) show() {
 			t := widget.NewButtonWithIcon(T("Transfer"), theme.MailForwardIcon(), func() { p.onTransfer(kf, openid) })
 			p.closeB[openid], p.transfer[openid] = c, t
 			since := workspace.FormatTime(time.Unix(s.CreateTime, 0), "01-02 15:04")
-			p.served.Add(container.NewBorder(nil, nil, nil, container.NewHBox(t, c), widget.NewLabel(T("%s · since %s", openid, since))))
+			p.served.Add(p.customerLine(openid, T("%s · since %s", p.who(openid), since), t, c))
 		}
 	}
 	p.updateButtons()
 	p.relayout()
+}
+
+// who names a customer as the conversation list does: the operator's note, or the
+// openid's end (…fql3Kq); with the note, the end too (notes may repeat).
+func (p *sessionsPanel) who(openid string) string {
+	if n := p.notes[openid]; n != "" {
+		return n + " · " + workspace.ShortOpenID(openid)
+	}
+	return workspace.ShortOpenID(openid)
+}
+
+// customerLine is a customer's line, wrapped to fit the panel (the conversation
+// beside it keeps its room), and 查看 / Read, which opens their conversation there.
+func (p *sessionsPanel) customerLine(openid, text string, buttons ...fyne.CanvasObject) fyne.CanvasObject {
+	line := widget.NewLabel(text)
+	line.Wrapping = fyne.TextWrapWord
+	read := widget.NewButtonWithIcon(T("Read"), theme.VisibilityIcon(), func() {
+		if p.open != nil {
+			p.open(openid)
+		}
+	})
+	read.Importance = widget.LowImportance
+	actions := container.NewCenter(container.NewHBox(append([]fyne.CanvasObject{read}, buttons...)...)) // not stretched to the line's height
+	return container.NewBorder(nil, nil, nil, actions, line)
 }
 
 // kfChoice names a KF account with its status: "小美 xiaomei@shop · online".
@@ -223,20 +254,20 @@ func enableIf(b *widget.Button, on bool) {
 
 func (p *sessionsPanel) onTake(openid string) {
 	kf := p.chosenKF()
-	p.act(openid, T("%s now serves %s.", kf, openid), func(ctx context.Context) error {
+	p.act(openid, T("%s now serves %s.", kf, p.who(openid)), func(ctx context.Context) error {
 		return p.m.ws.TakeCustomer(ctx, p.account, kf, openid)
 	})
 }
 
 func (p *sessionsPanel) onClose(kf, openid string) {
-	p.act(openid, T("Closed the session of %s with %s.", kf, openid), func(ctx context.Context) error {
+	p.act(openid, T("Closed the session of %s with %s.", kf, p.who(openid)), func(ctx context.Context) error {
 		return p.m.ws.CloseSession(ctx, p.account, kf, openid)
 	})
 }
 
 func (p *sessionsPanel) onTransfer(from, openid string) {
 	to := p.chosenKF()
-	p.act(openid, T("%s is now served by %s.", openid, to), func(ctx context.Context) error {
+	p.act(openid, T("%s is now served by %s.", p.who(openid), to), func(ctx context.Context) error {
 		return p.m.ws.TransferSession(ctx, p.account, from, to, openid)
 	})
 }
@@ -265,7 +296,7 @@ func (p *sessionsPanel) act(openid, done string, work func(ctx context.Context) 
 			return // the operator moved to another account meanwhile
 		}
 		if err != nil {
-			showError(p.problem, T("Customer %s: %s", openid, errorText(err)))
+			showError(p.problem, T("Customer %s: %s", p.who(openid), errorText(err)))
 			p.relayout()
 			return
 		}
