@@ -260,6 +260,7 @@ func TestSetAsideAndRestoreKeepEveryFile(t *testing.T) {
 // Starting anew after a cut-short file keeps what can be read whole of the small
 // tables (accounts, settings), none of the chat records, and only reads the old file.
 func TestSalvageCarriesTheAccountsAndSettingsOver(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir()) // its own, to see what it leaves behind: other tests (and processes) copy too
 	_, path := filledDB(t, 3000)
 	b := readFile(t, path)
 	if err := os.WriteFile(path, b[:len(b)/2], 0o600); err != nil {

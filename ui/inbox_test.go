@@ -484,5 +484,5 @@ func TestInboxQueueTab(t *testing.T) {
 	}
 	it.m.inbox.tabs.SelectIndex(1)
 	waitIdle(t, it.m)
-	it.waitShows("待接入（1）", inboxCustomer)
+	it.waitShows("待接入（1）", "…000001 · 已等待 3 分钟")
 }
