@@ -27,9 +27,14 @@ const (
 	// PhaseIndexing: every page is stored; the search index of a first sync is being
 	// built in one pass (Indexed of ToIndex records). Search works meanwhile, by a scan.
 	PhaseIndexing
+	// PhaseSuggesting: every record is stored and indexed; the suggested-reply exchanges of
+	// the customers with new messages are computed (Suggested of ToSuggest customers,
+	// suggest.go). Cancelled, the customers not done are finished by the next sync.
+	PhaseSuggesting
 )
 
-// SyncProgress is reported after every stored page, while the search index is built, and at the end.
+// SyncProgress is reported after every stored page, while the search index and the
+// suggested replies are built, and at the end.
 type SyncProgress struct {
 	Days     int       // days this run syncs (complete days already skipped)
 	DaysDone int       // days finished
@@ -38,9 +43,12 @@ type SyncProgress struct {
 	Pages    int       // pages stored
 	Records  int       // records received
 	Added    int       // records new to the archive
-	Phase    SyncPhase // PhaseFetching, then PhaseIndexing when the index is built at the end
+	Phase    SyncPhase // PhaseFetching, then PhaseIndexing and PhaseSuggesting at the end
 	Indexed  int       // records indexed so far in PhaseIndexing
 	ToIndex  int       // records the index is being built for in PhaseIndexing
+
+	Suggested int // customers whose suggested-reply exchanges are done in PhaseSuggesting
+	ToSuggest int // customers they are being computed for in PhaseSuggesting
 }
 
 // RecordSync copies an account's chat records from WeChat into the archive,
@@ -149,8 +157,12 @@ func (s *RecordSync) syncRange(ctx context.Context, from, to time.Time) (SyncPro
 	if err != nil {
 		return p, err
 	}
-	// The exchanges of the customers these pages added messages of (suggest.go).
-	return p, s.DB.BuildSuggestIndex(ctx, s.AccountID)
+	// The exchanges of the customers these pages (or an interrupted run's) added messages of.
+	err = s.DB.buildSuggest(ctx, s.AccountID, suggestChunk, suggestHold, func(done, total int) {
+		p.Phase, p.Suggested, p.ToSuggest = PhaseSuggesting, done, total
+		s.report(p)
+	})
+	return p, err
 }
 
 func (s *RecordSync) report(p SyncProgress) {
