@@ -35,10 +35,10 @@ func TestRecordsSyncDialogShowsTheSuggestPhase(t *testing.T) {
 	})
 	test.Tap(d.start)
 	waitIdle(t, m)
-	if want := "正在整理推荐回复：0 / 7 位顾客 0.00"; len(shown) != 1 || shown[0] != want {
+	if want := "正在整理建议回复：0 / 7 位顾客 0.00"; len(shown) != 1 || shown[0] != want {
 		t.Fatalf("the suggest phase showed %q, want %q", shown, want)
 	}
-	want := "已在整理推荐回复时取消。聊天记录已全部保存（新增 301 条）；其余 7 位顾客的推荐回复会在下次同步时整理。"
+	want := "已在整理建议回复时取消。聊天记录已全部保存（新增 301 条）；其余 7 位顾客的建议回复会在下次同步时整理。"
 	if !d.done.Visible() || d.done.Text != want || d.errLine.Visible() {
 		t.Fatalf("after cancelling: %q (visible %v, error line %q), want %q", d.done.Text, d.done.Visible(), d.errLine.Text, want)
 	}
@@ -47,7 +47,7 @@ func TestRecordsSyncDialogShowsTheSuggestPhase(t *testing.T) {
 	shown = nil
 	test.Tap(d.start)
 	waitIdle(t, m)
-	if len(shown) == 0 || shown[len(shown)-1] != "正在整理推荐回复：7 / 7 位顾客 1.00" {
+	if len(shown) == 0 || shown[len(shown)-1] != "正在整理建议回复：7 / 7 位顾客 1.00" {
 		t.Fatalf("the next sync's suggest phase showed %q", shown)
 	}
 	if n, err := m.ws.DB.SuggestPending(context.Background(), s.account.ID); n != 0 || err != nil || !strings.HasPrefix(d.done.Text, "同步完成") {

@@ -46,7 +46,7 @@ func recordsSync(e *Env, args []string) error {
 			}
 			if p.Phase == storage.PhaseSuggesting {
 				line.show(fmt.Sprint("suggest", p.Suggested == p.ToSuggest),
-					fmt.Sprintf("preparing suggested replies %d/%d customers / 正在整理推荐回复 %d/%d 位顾客", p.Suggested, p.ToSuggest, p.Suggested, p.ToSuggest))
+					fmt.Sprintf("preparing suggested replies %d/%d customers / 正在整理建议回复 %d/%d 位顾客", p.Suggested, p.ToSuggest, p.Suggested, p.ToSuggest))
 				return
 			}
 			line.show(fmt.Sprint("day", p.DaysDone),
@@ -61,7 +61,7 @@ func recordsSync(e *Env, args []string) error {
 	line.end()
 	if err != nil && p.Phase == storage.PhaseSuggesting {
 		left := p.ToSuggest - p.Suggested
-		return fmt.Errorf("every record is stored (%d new); the suggested replies of %d customers are prepared by the next sync / 聊天记录已全部保存（新增 %d 条），其余 %d 位顾客的推荐回复在下次同步时整理: %w",
+		return fmt.Errorf("every record is stored (%d new); the suggested replies of %d customers are prepared by the next sync / 聊天记录已全部保存（新增 %d 条），其余 %d 位顾客的建议回复在下次同步时整理: %w",
 			p.Added, left, p.Added, left, err)
 	}
 	if err != nil {

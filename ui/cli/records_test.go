@@ -35,7 +35,7 @@ func TestRecordsSyncSearchExport(t *testing.T) {
 		t.Fatalf("first sync did not report indexing: %q", h.stderr.String())
 	}
 	// Then the suggested replies, the customers counted: a line as it starts and one as it ends.
-	end := regexp.MustCompile(`\npreparing suggested replies (\d+)/(\d+) customers / 正在整理推荐回复 (\d+)/(\d+) 位顾客\nsynced`).FindStringSubmatch(h.stderr.String())
+	end := regexp.MustCompile(`\npreparing suggested replies (\d+)/(\d+) customers / 正在整理建议回复 (\d+)/(\d+) 位顾客\nsynced`).FindStringSubmatch(h.stderr.String())
 	if strings.Count(h.stderr.String(), "\npreparing suggested replies 0/") != 1 || end == nil || end[1] != end[2] || end[1] == "0" {
 		t.Fatalf("first sync did not report the suggested replies: %q", h.stderr.String())
 	}
