@@ -29,21 +29,47 @@ func BenchmarkSuggestBuild(b *testing.B) {
 	_ = db.Reader().QueryRow(`SELECT count(DISTINCT openid) FROM records WHERE account_id = ?`, acct).Scan(&customers)
 	fmt.Fprintf(out, "%d records, %d customers, stored and built in %.1f s\n\n", len(recs), customers, time.Since(start).Seconds())
 	fmt.Fprintln(out, "| transactions of | build | transactions | longest transaction | write waited p50 / p99 / max (writes) |\n|---|---|---|---|---|")
+	var last time.Duration
 	for _, run := range []struct {
 		name string
 		hold time.Duration
 	}{{"500 customers", 0}, {"500 customers or " + suggestHold.String(), suggestHold}, {"500 customers", 0}, {"500 customers or " + suggestHold.String(), suggestHold}} {
-		fmt.Fprintf(out, "| %s | %s |\n", run.name, measureBuild(b, db, acct, run.hold))
+		row, took := measureBuild(b, db, acct, run.hold)
+		fmt.Fprintf(out, "| %s | %s |\n", run.name, row)
+		last = took
+	}
+	// Cancel: how soon the build stops (inside a transaction: SQLite's interrupt rolls it back).
+	for _, share := range []float64{0.2, 0.5} { // of the last build's time
+		after := time.Duration(share * float64(last))
+		markAllForSuggest(b, db)
+		ctx, cancel := context.WithCancel(context.Background())
+		var cancelled time.Time
+		time.AfterFunc(after, func() { cancelled = time.Now(); cancel() })
+		var done, total int
+		err := db.buildSuggest(ctx, acct, suggestChunk, suggestHold, func(d, t int) { done, total = d, t })
+		if cancelled.IsZero() {
+			fmt.Fprintf(out, "\nfinished before the cancel at %s", after.Round(100*time.Millisecond))
+			continue
+		}
+		stopped := time.Since(cancelled)
+		pending, _ := db.SuggestPending(context.Background(), acct)
+		fmt.Fprintf(out, "\ncancelled %s in: stopped %s later (%v); %d of %d customers kept, %d still marked",
+			after.Round(100*time.Millisecond), stopped.Round(10*time.Microsecond), err, done, total, pending)
+	}
+	fmt.Fprintln(out)
+}
+
+func markAllForSuggest(b *testing.B, db *DB) {
+	if _, err := db.Writer().Exec(`INSERT OR IGNORE INTO suggest_dirty(account_id, openid) SELECT DISTINCT account_id, openid FROM records WHERE openid <> ''`); err != nil {
+		b.Fatal(err)
 	}
 }
 
 // measureBuild marks every customer and builds their exchanges while another writer
 // writes a setting every 10–100 ms.
-func measureBuild(b *testing.B, db *DB, acct int64, hold time.Duration) string {
+func measureBuild(b *testing.B, db *DB, acct int64, hold time.Duration) (string, time.Duration) {
 	ctx := context.Background()
-	if _, err := db.Writer().Exec(`INSERT OR IGNORE INTO suggest_dirty(account_id, openid) SELECT DISTINCT account_id, openid FROM records WHERE openid <> ''`); err != nil {
-		b.Fatal(err)
-	}
+	markAllForSuggest(b, db)
 	stop := make(chan struct{})
 	var waits []time.Duration
 	var wg sync.WaitGroup
@@ -80,5 +106,5 @@ func measureBuild(b *testing.B, db *DB, acct int64, hold time.Duration) string {
 	slices.Sort(waits)
 	pct := func(p float64) time.Duration { return waits[int(p*float64(len(waits)-1))] }
 	return fmt.Sprintf("%.1f s (CPU %.1f s) | %d | %s | %s / %s / %s (%d)", elapsed.Seconds(), cpu.Seconds(), txs, longest.Round(time.Millisecond),
-		pct(0.5).Round(100*time.Microsecond), pct(0.99).Round(time.Millisecond), waits[len(waits)-1].Round(time.Millisecond), len(waits))
+		pct(0.5).Round(100*time.Microsecond), pct(0.99).Round(time.Millisecond), waits[len(waits)-1].Round(time.Millisecond), len(waits)), elapsed
 }
