@@ -92,13 +92,18 @@ func (s *RecordSync) Incremental(ctx context.Context) (SyncProgress, error) {
 // skipped unless Force.
 func (s *RecordSync) Range(ctx context.Context, from, to time.Time) (SyncProgress, error) {
 	p, err := s.syncRange(ctx, from, to)
+	return p, cancelCause(ctx, err)
+}
+
+// cancelCause is err, or ctx's error when ctx is done: cancelling rolls back the open
+// transaction under our feet, and what then fails ("transaction has already been
+// committed or rolled back", "statement is closed") is only a consequence. It says
+// what happened: cancelled (or timed out).
+func cancelCause(ctx context.Context, err error) error {
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-		// Cancelling rolls back the open page transaction under our feet; what then
-		// fails ("transaction has already been committed or rolled back") is only a
-		// consequence. Say what happened: cancelled (or timed out).
-		err = ctx.Err()
+		return ctx.Err()
 	}
-	return p, err
+	return err
 }
 
 func (s *RecordSync) syncRange(ctx context.Context, from, to time.Time) (SyncProgress, error) {

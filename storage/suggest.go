@@ -238,7 +238,8 @@ func (db *DB) BuildSuggestIndex(ctx context.Context, accountID int64) error {
 // about hold (0 = no limit), calling progress (if any) with the customers done of
 // those to do: once before the first and after every transaction. Nothing to do
 // calls it never.
-func (db *DB) buildSuggest(ctx context.Context, accountID int64, chunk int, hold time.Duration, progress func(done, total int)) error {
+func (db *DB) buildSuggest(ctx context.Context, accountID int64, chunk int, hold time.Duration, progress func(done, total int)) (err error) {
+	defer func() { err = cancelCause(ctx, err) }()
 	total, err := db.SuggestPending(ctx, accountID)
 	if err != nil || total == 0 {
 		return err

@@ -25,7 +25,7 @@ func BenchmarkSuggestBuild(b *testing.B) {
 	recs, _ := suggestBenchRecords(benchSize())
 	start := time.Now()
 	db, acct := suggestArchiveDB(b, recs)
-	customers, _ := db.SuggestPending(context.Background(), acct)
+	var customers int
 	_ = db.Reader().QueryRow(`SELECT count(DISTINCT openid) FROM records WHERE account_id = ?`, acct).Scan(&customers)
 	fmt.Fprintf(out, "%d records, %d customers, stored and built in %.1f s\n\n", len(recs), customers, time.Since(start).Seconds())
 	fmt.Fprintln(out, "| transactions of | build | transactions | longest transaction | write waited p50 / p99 / max (writes) |\n|---|---|---|---|---|")
@@ -43,15 +43,16 @@ func BenchmarkSuggestBuild(b *testing.B) {
 		after := time.Duration(share * float64(last))
 		markAllForSuggest(b, db)
 		ctx, cancel := context.WithCancel(context.Background())
-		var cancelled time.Time
-		time.AfterFunc(after, func() { cancelled = time.Now(); cancel() })
+		fired := make(chan time.Time, 1)
+		timer := time.AfterFunc(after, func() { fired <- time.Now(); cancel() })
 		var done, total int
 		err := db.buildSuggest(ctx, acct, suggestChunk, suggestHold, func(d, t int) { done, total = d, t })
-		if cancelled.IsZero() {
+		if timer.Stop() {
+			cancel()
 			fmt.Fprintf(out, "\nfinished before the cancel at %s", after.Round(100*time.Millisecond))
 			continue
 		}
-		stopped := time.Since(cancelled)
+		stopped := time.Since(<-fired)
 		pending, _ := db.SuggestPending(context.Background(), acct)
 		fmt.Fprintf(out, "\ncancelled %s in: stopped %s later (%v); %d of %d customers kept, %d still marked",
 			after.Round(100*time.Millisecond), stopped.Round(10*time.Microsecond), err, done, total, pending)

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"kfdesk/api"
 )
 
 // buildArchive stores shopHistory (nine customers) plus a second visit of some, with
@@ -160,5 +162,37 @@ func TestSyncReportsTheSuggestPhaseAndResumesIt(t *testing.T) {
 	}
 	if n, _ := e.db.SuggestPending(context.Background(), e.acct); n != 0 {
 		t.Fatalf("%d customers pending after the next sync", n)
+	}
+}
+
+// A cancel that lands inside a transaction rolls it back and says "cancelled", not
+// what failed because of it; nothing of that transaction stays.
+func TestSuggestBuildCancelledInsideATransaction(t *testing.T) {
+	var convs [][]api.Record
+	for i := range 1500 {
+		convs = append(convs, chat(fmt.Sprintf("oMany%04d", i), suggestT0.Add(time.Duration(i)*time.Minute),
+			"> 什么时候发货？", shipReply, "> 可以开发票吗", "可以的，下单时备注抬头和税号就行。"))
+	}
+	db, acct := unbuiltSuggestDB(t, convs...)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// One transaction for all: a cancel soon after it starts lands inside it.
+	err := db.buildSuggest(ctx, acct, 10000, 0, func(done, _ int) {
+		if done == 0 {
+			time.AfterFunc(20*time.Millisecond, cancel)
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled build: %v, want context.Canceled", err)
+	}
+	// Where the cancel lands just after the rollback, the next statement fails for it.
+	if err := cancelCause(ctx, errors.New("sql: statement is closed")); err != context.Canceled {
+		t.Fatalf("a failure after the cancel: %v, want context.Canceled", err)
+	}
+	var n int
+	pending, _ := db.SuggestPending(context.Background(), acct)
+	_ = db.Reader().QueryRow(`SELECT count(*) FROM suggest_exchanges`).Scan(&n)
+	if pending != 1500 || n != 0 {
+		t.Fatalf("%d customers pending, %d exchanges kept, want 1500 and none (the transaction rolled back)", pending, n)
 	}
 }
