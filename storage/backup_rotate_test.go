@@ -42,7 +42,7 @@ func TestABackupDuringASyncIsConsistent(t *testing.T) {
 	var backupErr error
 	s.Progress = func(p SyncProgress) {
 		// Mid-sync: some pages stored, more to come. Each backup gets a day of its own.
-		if p.Phase != PhaseIndexing && p.Added > 0 && len(taken) < 3 && backupErr == nil {
+		if p.Phase == PhaseFetching && p.Added > 0 && len(taken) < 3 && backupErr == nil {
 			b, made, err := e.db.AutoBackup(context.Background(), lockDir, dir, time.Date(2026, 11, 1+len(taken), 0, 0, 0, 0, time.UTC))
 			if err == nil && !made {
 				err = errors.New("no backup made")

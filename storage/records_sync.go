@@ -27,9 +27,14 @@ const (
 	// PhaseIndexing: every page is stored; the search index of a first sync is being
 	// built in one pass (Indexed of ToIndex records). Search works meanwhile, by a scan.
 	PhaseIndexing
+	// PhaseSuggesting: every record is stored and indexed; the suggested-reply exchanges of
+	// the customers with new messages are computed (Suggested of ToSuggest customers,
+	// suggest.go). Cancelled, the customers not done are finished by the next sync.
+	PhaseSuggesting
 )
 
-// SyncProgress is reported after every stored page, while the search index is built, and at the end.
+// SyncProgress is reported after every stored page, while the search index and the
+// suggested replies are built, and at the end.
 type SyncProgress struct {
 	Days     int       // days this run syncs (complete days already skipped)
 	DaysDone int       // days finished
@@ -38,9 +43,12 @@ type SyncProgress struct {
 	Pages    int       // pages stored
 	Records  int       // records received
 	Added    int       // records new to the archive
-	Phase    SyncPhase // PhaseFetching, then PhaseIndexing when the index is built at the end
+	Phase    SyncPhase // PhaseFetching, then PhaseIndexing and PhaseSuggesting at the end
 	Indexed  int       // records indexed so far in PhaseIndexing
 	ToIndex  int       // records the index is being built for in PhaseIndexing
+
+	Suggested int // customers whose suggested-reply exchanges are done in PhaseSuggesting
+	ToSuggest int // customers they are being computed for in PhaseSuggesting
 }
 
 // RecordSync copies an account's chat records from WeChat into the archive,
@@ -84,13 +92,18 @@ func (s *RecordSync) Incremental(ctx context.Context) (SyncProgress, error) {
 // skipped unless Force.
 func (s *RecordSync) Range(ctx context.Context, from, to time.Time) (SyncProgress, error) {
 	p, err := s.syncRange(ctx, from, to)
+	return p, cancelCause(ctx, err)
+}
+
+// cancelCause is err, or ctx's error when ctx is done: cancelling rolls back the open
+// transaction under our feet, and what then fails ("transaction has already been
+// committed or rolled back", "statement is closed") is only a consequence. It says
+// what happened: cancelled (or timed out).
+func cancelCause(ctx context.Context, err error) error {
 	if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-		// Cancelling rolls back the open page transaction under our feet; what then
-		// fails ("transaction has already been committed or rolled back") is only a
-		// consequence. Say what happened: cancelled (or timed out).
-		err = ctx.Err()
+		return ctx.Err()
 	}
-	return p, err
+	return err
 }
 
 func (s *RecordSync) syncRange(ctx context.Context, from, to time.Time) (SyncProgress, error) {
@@ -149,8 +162,12 @@ func (s *RecordSync) syncRange(ctx context.Context, from, to time.Time) (SyncPro
 	if err != nil {
 		return p, err
 	}
-	// The exchanges of the customers these pages added messages of (suggest.go).
-	return p, s.DB.BuildSuggestIndex(ctx, s.AccountID)
+	// The exchanges of the customers these pages (or an interrupted run's) added messages of.
+	err = s.DB.buildSuggest(ctx, s.AccountID, suggestChunk, suggestHold, func(done, total int) {
+		p.Phase, p.Suggested, p.ToSuggest = PhaseSuggesting, done, total
+		s.report(p)
+	})
+	return p, err
 }
 
 func (s *RecordSync) report(p SyncProgress) {

@@ -211,8 +211,13 @@ func markSuggestDirty(ctx context.Context, tx *sql.Tx, accountID int64, openids 
 	return err
 }
 
-// suggestChunk is how many customers one transaction of buildSuggest computes.
-const suggestChunk = 500
+// suggestChunk is how many customers one transaction of buildSuggest computes at
+// most; suggestHold how long one holds the write lock at most (a push to the
+// inbox waits for it meanwhile): whichever comes first ends the transaction.
+const (
+	suggestChunk = 500
+	suggestHold  = 100 * time.Millisecond
+)
 
 // SuggestPending is how many customers' exchanges are still to be computed.
 func (db *DB) SuggestPending(ctx context.Context, accountID int64) (int, error) {
@@ -222,13 +227,36 @@ func (db *DB) SuggestPending(ctx context.Context, accountID int64) (int, error) 
 }
 
 // BuildSuggestIndex computes the exchanges of every customer of the account marked
-// in suggest_dirty (new records since, or an archive from before issue 15), some
-// hundred customers per transaction, so an interruption loses nothing. A sync calls
-// it at its end.
+// in suggest_dirty (new records since, or an archive from before issue 15), in short
+// transactions, so an interruption loses nothing: the customers not done stay marked.
+// A sync calls it at its end (buildSuggest, with progress).
 func (db *DB) BuildSuggestIndex(ctx context.Context, accountID int64) error {
+	return db.buildSuggest(ctx, accountID, suggestChunk, suggestHold, nil)
+}
+
+// buildSuggest is BuildSuggestIndex in transactions of at most chunk customers and
+// about hold (0 = no limit), calling progress (if any) with the customers done of
+// those to do: once before the first and after every transaction. Nothing to do
+// calls it never.
+func (db *DB) buildSuggest(ctx context.Context, accountID int64, chunk int, hold time.Duration, progress func(done, total int)) (err error) {
+	defer func() { err = cancelCause(ctx, err) }()
+	total, err := db.SuggestPending(ctx, accountID)
+	if err != nil || total == 0 {
+		return err
+	}
+	report := func(done int) {
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+	done := 0
+	report(done)
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		var openids []string
-		rows, err := db.r.QueryContext(ctx, `SELECT openid FROM suggest_dirty WHERE account_id = ? LIMIT ?`, accountID, suggestChunk)
+		rows, err := db.r.QueryContext(ctx, `SELECT openid FROM suggest_dirty WHERE account_id = ? LIMIT ?`, accountID, chunk)
 		if err != nil {
 			return err
 		}
@@ -245,23 +273,42 @@ func (db *DB) BuildSuggestIndex(ctx context.Context, accountID int64) error {
 			return err
 		}
 		if len(openids) == 0 {
+			if done < total { // customers forgotten meanwhile: the count ends where the work did
+				total = done
+				report(done)
+			}
 			return nil
 		}
+		n := 0
 		if err := db.WriteTx(ctx, func(tx *sql.Tx) error {
 			b, err := newSuggestBuilder(ctx, tx, accountID)
 			if err != nil {
 				return err
 			}
 			defer b.close()
+			start := time.Now()
 			for _, o := range openids {
+				if n > 0 && hold > 0 && time.Since(start) >= hold {
+					break // the rest stay marked: the next transaction takes them
+				}
 				if err := b.customer(o); err != nil {
 					return err
 				}
+				n++
 			}
 			return nil
 		}); err != nil {
 			return err
 		}
+		done += n
+		if done >= total { // customers marked meanwhile (a push stored while building)
+			pending, err := db.SuggestPending(ctx, accountID)
+			if err != nil {
+				return err
+			}
+			total = done + pending
+		}
+		report(done)
 	}
 }
 

@@ -412,15 +412,12 @@ func suggestThresholds(b *testing.B, out io.Writer) {
 	}
 }
 
-func suggestTiming(b *testing.B, out io.Writer) {
-
-	// Time per suggestion at the benchmark size: the generated shop, one conversation per
-	// about 3.4 records, plus the archive benchmark's random chatter for the rest.
-	n := benchSize()
+// suggestBenchRecords are n records: the generated shop, one conversation per about
+// 3.4 records, plus the archive benchmark's random chatter for the rest; and the
+// first messages of its 400 newest conversations.
+func suggestBenchRecords(n int64) (recs []api.Record, questions []string) {
 	convs := int(n / 4)
 	gen := suggestArchive(2, convs, 30, time.Date(2026, 11, 30, 20, 0, 0, 0, Beijing))
-	var recs []api.Record
-	var questions []string
 	for i, c := range gen {
 		recs = append(recs, c.recs...)
 		if i >= len(gen)-400 {
@@ -434,6 +431,12 @@ func suggestTiming(b *testing.B, out io.Writer) {
 		r := genRecord(i, rest, from, span)
 		recs = append(recs, api.Record{OpenID: r.OpenID, Time: r.Time, OperCode: r.OperCode, Worker: r.Worker, Text: r.Text})
 	}
+	return recs, questions
+}
+
+func suggestTiming(b *testing.B, out io.Writer) {
+	// Time per suggestion at the benchmark size.
+	recs, questions := suggestBenchRecords(benchSize())
 	start := time.Now()
 	db, acct := suggestArchiveDB(b, recs)
 	fmt.Fprintf(out, "\n%d records stored and indexed in %.1f s", len(recs), time.Since(start).Seconds())

@@ -28,6 +28,16 @@ func chat(openid string, start time.Time, lines ...string) []api.Record {
 
 func suggestDB(t *testing.T, convs ...[]api.Record) (*DB, int64) {
 	t.Helper()
+	db, acct := unbuiltSuggestDB(t, convs...)
+	if err := db.BuildSuggestIndex(context.Background(), acct); err != nil {
+		t.Fatal(err)
+	}
+	return db, acct
+}
+
+// unbuiltSuggestDB stores the conversations, their customers marked for the exchange build.
+func unbuiltSuggestDB(t *testing.T, convs ...[]api.Record) (*DB, int64) {
+	t.Helper()
 	db := openTemp(t)
 	a, err := db.AddAccount(context.Background(), Account{Name: "shop", Kind: KindOA, AppID: "wx0000000000000001"})
 	if err != nil {
@@ -38,9 +48,6 @@ func suggestDB(t *testing.T, convs ...[]api.Record) (*DB, int64) {
 		all = append(all, c...)
 	}
 	storeRecords(t, db, a.ID, all...)
-	if err := db.BuildSuggestIndex(context.Background(), a.ID); err != nil {
-		t.Fatal(err)
-	}
 	return db, a.ID
 }
 

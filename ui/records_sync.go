@@ -181,6 +181,10 @@ func progressText(p storage.SyncProgress) string {
 		// A first sync stores every page, then builds the search index in one pass.
 		return T("building the search index: %s of %s records", groupDigits(p.Indexed), groupDigits(p.ToIndex))
 	}
+	if p.Phase == storage.PhaseSuggesting {
+		// Then the suggested-reply exchanges of the customers with new messages (storage/suggest.go).
+		return T("preparing suggested replies: %s of %s customers", groupDigits(p.Suggested), groupDigits(p.ToSuggest))
+	}
 	day := ""
 	if !p.Day.IsZero() {
 		day = " (" + workspace.FormatTime(p.Day, "2006-01-02") + ")"
@@ -198,8 +202,14 @@ func endText(p storage.SyncProgress, err error) string {
 			t += " " + T("%d days were already complete.", p.Skipped)
 		}
 		return t
+	case p.Phase == storage.PhaseSuggesting && errors.Is(err, context.Canceled):
+		// Every record is stored by then: only the suggestions are left for the next sync.
+		return T("cancelled while preparing suggested replies. Every record is stored (%s new); the suggested replies of the other %s customers are prepared by the next sync.",
+			groupDigits(p.Added), groupDigits(p.ToSuggest-p.Suggested))
 	case errors.Is(err, context.Canceled):
 		return T("cancelled. The %s new records stored are kept; the next sync continues where this one stopped.", groupDigits(p.Added))
+	case p.Phase == storage.PhaseSuggesting:
+		return errorText(err) + " " + T("Every record is stored (%s new); sync again to prepare the suggested replies.", groupDigits(p.Added))
 	}
 	where := ""
 	if !p.Day.IsZero() {
@@ -342,6 +352,8 @@ func (d *syncDialog) refresh() {
 		p := y.progress
 		if p.Phase == storage.PhaseIndexing && p.ToIndex > 0 {
 			d.bar.SetValue(float64(p.Indexed) / float64(p.ToIndex))
+		} else if p.Phase == storage.PhaseSuggesting && p.ToSuggest > 0 {
+			d.bar.SetValue(float64(p.Suggested) / float64(p.ToSuggest))
 		} else if p.Days > 0 {
 			d.bar.SetValue(float64(p.DaysDone) / float64(p.Days))
 		} else {

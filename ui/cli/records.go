@@ -44,6 +44,11 @@ func recordsSync(e *Env, args []string) error {
 					fmt.Sprintf("building the search index %d/%d / 正在建立搜索索引", p.Indexed, p.ToIndex))
 				return
 			}
+			if p.Phase == storage.PhaseSuggesting {
+				line.show(fmt.Sprint("suggest", p.Suggested == p.ToSuggest),
+					fmt.Sprintf("preparing suggested replies %d/%d customers / 正在整理建议回复 %d/%d 位顾客", p.Suggested, p.ToSuggest, p.Suggested, p.ToSuggest))
+				return
+			}
 			line.show(fmt.Sprint("day", p.DaysDone),
 				fmt.Sprintf("day %d/%d %s  pages %d  records %d  new %d", p.DaysDone, p.Days, day, p.Pages, p.Records, p.Added))
 		}}
@@ -54,6 +59,11 @@ func recordsSync(e *Env, args []string) error {
 	}
 	p, err := e.WS.SyncRecords(e.Ctx, a, req)
 	line.end()
+	if err != nil && p.Phase == storage.PhaseSuggesting {
+		left := p.ToSuggest - p.Suggested
+		return fmt.Errorf("every record is stored (%d new); the suggested replies of %d customers are prepared by the next sync / 聊天记录已全部保存（新增 %d 条），其余 %d 位顾客的建议回复在下次同步时整理: %w",
+			p.Added, left, p.Added, left, err)
+	}
 	if err != nil {
 		return fmt.Errorf("sync stopped on %s after %d new records; run it again to resume / 同步在 %s 中断（已保存 %d 条），再次运行即可继续: %w",
 			workspace.FormatTime(p.Day, "2006-01-02"), p.Added, workspace.FormatTime(p.Day, "2006-01-02"), p.Added, err)

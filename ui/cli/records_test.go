@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -32,6 +33,11 @@ func TestRecordsSyncSearchExport(t *testing.T) {
 	// A first sync builds the search index at the end and says so.
 	if !strings.Contains(h.stderr.String(), "building the search index") {
 		t.Fatalf("first sync did not report indexing: %q", h.stderr.String())
+	}
+	// Then the suggested replies, the customers counted: a line as it starts and one as it ends.
+	end := regexp.MustCompile(`\npreparing suggested replies (\d+)/(\d+) customers / 正在整理建议回复 (\d+)/(\d+) 位顾客\nsynced`).FindStringSubmatch(h.stderr.String())
+	if strings.Count(h.stderr.String(), "\npreparing suggested replies 0/") != 1 || end == nil || end[1] != end[2] || end[1] == "0" {
+		t.Fatalf("first sync did not report the suggested replies: %q", h.stderr.String())
 	}
 	// Again: complete days are skipped, today adds nothing new.
 	if err := h.run("", "records", "sync"); err != nil || !strings.Contains(h.stderr.String(), "30 already complete") ||
