@@ -211,11 +211,10 @@ func endText(p storage.SyncProgress, err error) string {
 	case p.Phase == storage.PhaseSuggesting:
 		return errorText(err) + " " + T("Every record is stored (%s new); sync again to prepare the suggested replies.", groupDigits(p.Added))
 	}
-	where := ""
-	if !p.Day.IsZero() {
-		where = workspace.FormatTime(p.Day, "2006-01-02")
+	if p.Day.IsZero() { // before the first day: nothing was fetched
+		return errorText(err) + " " + T("Nothing was stored; sync again when the problem is solved.")
 	}
-	return errorText(err) + " " + T("Stopped at %s with %s new records stored; sync again to continue from there.", where, groupDigits(p.Added))
+	return errorText(err) + " " + T("Stopped at %s with %s new records stored; sync again to continue from there.", workspace.FormatTime(p.Day, "2006-01-02"), groupDigits(p.Added))
 }
 
 // syncDialog lets the operator choose the days to sync and follow the sync.

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -68,5 +69,18 @@ func TestEndTextOfTheSuggestPhase(t *testing.T) {
 	}
 	if got := progressText(p); got != "preparing suggested replies: 500 of 1,234 customers" {
 		t.Fatalf("progress %q", got)
+	}
+}
+
+// Stopped before its first day (a wrong AppSecret, no network), a sync names no day.
+func TestEndTextBeforeTheFirstDay(t *testing.T) {
+	SetLanguage("en")
+	got := endText(storage.SyncProgress{Days: 3}, errors.New("no network"))
+	if !strings.HasSuffix(got, " Nothing was stored; sync again when the problem is solved.") || strings.Contains(got, "Stopped at") {
+		t.Fatalf("%q", got)
+	}
+	day := time.Date(2026, 11, 20, 0, 0, 0, 0, storage.Beijing)
+	if got := endText(storage.SyncProgress{Days: 3, Day: day, Added: 5}, errors.New("no network")); !strings.Contains(got, "Stopped at 2026-11-20 with 5 new records") {
+		t.Fatalf("%q", got)
 	}
 }
