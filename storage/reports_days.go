@@ -20,8 +20,9 @@ import (
 // term's full count is kept). A part depends on its day's records and on the later
 // records of its conversations, so every change of records deletes the parts from
 // the day of the earliest conversation it touches on (reportChanges.invalidate); the
-// stored days are always one run of days, the first report after a change walks
-// the days after them and stores them.
+// stored days read are one run of days from the first (a walk stores its first day
+// last: reports_walk.go), the first report after a change walks the days after
+// them and stores them.
 
 // dayPart is one Beijing day's share of a report.
 type dayPart struct {
@@ -359,6 +360,7 @@ func invalidateReportCustomer(ctx context.Context, tx *sql.Tx, accountID int64, 
 // encodeDayPart packs a part as unsigned varints and length-prefixed strings,
 // times relative to the day (or the conversation) so most take one or two bytes.
 func encodeDayPart(p *dayPart, day int64) []byte {
+	start := day*86400 - 8*3600
 	var b []byte
 	u := func(v int64) { b = binary.AppendUvarint(b, uint64(v)) }
 	s := func(v string) { u(int64(len(v))); b = append(b, v...) }
@@ -367,12 +369,37 @@ func encodeDayPart(p *dayPart, day int64) []byte {
 	for _, n := range p.heat {
 		u(int64(n))
 	}
-	names := make([]string, 0, len(p.workerMsgs))
-	for w := range p.workerMsgs {
-		names = append(names, w)
+	// The day's workers: those who wrote on it and those of its conversations.
+	idx := map[string]int64{}
+	var names []string
+	name := func(w string) {
+		if _, ok := idx[w]; !ok {
+			idx[w] = int64(len(names))
+			names = append(names, w)
+		}
 	}
-	start := day*86400 - 8*3600
-	b = appendPartConvs(b, start, names, p.workerMsgs, p.convs)
+	for w := range p.workerMsgs {
+		name(w)
+	}
+	for _, c := range p.convs {
+		for _, w := range c.ws {
+			name(w.worker)
+		}
+	}
+	u(int64(len(names)))
+	for _, w := range names {
+		s(w)
+		u(int64(p.workerMsgs[w]))
+	}
+	u(int64(len(p.convs)))
+	for _, c := range p.convs {
+		u(c.start - start)
+		u(int64(len(c.ws)))
+		for _, w := range c.ws {
+			u(idx[w.worker])
+			u(w.at - c.start)
+		}
+	}
 	u(int64(len(p.custs)))
 	for _, c := range p.custs {
 		s(c.openid)
@@ -399,80 +426,84 @@ func encodeDayPart(p *dayPart, day int64) []byte {
 	return b
 }
 
-// appendPartConvs appends a part's workers (names, and those of its conversations)
-// with the messages each sent on the day, then its conversations.
-func appendPartConvs(b []byte, start int64, names []string, msgs map[string]int, convs []partConv) []byte {
-	u := func(v int64) { b = binary.AppendUvarint(b, uint64(v)) }
-	idx := make(map[string]int64, len(names))
-	for _, w := range names {
-		idx[w] = int64(len(idx))
-	}
-	for _, c := range convs {
-		for _, w := range c.ws {
-			if _, ok := idx[w.worker]; !ok {
-				idx[w.worker] = int64(len(names))
-				names = append(names, w.worker)
-			}
-		}
-	}
-	u(int64(len(names)))
-	for _, w := range names {
-		u(int64(len(w)))
-		b = append(b, w...)
-		u(int64(msgs[w]))
-	}
-	u(int64(len(convs)))
-	for _, c := range convs {
-		u(c.start - start)
-		u(int64(len(c.ws)))
-		for _, w := range c.ws {
-			u(idx[w.worker])
-			u(w.at - c.start)
-		}
-	}
-	return b
-}
-
 // patchDayPart rewrites an encoded day with the workers that first wrote in its
-// conversations after it was encoded (in the order they wrote): its workers and
-// conversations are read and written again, the rest is copied.
+// conversations after it was encoded (in the order they wrote): its workers are
+// written again, new ones last, its conversations copied, those with late workers
+// with them added.
 func patchDayPart(b []byte, day int64, ps []convPatch) ([]byte, error) {
 	r := &partReader{b: b}
 	for range 2 + 24 { // the counts and the hours
 		r.u()
 	}
-	head := b[:len(b)-len(r.b)]
+	out := make([]byte, 0, len(b)+16*len(ps))
+	out = append(out, b[:len(b)-len(r.b)]...)
+	u := func(v int64) { out = binary.AppendUvarint(out, uint64(v)) }
 	var names []string
-	msgs := map[string]int{}
+	var msgs []int64
+	idx := map[string]int64{}
 	for range r.count() {
 		w := string(r.bytes())
-		names = append(names, w)
-		msgs[w] = int(r.u())
-	}
-	start := day*86400 - 8*3600
-	convs := make([]partConv, r.count())
-	for i := range convs {
-		c := &convs[i]
-		c.start = start + r.u()
-		for range r.count() {
-			wi, at := r.u(), c.start+r.u()
-			if wi < 0 || wi >= int64(len(names)) {
-				return nil, errDayPart
-			}
-			c.ws = append(c.ws, partWorker{names[wi], at})
-		}
+		idx[w] = int64(len(names))
+		names, msgs = append(names, w), append(msgs, r.u())
 	}
 	for _, p := range ps {
-		if p.conv >= len(convs) || convs[p.conv].start != p.start || len(convs[p.conv].ws) != p.j {
+		if _, ok := idx[p.worker]; !ok {
+			idx[p.worker] = int64(len(names))
+			names, msgs = append(names, p.worker), append(msgs, 0)
+		}
+	}
+	u(int64(len(names)))
+	for i, w := range names {
+		u(int64(len(w)))
+		out = append(out, w...)
+		u(msgs[i])
+	}
+	start := day*86400 - 8*3600
+	n := r.count()
+	u(int64(n))
+	// Each conversation's late workers, in order: next links them, from first.
+	first, next := make([]int32, n), make([]int32, len(ps))
+	for i := range first {
+		first[i] = -1
+	}
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i].conv >= n {
 			return nil, errDayPart
 		}
-		convs[p.conv].ws = append(convs[p.conv].ws, p.partWorker)
+		next[i], first[ps[i].conv] = first[ps[i].conv], int32(i)
+	}
+	for i := range n {
+		conv := r.b
+		t0 := r.u()
+		nw := r.count()
+		ws := r.b
+		for range nw {
+			r.u()
+			r.u()
+		}
+		if first[i] < 0 {
+			out = append(out, conv[:len(conv)-len(r.b)]...)
+			continue
+		}
+		k := 0
+		for p := first[i]; p >= 0; p = next[p] {
+			k++
+		}
+		u(t0)
+		u(int64(nw + k))
+		out = append(out, ws[:len(ws)-len(r.b)]...)
+		j := nw
+		for p := first[i]; p >= 0; p = next[p] {
+			if ps[p].start != start+t0 || ps[p].j != j {
+				return nil, errDayPart
+			}
+			u(idx[ps[p].worker])
+			u(ps[p].at - ps[p].start)
+			j++
+		}
 	}
 	if r.bad {
 		return nil, errDayPart
 	}
-	out := make([]byte, len(head), len(b)+16*len(ps))
-	copy(out, head)
-	out = appendPartConvs(out, start, names, msgs, convs)
 	return append(out, r.b...), nil
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"math"
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // The walk behind the stored days (reports_days.go), in time order with flat memory:
@@ -22,10 +24,16 @@ import (
 // days from the first (mergeReportDays), so the days of a walk that is cancelled,
 // fails or is overtaken by a change are never read, and the next walk writes them over.
 
-// reportStoreBatch is how many bytes of encoded days are stored in one transaction
-// (about six days of 33,000 records): the write lock is held only briefly, and the
-// memory stays bounded however many days a walk stores.
-var reportStoreBatch = 4 << 20
+// The walked days wait to be stored until they and their late workers take
+// reportStoreBatch bytes (about five days of 33,000 records); then one transaction
+// stores all but the last reportStoreKeep days. The write lock is held briefly, what
+// waits stays bounded however many days a walk stores, and most late workers find
+// their day still waiting: a KF message can be sent only within 48 hours of the
+// customer's last message (https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html).
+var reportStoreBatch, reportStoreKeep = 4 << 20, 3
+
+// patchSize is about what a waiting late worker takes.
+const patchSize = int(unsafe.Sizeof(convPatch{}))
 
 // reportStoredHook, when set (by tests), runs after each store's transaction.
 var reportStoredHook func(*daySink)
@@ -207,11 +215,11 @@ type daySink struct {
 	from, today      int64 // the walk's first day; days before today are stored
 	gen              int64 // report_days_gen as the walk read it; -1: store nothing
 	m                *partMerger
-	first, last      int64 // the period's days
-	held             map[int64][]byte
+	first, last      int64            // the period's days
+	held             map[int64][]byte // encoded days waiting to be stored
 	heldBytes        int
 	patches          map[int64][]convPatch // for days stored or held, since the last store
-	stores, rewrites int                   // transactions, stored days rewritten with late workers
+	stores, rewrites int                   // transactions, days rewritten in the database with late workers
 }
 
 func (db *DB) newDaySink(accountID, from, today, gen int64, m *partMerger, first, last int64) *daySink {
@@ -235,10 +243,11 @@ func (s *daySink) take(ctx context.Context, b walkBatch) error {
 		}
 		if s.gen >= 0 && d.day < s.today {
 			s.held[d.day] = enc
-			if s.heldBytes += len(enc); s.heldBytes >= reportStoreBatch {
-				if err := s.store(ctx, false); err != nil {
-					return err
-				}
+			s.heldBytes += len(enc)
+		}
+		if s.gen >= 0 && s.heldBytes >= reportStoreBatch {
+			if err := s.store(ctx, d.day-int64(reportStoreKeep), false); err != nil {
+				return err
 			}
 		}
 	}
@@ -248,6 +257,7 @@ func (s *daySink) take(ctx context.Context, b walkBatch) error {
 		}
 		if s.gen >= 0 && p.day < s.today {
 			s.patches[p.day] = append(s.patches[p.day], p)
+			s.heldBytes += patchSize
 		}
 	}
 	return nil
@@ -258,15 +268,17 @@ func (s *daySink) end(ctx context.Context) error {
 	if s.gen < 0 || len(s.held)+len(s.patches) == 0 {
 		return nil
 	}
-	return s.store(ctx, true)
+	return s.store(ctx, math.MaxInt64, true)
 }
 
-// store writes the held days (but the walk's first, until the last batch) and
-// rewrites the days with late workers, unless the account's records changed since
-// the walk read them (the parts may be older than the change): then it stores
-// nothing more. It counts as a change itself, so an older walk still storing the
-// same days stops (two processes, or a cancelled report not yet stopped).
-func (s *daySink) store(ctx context.Context, last bool) error {
+// store writes the held days up to day upto (the walk's first only with the last
+// store) with their late workers, and rewrites the stored days with late workers,
+// unless the account's records changed since the walk read them (the parts may be
+// older than the change): then it stores nothing more. It counts as a change
+// itself, so an older walk still storing the same days stops (two processes, or a
+// cancelled report not yet stopped).
+func (s *daySink) store(ctx context.Context, upto int64, last bool) error {
+	written := func(day int64) bool { return day <= upto && (day != s.from || last) }
 	err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
 		var now int64
 		if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT gen FROM report_days_gen WHERE account_id = ?), 0)`, s.accountID).Scan(&now); err != nil {
@@ -281,6 +293,9 @@ func (s *daySink) store(ctx context.Context, last bool) error {
 		}
 		for day, ps := range s.patches {
 			b, held := s.held[day]
+			if held && !written(day) {
+				continue // patched when it is stored
+			}
 			if !held {
 				if err := tx.QueryRowContext(ctx, `SELECT data FROM report_days WHERE account_id = ? AND day = ?`, s.accountID, day).Scan(&b); err != nil {
 					return err // not there: gone with the gen's change, caught above
@@ -294,8 +309,9 @@ func (s *daySink) store(ctx context.Context, last bool) error {
 				s.held[day] = b
 			} else if _, err := tx.ExecContext(ctx, `UPDATE report_days SET data = ? WHERE account_id = ? AND day = ?`, b, s.accountID, day); err != nil {
 				return err
+			} else {
+				s.rewrites++
 			}
-			s.rewrites++
 		}
 		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO report_days(account_id, day, data) VALUES (?, ?, ?)`)
 		if err != nil {
@@ -303,7 +319,7 @@ func (s *daySink) store(ctx context.Context, last bool) error {
 		}
 		defer st.Close()
 		for day, b := range s.held {
-			if day != s.from || last {
+			if written(day) {
 				if _, err := st.ExecContext(ctx, s.accountID, day, b); err != nil {
 					return err
 				}
@@ -318,15 +334,25 @@ func (s *daySink) store(ctx context.Context, last bool) error {
 	if reportStoredHook != nil {
 		reportStoredHook(s)
 	}
-	if s.gen >= 0 {
-		s.gen++
+	if s.gen < 0 {
+		clear(s.held)
+		clear(s.patches)
+		s.heldBytes = 0
+		return nil
 	}
-	first := s.held[s.from]
-	clear(s.held)
-	clear(s.patches)
+	s.gen++
 	s.heldBytes = 0
-	if s.gen >= 0 && !last && first != nil {
-		s.held[s.from] = first
+	for day, b := range s.held {
+		if written(day) {
+			delete(s.held, day)
+		} else {
+			s.heldBytes += len(b) + patchSize*len(s.patches[day])
+		}
+	}
+	for day := range s.patches {
+		if _, held := s.held[day]; !held {
+			delete(s.patches, day)
+		}
 	}
 	return nil
 }

@@ -68,10 +68,11 @@ func storedParts(t *testing.T, db *DB, acct int64) map[int64]storedPart {
 	return parts
 }
 
-func setStoreBatch(t *testing.T, n int, hook func(*daySink)) {
-	old := reportStoreBatch
-	reportStoreBatch, reportStoredHook = n, hook
-	t.Cleanup(func() { reportStoreBatch, reportStoredHook = old, nil })
+// setStoreBatch: a store once n bytes wait, of all days but the last keep.
+func setStoreBatch(t *testing.T, n, keep int, hook func(*daySink)) {
+	bytes, kept := reportStoreBatch, reportStoreKeep
+	reportStoreBatch, reportStoreKeep, reportStoredHook = n, keep, hook
+	t.Cleanup(func() { reportStoreBatch, reportStoreKeep, reportStoredHook = bytes, kept, nil })
 }
 
 // The first report stores the walked days in batches as it goes, each day dropped
@@ -83,34 +84,34 @@ func TestReportBackfillInBatches(t *testing.T) {
 	now := time.Unix(at(11, 18, 0, 0), 0)
 	whole, last := repDay, repDay.AddDate(0, 0, 11)
 	var parts []map[int64]storedPart
-	for _, batch := range []int{1, 1 << 40} {
+	for _, batch := range []struct{ n, keep int }{{1, 0}, {1, 2}, {1 << 40, 0}} {
 		db, acct := pushEnv(t)
 		putRecords(t, db, acct, all)
 		stores, rewrites := 0, 0
-		setStoreBatch(t, batch, func(s *daySink) { stores, rewrites = s.stores, s.rewrites })
+		setStoreBatch(t, batch.n, batch.keep, func(s *daySink) { stores, rewrites = s.stores, s.rewrites })
 		o := ReportOptions{From: whole, To: last, Now: now, UnansweredAfter: time.Hour}
 		got, err := db.Report(context.Background(), acct, o)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if d := storedDays(t, db, acct); len(d) != 11 || d[0] != beijingDayNumber(whole.Unix()) {
-			t.Fatalf("batch %d: stored days %v", batch, d)
+			t.Fatalf("batch %v: stored days %v", batch, d)
 		}
-		if batch == 1 && (stores != 12 || rewrites < 10) || batch > 1 && stores != 1 {
-			t.Errorf("batch %d: %d stores, %d days rewritten with late workers", batch, stores, rewrites)
+		if batch.keep == 0 && batch.n == 1 && (stores < 11 || rewrites < 10) || batch.n > 1 && stores != 1 {
+			t.Errorf("batch %v: %d stores, %d days rewritten with late workers", batch, stores, rewrites)
 		}
 		parts = append(parts, storedParts(t, db, acct))
 		again, err := db.Report(context.Background(), acct, o)
 		if err != nil || !reflect.DeepEqual(again, got) {
-			t.Errorf("batch %d: from the stored days %v\n%+v\nwhile storing them\n%+v", batch, err, again, got)
+			t.Errorf("batch %v: from the stored days %v\n%+v\nwhile storing them\n%+v", batch, err, again, got)
 		}
 		checkStored(t, db, acct, all, whole, last, now, fmt.Sprint("batch ", batch))
 		checkStored(t, db, acct, all, repDay.AddDate(0, 0, 2), repDay.AddDate(0, 0, 5), now, fmt.Sprint("batch ", batch, ", days 2–5"))
 	}
-	if !reflect.DeepEqual(parts[0], parts[1]) {
-		for day, p := range parts[1] {
-			if !reflect.DeepEqual(parts[0][day], p) {
-				t.Errorf("day %d stored a day at a time\n%+v\nall at the end\n%+v", day, parts[0][day].Rep, p.Rep)
+	for i, batch := range parts[:2] {
+		for day, p := range parts[2] {
+			if !reflect.DeepEqual(batch[day], p) {
+				t.Errorf("day %d stored in batches (%d)\n%+v\nall at the end\n%+v", day, i, batch[day].Rep, p.Rep)
 			}
 		}
 	}
@@ -130,7 +131,7 @@ func TestReportBackfillCancelled(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		setStoreBatch(t, 1, func(s *daySink) {
+		setStoreBatch(t, 1, 0, func(s *daySink) {
 			if s.stores == 3 {
 				cancel()
 			}
@@ -173,11 +174,11 @@ func TestReportBackfillOvertaken(t *testing.T) {
 	newer := db.newDaySink(acct, day, day+2, gen, nil, 0, -1)
 	want := encodeDayPart(newDayPart(), day+1)
 	newer.held[day+1] = want
-	if err := newer.store(ctx, false); err != nil {
+	if err := newer.store(ctx, day+1, false); err != nil {
 		t.Fatal(err)
 	}
 	older.held[day+1] = []byte{1, 2, 3}
-	if err := older.store(ctx, false); err != nil {
+	if err := older.store(ctx, day+1, false); err != nil {
 		t.Fatal(err)
 	}
 	var got []byte
