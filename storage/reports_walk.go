@@ -217,7 +217,9 @@ type daySink struct {
 	m                *partMerger
 	first, last      int64            // the period's days
 	held             map[int64][]byte // encoded days waiting to be stored
-	heldBytes        int
+	heldBytes        int                   // held days and their late workers
+	lateBytes        int                   // the late workers of stored days
+	walked           int64                 // the last day taken
 	patches          map[int64][]convPatch // for days stored or held, since the last store
 	stores, rewrites int                   // transactions, days rewritten in the database with late workers
 }
@@ -235,6 +237,7 @@ func (s *daySink) take(ctx context.Context, b walkBatch) error {
 		t.words.add(t.text)
 	}
 	for _, d := range b.days {
+		s.walked = d.day
 		enc := encodeDayPart(d.part, d.day)
 		if d.day >= s.first && d.day <= s.last {
 			if err := s.m.add(d.day, enc); err != nil {
@@ -246,7 +249,7 @@ func (s *daySink) take(ctx context.Context, b walkBatch) error {
 			s.heldBytes += len(enc)
 		}
 		if s.gen >= 0 && s.heldBytes >= reportStoreBatch {
-			if err := s.store(ctx, d.day-int64(reportStoreKeep), false); err != nil {
+			if err := s.store(ctx, false); err != nil {
 				return err
 			}
 		}
@@ -257,8 +260,15 @@ func (s *daySink) take(ctx context.Context, b walkBatch) error {
 		}
 		if s.gen >= 0 && p.day < s.today {
 			s.patches[p.day] = append(s.patches[p.day], p)
-			s.heldBytes += patchSize
+			if _, held := s.held[p.day]; held {
+				s.heldBytes += patchSize
+			} else {
+				s.lateBytes += patchSize
+			}
 		}
+	}
+	if s.gen >= 0 && s.lateBytes >= reportStoreBatch {
+		return s.store(ctx, false)
 	}
 	return nil
 }
@@ -268,16 +278,22 @@ func (s *daySink) end(ctx context.Context) error {
 	if s.gen < 0 || len(s.held)+len(s.patches) == 0 {
 		return nil
 	}
-	return s.store(ctx, math.MaxInt64, true)
+	return s.store(ctx, true)
 }
 
-// store writes the held days up to day upto (the walk's first only with the last
-// store) with their late workers, and rewrites the stored days with late workers,
-// unless the account's records changed since the walk read them (the parts may be
-// older than the change): then it stores nothing more. It counts as a change
-// itself, so an older walk still storing the same days stops (two processes, or a
-// cancelled report not yet stopped).
-func (s *daySink) store(ctx context.Context, upto int64, last bool) error {
+// store writes the held days but the last reportStoreKeep (the walk's first day
+// only with the last store) with their late workers, and, once they take
+// reportStoreBatch bytes or with the last store, rewrites the stored days with their
+// late workers (each stored day is rewritten at most once per such batch), unless
+// the account's records changed since the walk read them (the parts may be older
+// than the change): then it stores nothing more. It counts as a change itself, so
+// an older walk still storing the same days stops (two processes, or a cancelled
+// report not yet stopped).
+func (s *daySink) store(ctx context.Context, last bool) error {
+	upto, late := s.walked-int64(reportStoreKeep), last || s.lateBytes >= reportStoreBatch
+	if last {
+		upto = math.MaxInt64
+	}
 	written := func(day int64) bool { return day <= upto && (day != s.from || last) }
 	err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
 		var now int64
@@ -293,8 +309,8 @@ func (s *daySink) store(ctx context.Context, upto int64, last bool) error {
 		}
 		for day, ps := range s.patches {
 			b, held := s.held[day]
-			if held && !written(day) {
-				continue // patched when it is stored
+			if held && !written(day) || !held && !late {
+				continue // later
 			}
 			if !held {
 				if err := tx.QueryRowContext(ctx, `SELECT data FROM report_days WHERE account_id = ? AND day = ?`, s.accountID, day).Scan(&b); err != nil {
@@ -337,7 +353,7 @@ func (s *daySink) store(ctx context.Context, upto int64, last bool) error {
 	if s.gen < 0 {
 		clear(s.held)
 		clear(s.patches)
-		s.heldBytes = 0
+		s.heldBytes, s.lateBytes = 0, 0
 		return nil
 	}
 	s.gen++
@@ -345,14 +361,18 @@ func (s *daySink) store(ctx context.Context, upto int64, last bool) error {
 	for day, b := range s.held {
 		if written(day) {
 			delete(s.held, day)
+			delete(s.patches, day) // applied
 		} else {
 			s.heldBytes += len(b) + patchSize*len(s.patches[day])
 		}
 	}
 	for day := range s.patches {
-		if _, held := s.held[day]; !held {
+		if _, held := s.held[day]; !held && late {
 			delete(s.patches, day)
 		}
+	}
+	if late {
+		s.lateBytes = 0
 	}
 	return nil
 }

@@ -174,11 +174,11 @@ func TestReportBackfillOvertaken(t *testing.T) {
 	newer := db.newDaySink(acct, day, day+2, gen, nil, 0, -1)
 	want := encodeDayPart(newDayPart(), day+1)
 	newer.held[day+1] = want
-	if err := newer.store(ctx, day+1, false); err != nil {
+	if err := newer.store(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	older.held[day+1] = []byte{1, 2, 3}
-	if err := older.store(ctx, day+1, false); err != nil {
+	if err := older.store(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	var got []byte
