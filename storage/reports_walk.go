@@ -215,8 +215,8 @@ type daySink struct {
 	from, today      int64 // the walk's first day; days before today are stored
 	gen              int64 // report_days_gen as the walk read it; -1: store nothing
 	m                *partMerger
-	first, last      int64            // the period's days
-	held             map[int64][]byte // encoded days waiting to be stored
+	first, last      int64                 // the period's days
+	held             map[int64][]byte      // encoded days waiting to be stored
 	heldBytes        int                   // held days and their late workers
 	lateBytes        int                   // the late workers of stored days
 	walked           int64                 // the last day taken
