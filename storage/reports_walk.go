@@ -17,7 +17,7 @@ import (
 // final then: any later KF message to the customer, until their next conversation
 // begins (FirstResponse, ConversationGap: a reply days later still answers it), adds
 // its worker. Such a late worker is handed on as a convPatch: the merger adds it, and
-// the day's stored part is rewritten with it in the next batch (patchDayPart).
+// the day is stored with it, or rewritten with it if already stored (patchDayPart).
 //
 // Until the walk ends every stored day may still miss such a worker, so the walk's
 // first day is stored last, with the last batch: the stored days read as one run of
@@ -220,7 +220,7 @@ type daySink struct {
 	heldBytes        int                   // held days and their late workers
 	lateBytes        int                   // the late workers of stored days
 	walked           int64                 // the last day taken
-	patches          map[int64][]convPatch // for days stored or held, since the last store
+	patches          map[int64][]convPatch // late workers waiting, of held days and of stored ones
 	stores, rewrites int                   // transactions, days rewritten in the database with late workers
 }
 
