@@ -147,6 +147,10 @@ type reportWorker struct {
 
 // Report computes the figures of an account over a period.
 func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Report, error) {
+	return db.report(ctx, accountID, o, true)
+}
+
+func (db *DB) report(ctx context.Context, accountID int64, o ReportOptions, retry bool) (*Report, error) {
 	if o.Now.IsZero() {
 		o.Now = clock.Now()
 	}
@@ -181,12 +185,12 @@ func (db *DB) Report(ctx context.Context, accountID int64, o ReportOptions) (*Re
 	start := from.Unix()
 	first := beijingDayNumber(start)
 	m := newPartMerger(rep, first, end)
-	if err := db.mergeReportDays(ctx, accountID, first, first+int64(len(rep.Days))-1, o.Now, m); errors.Is(err, errDayPart) {
-		// A damaged stored day: walk again (and store again).
+	if err := db.mergeReportDays(ctx, accountID, first, first+int64(len(rep.Days))-1, o.Now, m); retry && errors.Is(err, errDayPart) {
+		// A damaged stored day: walk again (and store again), once.
 		if _, err := db.w.ExecContext(ctx, `DELETE FROM report_days WHERE account_id = ?`, accountID); err != nil {
 			return nil, err
 		}
-		return db.Report(ctx, accountID, o)
+		return db.report(ctx, accountID, o, false)
 	} else if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 )
 
@@ -21,8 +20,9 @@ import (
 // term's full count is kept). A part depends on its day's records and on the later
 // records of its conversations, so every change of records deletes the parts from
 // the day of the earliest conversation it touches on (reportChanges.invalidate); the
-// stored days are always one run of days, the first report after a change walks
-// the days after them and stores them.
+// stored days read are one run of days from the first (a walk stores its first day
+// last: reports_walk.go), the first report after a change walks the days after
+// them and stores them.
 
 // dayPart is one Beijing day's share of a report.
 type dayPart struct {
@@ -61,21 +61,23 @@ func newDayPart() *dayPart {
 // stored ones, then the days after the stored run, walked now (and stored too, up
 // to the day before today). A day without records adds nothing.
 func (db *DB) mergeReportDays(ctx context.Context, accountID, first, last int64, now time.Time, m *partMerger) error {
-	var gen int64
-	var walkFrom int64
-	var encoded [][]byte
 	today := beijingDayNumber(now.Unix())
-	err := db.readSnapshot(ctx, func(conn *sql.Conn) error {
+	return db.readSnapshot(ctx, func(conn *sql.Conn) error {
+		var gen int64
 		var lo, hi, firstID sql.NullInt64
+		// The stored run ends at the first day without a next one: the days after a gap
+		// are a walk's that did not end (reports_walk.go).
 		if err := conn.QueryRowContext(ctx, `SELECT coalesce((SELECT gen FROM report_days_gen WHERE account_id = ?), 0),
-			(SELECT min(day) FROM report_days WHERE account_id = ?), (SELECT max(day) FROM report_days WHERE account_id = ?),
+			(SELECT min(day) FROM report_days WHERE account_id = ?),
+			(SELECT min(day) FROM report_days a WHERE account_id = ? AND NOT EXISTS
+				(SELECT 1 FROM report_days b WHERE b.account_id = a.account_id AND b.day = a.day + 1)),
 			(SELECT min(id) FROM records WHERE account_id = ?)`, accountID, accountID, accountID, accountID).Scan(&gen, &lo, &hi, &firstID); err != nil {
 			return err
 		}
 		if !firstID.Valid {
 			return nil // no records
 		}
-		walkFrom = beijingDayNumber(firstID.Int64 >> idShift)
+		walkFrom := beijingDayNumber(firstID.Int64 >> idShift)
 		if lo.Valid && lo.Int64 <= walkFrom {
 			walkFrom = hi.Int64 + 1
 			if err := loadDayParts(ctx, conn, accountID, first, min(last, hi.Int64), m.add); err != nil {
@@ -85,162 +87,8 @@ func (db *DB) mergeReportDays(ctx context.Context, accountID, first, last int64,
 		if walkFrom > last && walkFrom >= today {
 			return nil // all stored, and nothing to store
 		}
-		walked, err := walkDayParts(ctx, conn, accountID, walkFrom)
-		if err != nil {
-			return err
-		}
-		encoded = make([][]byte, len(walked))
-		for i, p := range walked {
-			day := walkFrom + int64(i)
-			encoded[i] = encodeDayPart(p, day)
-			if day >= first && day <= last {
-				if err := m.add(day, encoded[i]); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return walkDayParts(ctx, conn, accountID, walkFrom, db.newDaySink(accountID, walkFrom, today, gen, m, first, last))
 	})
-	if err != nil {
-		return err
-	}
-	// Days before today are stored; today's records are still coming.
-	if keep := encoded[:max(0, min(int64(len(encoded)), today-walkFrom))]; len(keep) > 0 {
-		return db.storeDayParts(ctx, accountID, gen, walkFrom, keep)
-	}
-	return nil
-}
-
-// walkDayParts walks the messages from Beijing day from on (and ConversationGap
-// before it: that decides whether its first messages begin a conversation) to the
-// last record, in time order, and returns a part per day. The words of customer
-// messages are counted beside it, in batches handed over a channel.
-func walkDayParts(ctx context.Context, conn *sql.Conn, accountID, from int64) ([]*dayPart, error) {
-	type text struct {
-		day  int
-		text string
-	}
-	type customer struct {
-		openid  string
-		lastIn  int64 // unix seconds of their last customer message (0: none yet)
-		convDay int   // their current conversation: parts[convDay].convs[conv]; -1 none of the walk
-		conv    int
-		last    partCust
-		lastDay int // the day of last (-1: none)
-	}
-	var parts []*dayPart
-	var mu sync.Mutex // parts grows while the word counter reads it
-	part := func(day int) *dayPart {
-		mu.Lock()
-		defer mu.Unlock()
-		for len(parts) <= day {
-			parts = append(parts, newDayPart())
-		}
-		return parts[day]
-	}
-	const batchSize = 1024
-	var wg sync.WaitGroup
-	texts := make(chan []text, 4)
-	wg.Go(func() {
-		for b := range texts {
-			for _, t := range b {
-				part(t.day).words.add(t.text)
-			}
-		}
-	})
-	batch := make([]text, 0, batchSize)
-	customers := map[string]*customer{}
-	workerNames := map[string]string{} // the parts keep one string per worker, not one per row
-	gap := int64(ConversationGap / time.Second)
-	start := from*86400 - 8*3600
-	n := 0
-	// opercode - 2000: the driver boxes an int64 of 0–255 without allocating.
-	err := eachRow(ctx, conn, `SELECT id, opercode - 2000, openid, CASE WHEN opercode = 2002 THEN worker END,
-			CASE WHEN opercode <> 2002 AND id >= ? THEN text END
-			FROM records WHERE +account_id = ? AND id >= ? AND opercode IN (2001, 2002, 2003) ORDER BY id`,
-		[]any{idOfTime(start), accountID, idOfTime(start - gap)}, func(v []driver.Value) error {
-			id, _ := v[0].(int64)
-			code64, _ := v[1].(int64)
-			code := 2000 + int(code64)
-			openid, _ := v[2].(string)
-			worker, _ := v[3].(string) // NULL for a customer message
-			if n++; n%65536 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			t := id >> idShift
-			cust := customers[openid]
-			if cust == nil {
-				cust = &customer{openid: openid, convDay: -1, lastDay: -1}
-				customers[openid] = cust
-			}
-			day := -1
-			if t >= start {
-				day = int(beijingDayNumber(t) - from)
-			}
-			if day >= 0 {
-				if cust.lastDay >= 0 && cust.lastDay != day {
-					p := part(cust.lastDay)
-					p.custs = append(p.custs, cust.last)
-				}
-				cust.last, cust.lastDay = partCust{openid: cust.openid, id: id, code: code}, day // the parts keep one string per customer
-			}
-			if code != 2002 {
-				if cust.lastIn == 0 || t-cust.lastIn > gap {
-					cust.convDay = -1
-					if day >= 0 {
-						p := part(day)
-						cust.convDay, cust.conv = day, len(p.convs)
-						p.convs = append(p.convs, partConv{start: t})
-					}
-				}
-				cust.lastIn = t
-				if day >= 0 {
-					p := part(day)
-					p.customerMessages++
-					p.heat[(t+8*3600)%86400/3600]++
-					txt, _ := v[4].(string)
-					if batch = append(batch, text{day, txt}); len(batch) == batchSize {
-						texts <- batch
-						batch = make([]text, 0, batchSize)
-					}
-				}
-				return nil
-			}
-			if day < 0 {
-				return nil
-			}
-			if w, ok := workerNames[worker]; ok {
-				worker = w
-			} else {
-				workerNames[worker] = worker
-			}
-			p := part(day)
-			p.replies++
-			p.workerMsgs[worker]++
-			if cust.convDay < 0 {
-				return nil // not part of a conversation of the walk
-			}
-			c := &part(cust.convDay).convs[cust.conv]
-			if !slices.ContainsFunc(c.ws, func(w partWorker) bool { return w.worker == worker }) {
-				c.ws = append(c.ws, partWorker{worker, t})
-			}
-			return nil
-		})
-	if len(batch) > 0 {
-		texts <- batch
-	}
-	close(texts)
-	wg.Wait()
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range customers {
-		if c.lastDay >= 0 {
-			p := part(c.lastDay)
-			p.custs = append(p.custs, c.last)
-		}
-	}
-	return parts, nil
 }
 
 // partMerger adds up encoded days (encodeDayPart) into a report, a day at a time
@@ -249,8 +97,7 @@ func walkDayParts(ctx context.Context, conn *sql.Conn, accountID, from int64) ([
 type partMerger struct {
 	rep        *Report
 	first, end int64
-	allFirst   []int64
-	dayFirst   []int64
+	dayFirst   [][]int64 // each day's first responses (a late worker adds to a day merged before)
 	workers    map[string]*reportWorker
 	names      []string        // the current day's workers
 	named      []*reportWorker // … once they count (a worker is listed for the messages they sent in the period)
@@ -260,91 +107,97 @@ type partMerger struct {
 }
 
 func newPartMerger(rep *Report, first, end int64) *partMerger {
-	return &partMerger{rep: rep, first: first, end: end, workers: map[string]*reportWorker{}, lastAt: map[string]int{}, words: newWordCounter()}
+	return &partMerger{rep: rep, first: first, end: end, dayFirst: make([][]int64, len(rep.Days)),
+		workers: map[string]*reportWorker{}, lastAt: map[string]int{}, words: newWordCounter()}
 }
 
 var errDayPart = errors.New("storage: a stored report day is damaged")
 
+// partReader reads what encodeDayPart wrote; bad once something did not fit.
+type partReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *partReader) u() int64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[n:]
+	return int64(v)
+}
+
+// count reads a length: at most the bytes left.
+func (r *partReader) count() int {
+	n := r.u()
+	if n < 0 || n > int64(len(r.b)) {
+		r.bad, n = true, 0
+	}
+	return int(n)
+}
+
+func (r *partReader) bytes() []byte {
+	n := r.count()
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (m *partMerger) worker(name string) *reportWorker {
+	w := m.workers[name]
+	if w == nil {
+		w = &reportWorker{WorkerFigures: WorkerFigures{Worker: name}}
+		m.workers[name] = w
+	}
+	return w
+}
+
 // add merges day's part b, read as encodeDayPart wrote it.
 func (m *partMerger) add(day int64, b []byte) error {
 	start := day*86400 - 8*3600
-	bad := false
-	u := func() int64 {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			bad = true
-			return 0
-		}
-		b = b[n:]
-		return int64(v)
-	}
-	count := func() int { // a length: at most the bytes left
-		n := u()
-		if n < 0 || n > int64(len(b)) {
-			bad, n = true, 0
-		}
-		return int(n)
-	}
-	bytes := func() []byte {
-		n := count()
-		v := b[:n]
-		b = b[n:]
-		return v
-	}
+	r := &partReader{b: b}
 	rep := m.rep
 	d := &rep.Days[day-m.first]
-	d.CustomerMessages, d.Replies = int(u()), int(u())
+	d.CustomerMessages, d.Replies = int(r.u()), int(r.u())
 	rep.CustomerMessages += d.CustomerMessages
 	rep.Replies += d.Replies
 	wd := (day + 3) % 7 // 1970-01-01 was a Thursday (3 from Monday)
 	for h := range 24 {
-		rep.Heat[wd][h] += int(u())
+		rep.Heat[wd][h] += int(r.u())
 	}
 	m.names, m.named = m.names[:0], m.named[:0]
 	worker := func(i int) *reportWorker {
 		if m.named[i] == nil {
-			if m.named[i] = m.workers[m.names[i]]; m.named[i] == nil {
-				m.named[i] = &reportWorker{WorkerFigures: WorkerFigures{Worker: m.names[i]}}
-				m.workers[m.names[i]] = m.named[i]
-			}
+			m.named[i] = m.worker(m.names[i])
 		}
 		return m.named[i]
 	}
-	for range count() {
-		m.names, m.named = append(m.names, string(bytes())), append(m.named, nil)
-		if n := int(u()); n > 0 {
+	for range r.count() {
+		m.names, m.named = append(m.names, string(r.bytes())), append(m.named, nil)
+		if n := int(r.u()); n > 0 {
 			worker(len(m.names) - 1).Messages += n
 		}
 	}
-	m.dayFirst = m.dayFirst[:0]
-	d.Conversations = count()
+	d.Conversations = r.count()
 	rep.Conversations += d.Conversations
 	for range d.Conversations {
-		t0 := start + u()
-		for j := range count() {
-			wi, at := u(), t0+u()
+		t0 := start + r.u()
+		for j := range r.count() {
+			wi, at := r.u(), t0+r.u()
 			if wi >= int64(len(m.names)) {
 				return errDayPart
 			}
 			if at >= m.end {
 				continue // after the period (workers are in order of time)
 			}
-			w := worker(int(wi))
-			w.Conversations++
-			if j == 0 {
-				f, _ := FirstResponse(time.Unix(t0, 0), time.Unix(at, 0))
-				s := int64(f / time.Second)
-				w.first = append(w.first, s)
-				m.dayFirst = append(m.dayFirst, s)
-			}
+			m.answer(day, t0, j, worker(int(wi)), at)
 		}
 	}
-	m.allFirst = append(m.allFirst, m.dayFirst...)
-	slices.Sort(m.dayFirst)
-	d.Answered, d.MedianFirst, d.P90First = len(m.dayFirst), Percentile(m.dayFirst, 0.5), Percentile(m.dayFirst, 0.9)
-	for range count() {
-		openid := bytes()
-		c := partCust{id: idOfTime(start) + u(), code: 2000 + int(u())}
+	for range r.count() {
+		openid := r.bytes()
+		c := partCust{id: idOfTime(start) + r.u(), code: 2000 + int(r.u())}
 		if i, ok := m.lastAt[string(openid)]; ok {
 			c.openid = m.last[i].openid
 			m.last[i] = c
@@ -355,35 +208,56 @@ func (m *partMerger) add(day int64, b []byte) error {
 		}
 	}
 	k := uint64(0)
-	for range count() {
-		dk, n := binary.Uvarint(b)
-		if n <= 0 {
-			return errDayPart
-		}
-		b = b[n:]
-		k += dk
-		addCount(m.words.han, k, int32(u()))
+	for range r.count() {
+		k += uint64(r.u())
+		addCount(m.words.han, k, int32(r.u()))
 	}
-	for range count() {
-		w := bytes()
-		n := int32(u())
+	for range r.count() {
+		w := r.bytes()
+		n := int32(r.u())
 		if g := m.words.words[string(w)]; g != nil {
 			g.n += n
 		} else {
 			m.words.words[string(w)] = &gramCount{n: n}
 		}
 	}
-	if bad || len(b) != 0 {
+	if r.bad || len(r.b) != 0 {
 		return errDayPart
 	}
 	return nil
 }
 
-// finish computes the period's medians and orders the workers.
+// answer counts worker w's first message, at, in a conversation of day that began at
+// t0, the j-th worker's of it (the first: its first response).
+func (m *partMerger) answer(day, t0 int64, j int, w *reportWorker, at int64) {
+	w.Conversations++
+	if j == 0 {
+		f, _ := FirstResponse(time.Unix(t0, 0), time.Unix(at, 0))
+		s := int64(f / time.Second)
+		w.first = append(w.first, s)
+		m.dayFirst[day-m.first] = append(m.dayFirst[day-m.first], s)
+	}
+}
+
+// patch merges a late worker of a day merged before (reports_walk.go).
+func (m *partMerger) patch(p convPatch) {
+	if p.at < m.end {
+		m.answer(p.day, p.start, p.j, m.worker(p.worker), p.at)
+	}
+}
+
+// finish computes the days' and the period's medians and orders the workers.
 func (m *partMerger) finish() {
 	rep := m.rep
-	slices.Sort(m.allFirst)
-	rep.Answered, rep.MedianFirst, rep.P90First = len(m.allFirst), Percentile(m.allFirst, 0.5), Percentile(m.allFirst, 0.9)
+	var all []int64
+	for i, f := range m.dayFirst {
+		all = append(all, f...)
+		slices.Sort(f)
+		d := &rep.Days[i]
+		d.Answered, d.MedianFirst, d.P90First = len(f), Percentile(f, 0.5), Percentile(f, 0.9)
+	}
+	slices.Sort(all)
+	rep.Answered, rep.MedianFirst, rep.P90First = len(all), Percentile(all, 0.5), Percentile(all, 0.9)
 	for _, w := range m.workers {
 		slices.Sort(w.first)
 		w.Answered, w.MedianFirst, w.P90First = len(w.first), Percentile(w.first, 0.5), Percentile(w.first, 0.9)
@@ -404,29 +278,6 @@ func addCount(m map[uint64]*gramCount, k uint64, n int32) {
 	} else {
 		m[k] = &gramCount{n: n}
 	}
-}
-
-// storeDayParts stores the parts of the days from on, unless the account's records
-// changed since gen was read (the parts may be older than the change).
-func (db *DB) storeDayParts(ctx context.Context, accountID, gen, from int64, parts [][]byte) error {
-	return db.WriteTx(ctx, func(tx *sql.Tx) error {
-		var now int64
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce((SELECT gen FROM report_days_gen WHERE account_id = ?), 0)`, accountID).Scan(&now); err != nil || now != gen {
-			return err
-		}
-		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO report_days(account_id, day, data) VALUES (?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		for i, p := range parts {
-			day := from + int64(i)
-			if _, err := st.ExecContext(ctx, accountID, day, p); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 func loadDayParts(ctx context.Context, conn *sql.Conn, accountID, from, to int64, fn func(day int64, b []byte) error) error {
@@ -457,8 +308,7 @@ func (c reportChanges) invalidate(ctx context.Context, tx *sql.Tx, accountID int
 	if len(c) == 0 {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO report_days_gen(account_id, gen) VALUES (?, 1)
-		ON CONFLICT(account_id) DO UPDATE SET gen = gen + 1`, accountID); err != nil {
+	if err := bumpReportGen(ctx, tx, accountID); err != nil {
 		return err
 	}
 	var hi sql.NullInt64
@@ -488,6 +338,13 @@ func (c reportChanges) invalidate(ctx context.Context, tx *sql.Tx, accountID int
 		}
 	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM report_days WHERE account_id = ? AND day >= ?`, accountID, from)
+	return err
+}
+
+// bumpReportGen: a report that read the account's records before this stores nothing.
+func bumpReportGen(ctx context.Context, tx *sql.Tx, accountID int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO report_days_gen(account_id, gen) VALUES (?, 1)
+		ON CONFLICT(account_id) DO UPDATE SET gen = gen + 1`, accountID)
 	return err
 }
 
@@ -567,4 +424,86 @@ func encodeDayPart(p *dayPart, day int64) []byte {
 		u(int64(g.n))
 	}
 	return b
+}
+
+// patchDayPart rewrites an encoded day with the workers that first wrote in its
+// conversations after it was encoded (in the order they wrote): its workers are
+// written again, new ones last, its conversations copied, those with late workers
+// with them added.
+func patchDayPart(b []byte, day int64, ps []convPatch) ([]byte, error) {
+	r := &partReader{b: b}
+	for range 2 + 24 { // the counts and the hours
+		r.u()
+	}
+	out := make([]byte, 0, len(b)+16*len(ps))
+	out = append(out, b[:len(b)-len(r.b)]...)
+	u := func(v int64) { out = binary.AppendUvarint(out, uint64(v)) }
+	var names []string
+	var msgs []int64
+	idx := map[string]int64{}
+	for range r.count() {
+		w := string(r.bytes())
+		idx[w] = int64(len(names))
+		names, msgs = append(names, w), append(msgs, r.u())
+	}
+	for _, p := range ps {
+		if _, ok := idx[p.worker]; !ok {
+			idx[p.worker] = int64(len(names))
+			names, msgs = append(names, p.worker), append(msgs, 0)
+		}
+	}
+	u(int64(len(names)))
+	for i, w := range names {
+		u(int64(len(w)))
+		out = append(out, w...)
+		u(msgs[i])
+	}
+	start := day*86400 - 8*3600
+	n := r.count()
+	u(int64(n))
+	// Each conversation's late workers, in order: next links them, from first.
+	first, next := make([]int32, n), make([]int32, len(ps))
+	for i := range first {
+		first[i] = -1
+	}
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i].conv >= n {
+			return nil, errDayPart
+		}
+		next[i], first[ps[i].conv] = first[ps[i].conv], int32(i)
+	}
+	for i := range n {
+		conv := r.b
+		t0 := r.u()
+		nw := r.count()
+		ws := r.b
+		for range nw {
+			r.u()
+			r.u()
+		}
+		if first[i] < 0 {
+			out = append(out, conv[:len(conv)-len(r.b)]...)
+			continue
+		}
+		k := 0
+		for p := first[i]; p >= 0; p = next[p] {
+			k++
+		}
+		u(t0)
+		u(int64(nw + k))
+		out = append(out, ws[:len(ws)-len(r.b)]...)
+		j := nw
+		for p := first[i]; p >= 0; p = next[p] {
+			if ps[p].start != start+t0 || ps[p].j != j {
+				return nil, errDayPart
+			}
+			u(idx[ps[p].worker])
+			u(ps[p].at - ps[p].start)
+			j++
+		}
+	}
+	if r.bad {
+		return nil, errDayPart
+	}
+	return append(out, r.b...), nil
 }

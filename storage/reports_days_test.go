@@ -191,7 +191,10 @@ func TestReportDaysNotStoredAfterAChange(t *testing.T) {
 	part.customerMessages = 1
 	old := encodeDayPart(part, beijingDayNumber(repDay.Unix()))
 	putRecords(t, db, acct, []api.Record{out("oA", "kf01", at(0, 9, 1, 0))}) // meanwhile, a sync
-	if err := db.storeDayParts(ctx, acct, gen, beijingDayNumber(repDay.Unix()), [][]byte{old}); err != nil {
+	day := beijingDayNumber(repDay.Unix())
+	s := db.newDaySink(acct, day, day+1, gen, nil, 0, -1)
+	s.held[day] = old
+	if err := s.end(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if d := storedDays(t, db, acct); len(d) != 0 {
