@@ -1,0 +1,394 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"kfdesk/api"
+	"kfdesk/api/clock"
+)
+
+// Chat records carried from a damaged archive into a new one (issue 14): every row
+// that can still be read, Beijing day by Beijing day; a day where anything could not
+// be read loses its "synced" mark (record_days), so the sync calendar shows it as
+// missing and the next sync fetches it again (re-syncing adds no duplicate: records
+// are identified by (account, time, rkey, occ), migrations/0004_records.sql).
+
+// RecordSalvage is what SalvageRecords carried over.
+type RecordSalvage struct {
+	Records     int64       // records copied
+	First, Last time.Time   // the first and last copied record's Beijing day (zero when none)
+	LostDays    []time.Time // Beijing days with records that could not be read, in order
+	Stopped     bool        // cancelled: the days after Last were not looked at
+}
+
+// SalvagePhase is what SalvageRecords is doing.
+type SalvagePhase int
+
+const (
+	SalvageCopying  SalvagePhase = iota // day by day (Day, Records move)
+	SalvageIndexing                     // the search indexes are built (Indexed of ToIndex)
+)
+
+// SalvageProgress is reported after every day copied and while the indexes are built.
+type SalvageProgress struct {
+	Phase            SalvagePhase
+	Day              time.Time // the day just copied
+	DaysDone, Days   int       // days looked at, of all days between the first and last record
+	Records          int64     // records copied so far
+	Indexed, ToIndex int
+}
+
+const (
+	// salvageMinSpan: a range of ids that fails is halved down to one second of
+	// records (ids are time<<idShift); what still fails there is counted lost.
+	salvageMinSpan = int64(1) << idShift
+	// salvageDayBudget bounds the failed reads spent on one day: a day whose index
+	// pages are gone fails everywhere and would otherwise be read second by second.
+	salvageDayBudget = 256
+)
+
+// salvageFallbackStart is where the day walk starts when the damaged file cannot even
+// say its first record: before WeChat's customer service message records existed.
+var salvageFallbackStart = time.Date(2013, 1, 1, 0, 0, 0, 0, Beijing)
+
+// SalvageRecords copies the chat records that can still be read from the damaged
+// database file into db, a new archive with the accounts already carried over
+// (Salvage); records of accounts it does not have are left. The search indexes, the
+// inbox summary and the suggested replies are built as after a first sync
+// (records_index.go); if cancelled, what was copied stays and the next sync builds
+// them. damaged is only read.
+func (db *DB) SalvageRecords(ctx context.Context, damaged string, progress func(SalvageProgress)) (RecordSalvage, error) {
+	if progress == nil {
+		progress = func(SalvageProgress) {}
+	}
+	var out RecordSalvage
+	accounts, err := db.accountIDs(ctx)
+	if err != nil || len(accounts) == 0 {
+		return out, err
+	}
+	for _, a := range accounts { // a first sync: indexes built once at the end
+		if _, err := db.deferIndexIfEmpty(ctx, a, clock.Now()); err != nil {
+			return out, err
+		}
+	}
+	src, done, err := readableCopy(damaged, 0)
+	if err != nil {
+		return out, err
+	}
+	defer done()
+	if err := db.copyRecords(ctx, src, &out, progress); err != nil {
+		if ctx.Err() == nil {
+			return out, err
+		}
+		out.Stopped = true
+		return out, nil // kept; the indexes stay pending for the next sync
+	}
+	for _, a := range accounts {
+		err := db.buildPendingIndex(ctx, a, func(done, total int) {
+			progress(SalvageProgress{Phase: SalvageIndexing, Records: out.Records, Indexed: done, ToIndex: total})
+		})
+		if err == nil {
+			err = db.WriteTx(ctx, func(tx *sql.Tx) error {
+				_, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO suggest_dirty(account_id, openid)
+					SELECT DISTINCT account_id, openid FROM records WHERE account_id = ? AND openid <> ''`, a)
+				return err
+			})
+		}
+		if err == nil {
+			err = db.BuildSuggestIndex(ctx, a)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				out.Stopped = true
+				return out, nil
+			}
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func (db *DB) accountIDs(ctx context.Context) ([]int64, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id FROM accounts ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// copyRecords walks src's records day by day on the writer connection with src attached.
+func (db *DB) copyRecords(ctx context.Context, src string, out *RecordSalvage, progress func(SalvageProgress)) error {
+	c, err := db.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "ATTACH DATABASE ? AS old", fileURI(src, "mode=ro")); err != nil {
+		return err
+	}
+	defer c.ExecContext(context.WithoutCancel(ctx), "DETACH DATABASE old") //nolint:errcheck // the connection is returned either way
+	if _, err := columns(ctx, c, "old", "records"); err != nil {
+		return nil // an archive from before the chat records: nothing to carry
+	}
+	list, err := commonColumns(ctx, c, "records")
+	if err != nil {
+		return err
+	}
+	// OR IGNORE: a damaged page may still read, with rows the new archive's constraints refuse.
+	// NOT INDEXED: the table's own b-tree by id; an index (records_account for the
+	// account filter) may be what is damaged.
+	copySQL := "INSERT OR IGNORE INTO main.records (" + list + ") SELECT " + list +
+		" FROM old.records NOT INDEXED WHERE id >= ? AND id < ? AND account_id IN (SELECT id FROM main.accounts)"
+
+	from, to := salvageBounds(ctx, c)
+	placeholders := strings.TrimSuffix(strings.Repeat("?, ", strings.Count(list, ",")+1), ", ")
+	w := salvageWalk{ctx: ctx, c: c, copySQL: copySQL,
+		readSQL: "SELECT " + list + " FROM old.records NOT INDEXED WHERE id >= ? AND id < ? AND account_id IN (SELECT id FROM main.accounts)",
+		putSQL:  "INSERT OR IGNORE INTO main.records (" + list + ") VALUES (" + placeholders + ")"}
+	days := int((to.Sub(from) + 12*time.Hour) / (24 * time.Hour)) // DST-free: Beijing has none
+	p := SalvageProgress{Days: days}
+	upto := ""
+	var walkErr error
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		next := d.AddDate(0, 0, 1)
+		w.budget, w.lost = salvageDayBudget, false
+		lo, hi := idOfTime(d.Unix()), idOfTime(next.Unix())
+		n, err := w.copyRange(lo, hi)
+		if err == nil && n > 0 {
+			var bad int64
+			bad, err = w.verify(lo, hi)
+			n -= bad
+		}
+		if err != nil {
+			walkErr = err
+			break
+		}
+		if w.lost {
+			out.LostDays = append(out.LostDays, d)
+		}
+		if n > 0 {
+			if out.First.IsZero() {
+				out.First = d
+			}
+			out.Last = d
+		}
+		out.Records += n
+		upto = dayKey(d)
+		p.DaysDone++
+		p.Day, p.Records = d, out.Records
+		progress(p)
+	}
+	if walkErr == nil {
+		upto = "9999-12-31" // every day: also those marked synced with no records
+	}
+	if upto != "" {
+		// Days read whole keep their sync state; the others are left to the next sync.
+		lost := make([]string, len(out.LostDays))
+		for i, d := range out.LostDays {
+			lost[i] = dayKey(d)
+		}
+		js, _ := json.Marshal(lost)
+		dayCols, err := commonColumns(ctx, c, "record_days")
+		if err == nil {
+			_, err = c.ExecContext(context.WithoutCancel(ctx), "INSERT OR IGNORE INTO main.record_days ("+dayCols+") SELECT "+dayCols+
+				" FROM old.record_days WHERE day <= ? AND day NOT IN (SELECT value FROM json_each(?)) AND account_id IN (SELECT id FROM main.accounts)",
+				upto, string(js))
+		}
+		if err != nil && walkErr == nil && !IsDamaged(err) { // unreadable marks: every day is synced again
+			walkErr = err
+		}
+	}
+	return walkErr
+}
+
+// commonColumns is the quoted, comma-separated columns table has in both main and old.
+func commonColumns(ctx context.Context, c *sql.Conn, table string) (string, error) {
+	oldCols, err := columns(ctx, c, "old", table)
+	if err != nil {
+		return "", err
+	}
+	newCols, err := columns(ctx, c, "main", table)
+	if err != nil {
+		return "", err
+	}
+	var cols []string
+	for _, col := range newCols {
+		if slices.Contains(oldCols, col) {
+			cols = append(cols, `"`+col+`"`)
+		}
+	}
+	if len(cols) == 0 {
+		return "", errors.New("no columns in common")
+	}
+	return strings.Join(cols, ", "), nil
+}
+
+// salvageBounds is the Beijing days from the first record's to the day after the
+// last one's, as far as the file can say them (the b-tree's first and last leaves
+// may be the damaged ones): otherwise from salvageFallbackStart to tomorrow.
+func salvageBounds(ctx context.Context, c *sql.Conn) (from, to time.Time) {
+	from, to = salvageFallbackStart, BeijingDay(clock.Now()).AddDate(0, 0, 2)
+	var lo, hi sql.NullInt64
+	if c.QueryRowContext(ctx, "SELECT min(id) FROM old.records").Scan(&lo) == nil && lo.Valid {
+		from = BeijingDay(time.Unix(lo.Int64>>idShift, 0))
+	}
+	if c.QueryRowContext(ctx, "SELECT max(id) FROM old.records").Scan(&hi) == nil && hi.Valid {
+		to = BeijingDay(time.Unix(hi.Int64>>idShift, 0)).AddDate(0, 0, 1)
+	}
+	if lo.Valid && !hi.Valid && !to.After(from) {
+		to = from.AddDate(0, 0, 1)
+	}
+	return from, to
+}
+
+// salvageWalk copies ranges of record ids, halving those that fail.
+type salvageWalk struct {
+	ctx             context.Context
+	c               *sql.Conn
+	copySQL         string // [lo, hi) from old into main
+	readSQL, putSQL string // the same in two steps, row by row
+	budget          int    // failed reads left for this day
+	lost            bool   // some range of this day could not be read
+}
+
+// copyRange copies the records with ids in [lo, hi) that can be read, and returns how many.
+func (w *salvageWalk) copyRange(lo, hi int64) (int64, error) {
+	res, err := w.c.ExecContext(w.ctx, w.copySQL, lo, hi)
+	if err == nil {
+		n, _ := res.RowsAffected()
+		return n, nil
+	}
+	if w.ctx.Err() != nil || !IsDamaged(err) {
+		return 0, fmt.Errorf("copying chat records: %w", err)
+	}
+	w.budget--
+	// The rows before the damage, read forwards, and after it, read backwards, one by
+	// one: a range read fails as a whole, also on the row just before a damaged page
+	// (SQLite looks at the next row to see that the range has ended).
+	n, first, failed, err := w.readRows(lo, hi, "")
+	if err != nil || !failed { // read whole this time
+		return n, err
+	}
+	m, last, failed, err := w.readRows(first+1, hi, " DESC")
+	n += m
+	if err != nil || !failed {
+		return n, err
+	}
+	// Between them, (first, last), no row could be read. There may be readable pages
+	// in it, unless it is small or this day has cost enough.
+	if last-first <= salvageMinSpan || w.budget <= 0 {
+		w.lost = true
+		return n, nil
+	}
+	mid := first + (last-first)/2
+	a, err := w.copyRange(first+1, mid)
+	if err != nil {
+		return n + a, err
+	}
+	b, err := w.copyRange(mid, last)
+	return n + a + b, err
+}
+
+// readRows copies the rows of [lo, hi) in id order (desc " DESC": backwards) until
+// one cannot be read (failed). edge is the last id read: lo-1 (hi backwards) if none.
+func (w *salvageWalk) readRows(lo, hi int64, desc string) (n, edge int64, failed bool, err error) {
+	edge = lo - 1
+	if desc != "" {
+		edge = hi
+	}
+	var batch [][]any
+	rows, readErr := w.c.QueryContext(w.ctx, w.readSQL+" ORDER BY id"+desc, lo, hi)
+	if readErr == nil {
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if readErr = rows.Scan(ptrs...); readErr != nil {
+				break
+			}
+			edge = vals[0].(int64) // id comes first (main's column order)
+			batch = append(batch, vals)
+		}
+		if readErr == nil {
+			readErr = rows.Err()
+		}
+		rows.Close()
+	}
+	for _, vals := range batch {
+		res, err := w.c.ExecContext(w.ctx, w.putSQL, vals...)
+		if err != nil {
+			return n, edge, false, err
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	if readErr != nil {
+		w.budget--
+	}
+	return n, edge, readErr != nil, w.damageOK(readErr)
+}
+
+// verify deletes the records of [lo, hi) copied into main whose content is not what
+// their identity says: a damaged page can read without error with some bytes zeroed
+// (a file cut short in the middle of a page). rkey is a hash of the content
+// (recordKey), and the id holds the time. It returns how many it deleted.
+func (w *salvageWalk) verify(lo, hi int64) (int64, error) {
+	rows, err := w.c.QueryContext(w.ctx, `SELECT id, time, openid, opercode, worker, text, rkey FROM main.records WHERE id >= ? AND id < ?`, lo, hi)
+	if err != nil {
+		return 0, err
+	}
+	var bad []int64
+	for rows.Next() {
+		var id int64
+		var r api.Record
+		var key []byte
+		if err := rows.Scan(&id, &r.Time, &r.OpenID, &r.OperCode, &r.Worker, &r.Text, &key); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if id>>idShift != r.Time || !bytes.Equal(key, recordKey(r)) {
+			bad = append(bad, id)
+		}
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil || len(bad) == 0 {
+		return 0, err
+	}
+	w.lost = true
+	for _, id := range bad {
+		if _, err := w.c.ExecContext(w.ctx, `DELETE FROM main.records WHERE id = ?`, id); err != nil {
+			return 0, err
+		}
+	}
+	return int64(len(bad)), nil
+}
+
+// damageOK is err unless it is the damage being read around.
+func (w *salvageWalk) damageOK(err error) error {
+	if err == nil || (w.ctx.Err() == nil && IsDamaged(err)) {
+		return nil
+	}
+	return fmt.Errorf("copying chat records: %w", err)
+}
+
