@@ -282,3 +282,71 @@ func TestRecoveryWindowForAFullDisk(t *testing.T) {
 		t.Fatalf("buttons %s", got)
 	}
 }
+
+// Starting empty after a garbage page in the chat records: the records that can still
+// be read are carried over (their count and days said), and the day of the damaged
+// page is named as one the next sync fetches again from WeChat.
+func TestRecoveryWindowStartEmptyCarriesTheReadableChatRecords(t *testing.T) {
+	t.Setenv("KFDESK_SECRETS", "file")
+	srv := recordServer(t, 3000)
+	dir := t.TempDir()
+	ws, err := workspace.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := ws.AddAccount(ctx, storage.Account{Name: "shop", Kind: storage.KindOA,
+		AppID: kfAppID, TokenMode: storage.TokenStable, APIBase: srv.URL}, kfSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.SetLanguage(ctx, "zh"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ws.SyncRecords(ctx, a, workspace.SyncRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, storage.DBFileName)
+	var root int64
+	if err := ws.DB.Reader().QueryRow("SELECT rootpage FROM sqlite_schema WHERE name='schema_migrations'").Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	var when int64
+	if err := ws.DB.Reader().QueryRow("SELECT time FROM records WHERE text = 'Hello, how can I help? #1501'").Scan(&when); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The page holding record 1501 (a leaf of the records table), and the one Open reads.
+	b := mustRead(t, path)
+	at := bytes.Index(b, []byte("Hello, how can I help? #1501"))
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range []int64{root, int64(at)/4096 + 1} {
+		if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5, 0x5A, 0xFF, 0x00}, 1024), (page-1)*4096); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	damaged := mustRead(t, path)
+	SetLanguage("zh")
+	t.Cleanup(func() { SetLanguage("en") })
+	s, opened := openRecovery(t, dir)
+	c := s.win.Canvas()
+	test.Tap(findButton(t, c, T("Start with an empty archive")))
+	eventually(t, "the new archive", func() bool { return *opened != nil })
+	n := countRecords(t, *opened)
+	if n == 0 || n >= 3001 {
+		t.Fatalf("%d of 3001 records carried over", n)
+	}
+	day := dayText(storage.BeijingDay(time.Unix(when, 0)))
+	assertShows(t, c, "已从空数据库开始。", fmt.Sprintf("已找回 %s 条聊天记录（", groupDigits(n)),
+		"有 1 天（"+day+"）的部分记录无法读取，下次同步会从微信重新获取。", "损坏的文件已保存为 kfdesk-damaged-")
+	if s.stopCopy.Visible() {
+		t.Fatal("the stop button stays after the records were carried over")
+	}
+	damagedKept(t, dir, damaged)
+}
