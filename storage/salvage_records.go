@@ -198,6 +198,7 @@ func (db *DB) copyRecords(ctx context.Context, src string, out *RecordSalvage, p
 	}
 	if walkErr == nil {
 		upto = "9999-12-31" // every day: also those marked synced with no records
+		walkErr = salvagePushes(ctx, c, out)
 	}
 	if upto != "" {
 		// Days read whole keep their sync state; the others are left to the next sync.
@@ -217,6 +218,61 @@ func (db *DB) copyRecords(ctx context.Context, src string, out *RecordSalvage, p
 		}
 	}
 	return walkErr
+}
+
+// salvagePushes carries the stored pushes over (all or nothing) with the links from
+// the records they became (record_pushes). A record made from a push that getmsglist
+// has not returned yet (unconfirmed) is matched through its link when the sync
+// brings it (inbox.go, the no-double rule): without its link it would be archived
+// twice, so such a record is taken out again and its day left to the next sync.
+// When the links cannot be read, the records stay as they are.
+func salvagePushes(ctx context.Context, c *sql.Conn, out *RecordSalvage) error {
+	if _, err := columns(ctx, c, "old", "record_pushes"); err != nil {
+		return nil // an archive from before the inbox
+	}
+	// Not carried (damaged, say): every unconfirmed link below is then an orphan.
+	if _, err := salvageTable(ctx, c, "pushes"); err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if _, err := c.ExecContext(ctx, `INSERT OR IGNORE INTO main.record_pushes(record_id, push_id, confirmed)
+		SELECT record_id, push_id, confirmed FROM old.record_pushes
+		WHERE record_id IN (SELECT id FROM main.records) AND push_id IN (SELECT id FROM main.pushes)`); err != nil {
+		if IsDamaged(err) {
+			return nil
+		}
+		return err
+	}
+	rows, err := c.QueryContext(ctx, `SELECT o.record_id FROM old.record_pushes o JOIN main.records r ON r.id = o.record_id
+		WHERE NOT o.confirmed AND NOT EXISTS (SELECT 1 FROM main.record_pushes l WHERE l.record_id = o.record_id)`)
+	if err != nil {
+		return err
+	}
+	var orphans []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		orphans = append(orphans, id)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	for _, id := range orphans {
+		if _, err := c.ExecContext(ctx, `DELETE FROM main.records WHERE id = ?`, id); err != nil {
+			return err
+		}
+		out.Records--
+		d := BeijingDay(time.Unix(id>>idShift, 0))
+		if !slices.ContainsFunc(out.LostDays, d.Equal) {
+			out.LostDays = append(out.LostDays, d)
+		}
+	}
+	slices.SortFunc(out.LostDays, time.Time.Compare)
+	return nil
 }
 
 // commonColumns is the quoted, comma-separated columns table has in both main and old.

@@ -267,3 +267,34 @@ func TestSalvageOfATruncatedFileKeepsTheRecordsBeforeTheCut(t *testing.T) {
 		t.Fatalf("%d of %d before the cut, %d carried over, salvage %+v", before, len(orig), len(have), got)
 	}
 }
+
+// A customer message archived from a push, that getmsglist has not returned yet:
+// its push and link come along, so the next sync matches it instead of archiving it
+// twice. Salvage, then cancel: what was copied stays, and the next sync finishes.
+func TestSalvageCarriesPushesAndTheirRecords(t *testing.T) {
+	e := newSyncEnv(t)
+	const alice = "oAlice00000000000000000000001"
+	at := time.Unix(e.at(2, 5000), 0)
+	e.srv.AddRecords(wechattest.Record{OpenID: alice, OperCode: 2002, Text: "欢迎光临", Time: at.Unix() - 60, Worker: "kf1@teashop"})
+	if _, err := e.syncer().Incremental(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	archivePush(t, e.db, e.acct, textPush(alice, at, "1", "还有货吗"))
+	path := e.db.Path()
+	e.db.Close()
+	db, _, got := startEmpty(t, path)
+	if got.Records != 2 || len(got.LostDays) != 0 {
+		t.Fatalf("salvage %+v", got)
+	}
+	// WeChat now returns the message too: it takes over the pushed one's record.
+	e.srv.AddRecords(wechattest.Record{OpenID: alice, OperCode: 2003, Text: "还有货吗", Time: at.Unix(), Worker: "kf1@teashop"})
+	e.db = db
+	s := e.syncer()
+	s.Force = true
+	if _, err := s.Range(context.Background(), e.today.AddDate(0, 0, -2), e.today); err != nil {
+		t.Fatal(err)
+	}
+	if a := archived(t, db, e.acct, alice); !slices.Equal(a, []string{"2002 kf1@teashop 欢迎光临", "2003 kf1@teashop 还有货吗 +"}) {
+		t.Fatalf("archived %q", a)
+	}
+}
