@@ -89,8 +89,10 @@ func (db *DB) SalvageRecords(ctx context.Context, damaged string, progress func(
 		if ctx.Err() == nil {
 			return out, err
 		}
+		// Kept; the indexes stay pending for the next sync. A statement that was
+		// interrupted may have finished: count what is there.
 		out.Stopped = true
-		return out, nil // kept; the indexes stay pending for the next sync
+		return out, db.countSalvaged(&out)
 	}
 	for _, a := range accounts {
 		err := db.buildPendingIndex(ctx, a, func(done, total int) {
@@ -115,6 +117,18 @@ func (db *DB) SalvageRecords(ctx context.Context, damaged string, progress func(
 		}
 	}
 	return out, nil
+}
+
+// countSalvaged sets out's record count and last day to what the archive holds.
+func (db *DB) countSalvaged(out *RecordSalvage) error {
+	var hi sql.NullInt64
+	if err := db.r.QueryRow(`SELECT count(*), max(id) FROM records`).Scan(&out.Records, &hi); err != nil {
+		return err
+	}
+	if hi.Valid {
+		out.Last = BeijingDay(time.Unix(hi.Int64>>idShift, 0))
+	}
+	return nil
 }
 
 func (db *DB) accountIDs(ctx context.Context) ([]int64, error) {
@@ -168,6 +182,10 @@ func (db *DB) copyRecords(ctx context.Context, src string, out *RecordSalvage, p
 	upto := ""
 	var walkErr error
 	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		if err := ctx.Err(); err != nil {
+			walkErr = err
+			break
+		}
 		next := d.AddDate(0, 0, 1)
 		w.budget, w.lost = salvageDayBudget, false
 		lo, hi := idOfTime(d.Unix()), idOfTime(next.Unix())
@@ -207,9 +225,10 @@ func (db *DB) copyRecords(ctx context.Context, src string, out *RecordSalvage, p
 			lost[i] = dayKey(d)
 		}
 		js, _ := json.Marshal(lost)
-		dayCols, err := commonColumns(ctx, c, "record_days")
+		keep := context.WithoutCancel(ctx) // also when stopped: the days copied so far
+		dayCols, err := commonColumns(keep, c, "record_days")
 		if err == nil {
-			_, err = c.ExecContext(context.WithoutCancel(ctx), "INSERT OR IGNORE INTO main.record_days ("+dayCols+") SELECT "+dayCols+
+			_, err = c.ExecContext(keep, "INSERT OR IGNORE INTO main.record_days ("+dayCols+") SELECT "+dayCols+
 				" FROM old.record_days WHERE day <= ? AND day NOT IN (SELECT value FROM json_each(?)) AND account_id IN (SELECT id FROM main.accounts)",
 				upto, string(js))
 		}

@@ -298,3 +298,48 @@ func TestSalvageCarriesPushesAndTheirRecords(t *testing.T) {
 		t.Fatalf("archived %q", a)
 	}
 }
+
+// Stopped midway: the days copied so far stay, with their synced marks; the days
+// after are not marked, and the next sync fetches them and builds the search index.
+func TestSalvageStoppedMidwayKeepsWhatWasCopied(t *testing.T) {
+	e, path, orig := salvageEnv(t, false)
+	aside, err := SetAside(path, time.Date(2026, 11, 23, 16, 0, 0, 0, Beijing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := db.Salvage(ctx, aside); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.SalvageRecords(ctx, aside, func(p SalvageProgress) {
+		if p.DaysDone == 3 {
+			cancel()
+		}
+	})
+	if err != nil || !got.Stopped || got.Records != 3*1200 || !got.Last.Equal(e.today.AddDate(0, 0, -4)) {
+		t.Fatalf("salvage %+v, %v", got, err)
+	}
+	done, err := db.completeDays(context.Background(), e.acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := 1; d <= 29; d++ {
+		if k := dayKey(e.today.AddDate(0, 0, -d)); done[k] != (d > 3) {
+			t.Errorf("day %s marked complete: %v", k, done[k])
+		}
+	}
+	e.db = db
+	if p, err := e.syncer().Incremental(context.Background()); err != nil || p.Added != len(orig)-3*1200 {
+		t.Fatalf("sync %+v %v", p, err)
+	}
+	e.exactlyOnce()
+	if pending, err := db.RecordsIndexing(context.Background(), e.acct); err != nil || pending {
+		t.Fatalf("index pending %v %v", pending, err)
+	}
+}
