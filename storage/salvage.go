@@ -60,8 +60,8 @@ var salvageTables = []string{"accounts", "settings", "kf_settings", "customer_no
 
 // Salvage copies the salvageTables that can still be read whole from the damaged
 // database file into db (a new, empty archive), each table all or nothing, with the
-// columns both have in common by name. Chat records are not copied: a half-read
-// archive would look complete. It returns what was copied; damaged is only read.
+// columns both have in common by name. The chat records follow, day by day
+// (SalvageRecords). It returns what was copied; damaged is only read.
 func (db *DB) Salvage(ctx context.Context, damaged string) ([]Readable, error) {
 	src, done, err := readableCopy(damaged, 64<<20)
 	if err != nil {

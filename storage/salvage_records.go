@@ -67,6 +67,17 @@ var salvageFallbackStart = time.Date(2013, 1, 1, 0, 0, 0, 0, Beijing)
 // (records_index.go); if cancelled, what was copied stays and the next sync builds
 // them. damaged is only read.
 func (db *DB) SalvageRecords(ctx context.Context, damaged string, progress func(SalvageProgress)) (RecordSalvage, error) {
+	out, err := db.salvageRecords(ctx, damaged, progress)
+	if err != nil && ctx.Err() != nil {
+		// Kept; the indexes stay pending for the next sync. A statement that was
+		// interrupted may have finished: count what is there.
+		out.Stopped = true
+		return out, db.countSalvaged(&out)
+	}
+	return out, err
+}
+
+func (db *DB) salvageRecords(ctx context.Context, damaged string, progress func(SalvageProgress)) (RecordSalvage, error) {
 	if progress == nil {
 		progress = func(SalvageProgress) {}
 	}
@@ -86,13 +97,7 @@ func (db *DB) SalvageRecords(ctx context.Context, damaged string, progress func(
 	}
 	defer done()
 	if err := db.copyRecords(ctx, src, &out, progress); err != nil {
-		if ctx.Err() == nil {
-			return out, err
-		}
-		// Kept; the indexes stay pending for the next sync. A statement that was
-		// interrupted may have finished: count what is there.
-		out.Stopped = true
-		return out, db.countSalvaged(&out)
+		return out, err
 	}
 	for _, a := range accounts {
 		err := db.buildPendingIndex(ctx, a, func(done, total int) {
@@ -109,10 +114,6 @@ func (db *DB) SalvageRecords(ctx context.Context, damaged string, progress func(
 			err = db.BuildSuggestIndex(ctx, a)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				out.Stopped = true
-				return out, nil
-			}
 			return out, err
 		}
 	}
@@ -173,6 +174,7 @@ func (db *DB) copyRecords(ctx context.Context, src string, out *RecordSalvage, p
 		" FROM old.records NOT INDEXED WHERE id >= ? AND id < ? AND account_id IN (SELECT id FROM main.accounts)"
 
 	from, to := salvageBounds(ctx, c)
+	empty := emptyDays(ctx, c)
 	placeholders := strings.TrimSuffix(strings.Repeat("?, ", strings.Count(list, ",")+1), ", ")
 	w := salvageWalk{ctx: ctx, c: c, copySQL: copySQL,
 		readSQL: "SELECT " + list + " FROM old.records NOT INDEXED WHERE id >= ? AND id < ? AND account_id IN (SELECT id FROM main.accounts)",
@@ -188,6 +190,9 @@ func (db *DB) copyRecords(ctx context.Context, src string, out *RecordSalvage, p
 		}
 		next := d.AddDate(0, 0, 1)
 		w.budget, w.lost = salvageDayBudget, false
+		if empty[dayKey(d)] {
+			w.budget = 1 // one look: no record is expected there
+		}
 		lo, hi := idOfTime(d.Unix()), idOfTime(next.Unix())
 		n, err := w.copyRange(lo, hi)
 		if err == nil && n > 0 {
@@ -198,6 +203,11 @@ func (db *DB) copyRecords(ctx context.Context, src string, out *RecordSalvage, p
 		if err != nil {
 			walkErr = err
 			break
+		}
+		if w.lost && n == 0 && empty[dayKey(d)] {
+			// Nothing read, where nothing was to be read: when the table's first page
+			// is damaged, every day before its first record fails too.
+			w.lost = false
 		}
 		if w.lost {
 			out.LostDays = append(out.LostDays, d)
@@ -294,6 +304,28 @@ func salvagePushes(ctx context.Context, c *sql.Conn, out *RecordSalvage) error {
 	return nil
 }
 
+// emptyDays are the days the damaged file says every account synced whole and
+// WeChat had no record of (as far as its record_days table can be read).
+func emptyDays(ctx context.Context, c *sql.Conn) map[string]bool {
+	out := map[string]bool{}
+	rows, err := c.QueryContext(ctx, `SELECT day FROM old.record_days WHERE account_id IN (SELECT id FROM main.accounts)
+		GROUP BY day HAVING min(complete) = 1 AND max(records) = 0 AND count(*) = (SELECT count(*) FROM main.accounts)`)
+	if err != nil {
+		return out
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d string
+		if rows.Scan(&d) == nil {
+			out[d] = true
+		}
+	}
+	if rows.Err() != nil {
+		return map[string]bool{} // half read: none
+	}
+	return out
+}
+
 // commonColumns is the quoted, comma-separated columns table has in both main and old.
 func commonColumns(ctx context.Context, c *sql.Conn, table string) (string, error) {
 	oldCols, err := columns(ctx, c, "old", table)
@@ -318,9 +350,19 @@ func commonColumns(ctx context.Context, c *sql.Conn, table string) (string, erro
 
 // salvageBounds is the Beijing days from the first record's to the day after the
 // last one's, as far as the file can say them (the b-tree's first and last leaves
-// may be the damaged ones): otherwise from salvageFallbackStart to tomorrow.
+// may be the damaged ones): otherwise from the first day synced (or
+// salvageFallbackStart) to tomorrow.
 func salvageBounds(ctx context.Context, c *sql.Conn) (from, to time.Time) {
 	from, to = salvageFallbackStart, BeijingDay(clock.Now()).AddDate(0, 0, 2)
+	// Next best for the start: the first day synced (records before it can only be
+	// pushed messages of days never synced). Not for the end: messages pushed after
+	// the last sync are archived too.
+	var first sql.NullString
+	if c.QueryRowContext(ctx, "SELECT min(day) FROM old.record_days").Scan(&first) == nil && first.Valid {
+		if d, err := ParseDay(first.String); err == nil {
+			from = d
+		}
+	}
 	var lo, hi sql.NullInt64
 	if c.QueryRowContext(ctx, "SELECT min(id) FROM old.records").Scan(&lo) == nil && lo.Valid {
 		from = BeijingDay(time.Unix(lo.Int64>>idShift, 0))

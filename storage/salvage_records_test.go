@@ -152,17 +152,25 @@ func startEmpty(t *testing.T, path string) (*DB, string, RecordSalvage) {
 // over as it was, that day is not marked synced (the others are), the next sync fills
 // it from WeChat without a duplicate, and search finds what was carried.
 func TestSalvageKeepsEveryReadableRecord(t *testing.T) {
+	t.Run("in the middle", func(t *testing.T) { salvageAroundAGarbagePage(t, "D3-0600 ", 3) })
+	// The first leaf of the table: the file cannot say its first record (min(id)).
+	t.Run("the first records", func(t *testing.T) { salvageAroundAGarbagePage(t, "D6-0000 ", 6) })
+}
+
+// salvageAroundAGarbagePage overwrites the page of the record whose text starts
+// with marker, daysAgo days before today.
+func salvageAroundAGarbagePage(t *testing.T, marker string, daysAgo int) {
 	e, path, orig := salvageEnv(t, false)
 	b := readFile(t, path)
-	var marker int64
+	var markerID int64
 	for id, r := range orig {
-		if r.Text[:8] == "D3-0600 " {
-			marker = id
+		if r.Text[:8] == marker {
+			markerID = id
 		}
 	}
 	var lost []int64
 	tableRows(b, rootPage(t, path, "records"), 0, func(page, _ int64, ids []int64) {
-		if slices.Contains(ids, marker) {
+		if slices.Contains(ids, markerID) {
 			lost = ids
 			overwritePage(t, path, page)
 		}
@@ -188,8 +196,8 @@ func TestSalvageKeepsEveryReadableRecord(t *testing.T) {
 			t.Fatalf("record %d: %+v, want %+v", id, have[id], r)
 		}
 	}
-	day3 := e.today.AddDate(0, 0, -3)
-	if len(got.LostDays) != 1 || !got.LostDays[0].Equal(day3) || !got.First.Equal(e.today.AddDate(0, 0, -6)) ||
+	lostDay := e.today.AddDate(0, 0, -daysAgo)
+	if len(got.LostDays) != 1 || !got.LostDays[0].Equal(lostDay) || !got.First.Equal(e.today.AddDate(0, 0, -6)) ||
 		!got.Last.Equal(e.today.AddDate(0, 0, -1)) {
 		t.Fatalf("salvage %+v", got)
 	}
@@ -198,7 +206,7 @@ func TestSalvageKeepsEveryReadableRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	for d := 1; d <= 29; d++ {
-		if k := dayKey(e.today.AddDate(0, 0, -d)); done[k] != (d != 3) {
+		if k := dayKey(e.today.AddDate(0, 0, -d)); done[k] != (d != daysAgo) {
 			t.Errorf("day %s marked complete: %v", k, done[k])
 		}
 	}
@@ -226,12 +234,12 @@ func TestSalvageKeepsEveryReadableRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Added != len(lost) || p.Days != 2 { // day 3, and today (not over)
+	if p.Added != len(lost) || p.Days != 2 { // the damaged day, and today (not over)
 		t.Fatalf("sync %+v, want %d added", p, len(lost))
 	}
 	e.exactlyOnce()
-	if done, _ := db.completeDays(ctx, e.acct); !done[dayKey(day3)] {
-		t.Fatal("day 3 not complete after the sync")
+	if done, _ := db.completeDays(ctx, e.acct); !done[dayKey(lostDay)] {
+		t.Fatal("the damaged day is not complete after the sync")
 	}
 }
 

@@ -64,7 +64,7 @@ func RestoreBackup(ctx context.Context, dir, backup string) (string, error) {
 // and -shm) and starts a new archive with what can still be read whole of the
 // accounts, settings and hand-written tables (storage.Salvage), then the chat records
 // that can still be read (storage.SalvageRecords, which calls progress; cancelling ctx
-// stops it with what was carried so far). It returns the damaged file's new name and
+// stops that, keeping what was carried so far). It returns the damaged file's new name and
 // what was carried over.
 func StartEmpty(ctx context.Context, dir string, progress func(storage.SalvageProgress)) (aside string, kept []storage.Readable, recs storage.RecordSalvage, err error) {
 	path := filepath.Join(dir, storage.DBFileName)
@@ -76,7 +76,7 @@ func StartEmpty(ctx context.Context, dir string, progress func(storage.SalvagePr
 		return aside, nil, recs, err
 	}
 	defer db.Close()
-	kept, err = db.Salvage(ctx, aside)
+	kept, err = db.Salvage(context.WithoutCancel(ctx), aside) // a few small tables: stopping is for the records
 	if err != nil { // nothing carried over: the new archive is empty, which is what was asked
 		slog.Warn("could not carry anything over from the damaged database", "err", err)
 		return aside, kept, recs, nil
