@@ -130,4 +130,3 @@ func BenchmarkSalvage(b *testing.B) {
 	f.Close()
 	salvage("one records page overwritten")
 }
-

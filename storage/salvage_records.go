@@ -509,4 +509,3 @@ func (w *salvageWalk) damageOK(err error) error {
 	}
 	return fmt.Errorf("copying chat records: %w", err)
 }
-

@@ -76,7 +76,8 @@ func StartEmpty(ctx context.Context, dir string, progress func(storage.SalvagePr
 		return aside, nil, recs, err
 	}
 	defer db.Close()
-	kept, err = db.Salvage(context.WithoutCancel(ctx), aside) // a few small tables: stopping is for the records
+	// A few small tables, not stopped: stopping is for the chat records.
+	kept, err = db.Salvage(context.WithoutCancel(ctx), aside)
 	if err != nil { // nothing carried over: the new archive is empty, which is what was asked
 		slog.Warn("could not carry anything over from the damaged database", "err", err)
 		return aside, kept, recs, nil
