@@ -286,10 +286,15 @@ func TestRecoveryWindowForAFullDisk(t *testing.T) {
 // Starting empty after a garbage page in the chat records: the records that can still
 // be read are carried over (their count and days said), and the day of the damaged
 // page is named as one the next sync fetches again from WeChat.
-func TestRecoveryWindowStartEmptyCarriesTheReadableChatRecords(t *testing.T) {
+// syncedDamagedArchive makes a data folder whose account synced n records from a
+// fake WeChat over the last three days (recordServer), then overwrites the page Open
+// reads and the page of record 1501 (a leaf of the records table). It returns the
+// folder and the time of record 1501.
+func syncedDamagedArchive(t *testing.T, n int, language string) (dir string, when int64) {
+	t.Helper()
 	t.Setenv("KFDESK_SECRETS", "file")
-	srv := recordServer(t, 3000)
-	dir := t.TempDir()
+	srv := recordServer(t, n)
+	dir = t.TempDir()
 	ws, err := workspace.Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +305,7 @@ func TestRecoveryWindowStartEmptyCarriesTheReadableChatRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ws.SetLanguage(ctx, "zh"); err != nil {
+	if err := ws.SetLanguage(ctx, language); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ws.SyncRecords(ctx, a, workspace.SyncRequest{}); err != nil {
@@ -311,26 +316,29 @@ func TestRecoveryWindowStartEmptyCarriesTheReadableChatRecords(t *testing.T) {
 	if err := ws.DB.Reader().QueryRow("SELECT rootpage FROM sqlite_schema WHERE name='schema_migrations'").Scan(&root); err != nil {
 		t.Fatal(err)
 	}
-	var when int64
 	if err := ws.DB.Reader().QueryRow("SELECT time FROM records WHERE text = 'Hello, how can I help? #1501'").Scan(&when); err != nil {
 		t.Fatal(err)
 	}
 	if err := ws.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// The page holding record 1501 (a leaf of the records table), and the one Open reads.
-	b := mustRead(t, path)
-	at := bytes.Index(b, []byte("Hello, how can I help? #1501"))
+	at := bytes.Index(mustRead(t, path), []byte("Hello, how can I help? #1501"))
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
 	for _, page := range []int64{root, int64(at)/4096 + 1} {
 		if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5, 0x5A, 0xFF, 0x00}, 1024), (page-1)*4096); err != nil {
 			t.Fatal(err)
 		}
 	}
-	f.Close()
+	return dir, when
+}
+
+func TestRecoveryWindowStartEmptyCarriesTheReadableChatRecords(t *testing.T) {
+	dir, when := syncedDamagedArchive(t, 3000, "zh")
+	path := filepath.Join(dir, storage.DBFileName)
 	damaged := mustRead(t, path)
 	SetLanguage("zh")
 	t.Cleanup(func() { SetLanguage("en") })
@@ -349,4 +357,29 @@ func TestRecoveryWindowStartEmptyCarriesTheReadableChatRecords(t *testing.T) {
 		t.Fatal("the stop button stays after the records were carried over")
 	}
 	damagedKept(t, dir, damaged)
+}
+
+// Stopping while the chat records are carried over: the archive opens with the
+// accounts and what was carried so far, and the window says it was stopped.
+func TestRecoveryWindowStartEmptyCanBeStopped(t *testing.T) {
+	dir, _ := syncedDamagedArchive(t, 3000, "en")
+	SetLanguage("en")
+	s, opened := openRecovery(t, dir)
+	c := s.win.Canvas()
+	if s.stopCopy.Visible() {
+		t.Fatal("Stop is shown before anything runs")
+	}
+	test.Tap(findButton(t, c, "Start with an empty archive"))
+	if !s.stopCopy.Visible() || s.stopCopy.Disabled() {
+		t.Fatal("no Stop while the records are carried over")
+	}
+	test.Tap(s.stopCopy) // at once: the copy of 3,000 records has barely begun
+	eventually(t, "the new archive", func() bool { return *opened != nil })
+	if n := countRecords(t, *opened); n >= 3001 {
+		t.Fatalf("%d records: the copy was not stopped", n)
+	}
+	if a, err := (*opened).DB.Account(context.Background(), "shop"); err != nil || a.AppID != kfAppID {
+		t.Fatalf("account %+v, %v", a, err)
+	}
+	assertShows(t, c, "Started an empty archive.", "Carrying the chat records over was stopped", "still in the damaged file")
 }
