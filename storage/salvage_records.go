@@ -27,7 +27,7 @@ type RecordSalvage struct {
 	First, Last time.Time   // the first and last copied record's Beijing day (zero when none)
 	LostDays    []time.Time // Beijing days with records that could not be read, in order
 	Stopped     bool        // cancelled: the days after Last were not looked at
-	Problem     error       // why it stopped short otherwise (set by the caller; nil when it did not)
+	Problem     error       // why nothing or not all was carried otherwise (workspace.StartEmpty's, for the window)
 }
 
 // SalvagePhase is what SalvageRecords is doing.

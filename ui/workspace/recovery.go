@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"kfdesk/api"
 	"kfdesk/storage"
 )
 
@@ -81,6 +82,13 @@ func StartEmpty(ctx context.Context, dir string, progress func(storage.SalvagePr
 	if err != nil { // nothing carried over: the new archive is empty, which is what was asked
 		slog.Warn("could not carry anything over from the damaged database", "err", err)
 		return aside, kept, recs, nil
+	}
+	for _, k := range kept {
+		if k.Table == "accounts" && k.Err != nil { // records belong to accounts
+			recs.Problem = api.Describe(k.Err, "账号无法读取，所以聊天记录也无法保留（它们仍在损坏的文件中）。",
+				"The accounts could not be read, so the chat records could not be carried over either (they are still in the damaged file).")
+			return aside, kept, recs, nil
+		}
 	}
 	recs, err = db.SalvageRecords(ctx, aside, progress)
 	if err != nil { // what was carried stays: the new archive opens with it
