@@ -167,63 +167,25 @@ func (db *DB) copyRecords(ctx context.Context, src string, out *RecordSalvage, p
 	if err != nil {
 		return err
 	}
-	// OR IGNORE: a damaged page may still read, with rows the new archive's constraints refuse.
 	// NOT INDEXED: the table's own b-tree by id; an index (records_account for the
 	// account filter) may be what is damaged.
-	copySQL := "INSERT OR IGNORE INTO main.records (" + list + ") SELECT " + list +
-		" FROM old.records NOT INDEXED WHERE id >= ? AND id < ? AND account_id IN (SELECT id FROM main.accounts)"
-
-	from, to := salvageBounds(ctx, c)
-	empty := emptyDays(ctx, c)
+	rangeSQL := " FROM old.records NOT INDEXED WHERE id >= ? AND id < ? AND account_id IN (SELECT id FROM main.accounts)"
+	// OR IGNORE: a damaged page may still read, with rows the new archive's constraints refuse.
+	copySQL := "INSERT OR IGNORE INTO main.records (" + list + ") SELECT " + list + rangeSQL
 	placeholders := strings.TrimSuffix(strings.Repeat("?, ", strings.Count(list, ",")+1), ", ")
-	w := salvageWalk{ctx: ctx, c: c, copySQL: copySQL,
-		readSQL: "SELECT " + list + " FROM old.records NOT INDEXED WHERE id >= ? AND id < ? AND account_id IN (SELECT id FROM main.accounts)",
-		putSQL:  "INSERT OR IGNORE INTO main.records (" + list + ") VALUES (" + placeholders + ")"}
-	days := int((to.Sub(from) + 12*time.Hour) / (24 * time.Hour)) // DST-free: Beijing has none
-	p := SalvageProgress{Days: days}
-	upto := ""
-	var walkErr error
-	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
-		if err := ctx.Err(); err != nil {
-			walkErr = err
-			break
-		}
-		next := d.AddDate(0, 0, 1)
-		w.budget, w.lost = salvageDayBudget, false
-		if empty[dayKey(d)] {
-			w.budget = 1 // one look: no record is expected there
-		}
-		lo, hi := idOfTime(d.Unix()), idOfTime(next.Unix())
-		n, err := w.copyRange(lo, hi)
-		if err == nil && n > 0 {
-			var bad int64
-			bad, err = w.verify(lo, hi)
-			n -= bad
-		}
+	putSQL := "INSERT OR IGNORE INTO main.records (" + list + ") VALUES (" + placeholders + ")"
+	affected := func(query string, args ...any) (int64, error) {
+		res, err := c.ExecContext(ctx, query, args...)
 		if err != nil {
-			walkErr = err
-			break
+			return 0, err
 		}
-		if w.lost && n == 0 && empty[dayKey(d)] {
-			// Nothing read, where nothing was to be read: when the table's first page
-			// is damaged, every day before its first record fails too.
-			w.lost = false
-		}
-		if w.lost {
-			out.LostDays = append(out.LostDays, d)
-		}
-		if n > 0 {
-			if out.First.IsZero() {
-				out.First = d
-			}
-			out.Last = d
-		}
-		out.Records += n
-		upto = dayKey(d)
-		p.DaysDone++
-		p.Day, p.Records = d, out.Records
-		progress(p)
+		return res.RowsAffected()
 	}
+	w := salvageWalk{ctx: ctx, c: c, readSQL: "SELECT " + list + rangeSQL,
+		bulk: func(lo, hi int64) (int64, error) { return affected(copySQL, lo, hi) },
+		put:  func(row []any) (int64, error) { return affected(putSQL, row...) }}
+	w.check = w.verify
+	upto, walkErr := w.days(out, progress)
 	if walkErr == nil {
 		upto = "9999-12-31" // every day: also those marked synced with no records
 		walkErr = salvagePushes(ctx, c, out)
@@ -376,21 +338,70 @@ func salvageBounds(ctx context.Context, c *sql.Conn) (from, to time.Time) {
 	return from, to
 }
 
-// salvageWalk copies ranges of record ids, halving those that fail.
+// salvageWalk copies (or counts) the readable rows of old.records by ranges of ids,
+// halving those that fail.
 type salvageWalk struct {
-	ctx             context.Context
-	c               *sql.Conn
-	copySQL         string // [lo, hi) from old into main
-	readSQL, putSQL string // the same in two steps, row by row
-	budget          int    // failed reads left for this day
-	lost            bool   // some range of this day could not be read
+	ctx     context.Context
+	c       *sql.Conn                         // with the damaged file attached as old
+	bulk    func(lo, hi int64) (int64, error) // the rows of [lo, hi) at once
+	readSQL string                            // the rows of [lo, hi), id first, for put
+	put     func(row []any) (int64, error)    // one row of readSQL
+	check   func(lo, hi int64) (int64, error) // after a day: rows found wrong (optional)
+	budget  int                               // failed reads left for this day
+	lost    bool                              // some range of this day could not be read
+}
+
+// days walks the Beijing days of old.records one by one into out, calling progress
+// after each. It returns the last day walked (YYYY-MM-DD, "" if none).
+func (w *salvageWalk) days(out *RecordSalvage, progress func(SalvageProgress)) (upto string, err error) {
+	from, to := salvageBounds(w.ctx, w.c)
+	empty := emptyDays(w.ctx, w.c)
+	p := SalvageProgress{Days: int((to.Sub(from) + 12*time.Hour) / (24 * time.Hour))} // Beijing has no DST
+	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
+		if err := w.ctx.Err(); err != nil {
+			return upto, err
+		}
+		w.budget, w.lost = salvageDayBudget, false
+		if empty[dayKey(d)] {
+			w.budget = 1 // one look: no record is expected there
+		}
+		lo, hi := idOfTime(d.Unix()), idOfTime(d.AddDate(0, 0, 1).Unix())
+		n, err := w.copyRange(lo, hi)
+		if err == nil && n > 0 && w.check != nil {
+			var bad int64
+			bad, err = w.check(lo, hi)
+			n -= bad
+		}
+		if err != nil {
+			return upto, err
+		}
+		if w.lost && n == 0 && empty[dayKey(d)] {
+			// Nothing read, where nothing was to be read: when the table's first page
+			// is damaged, every day before its first record fails too.
+			w.lost = false
+		}
+		if w.lost {
+			out.LostDays = append(out.LostDays, d)
+		}
+		if n > 0 {
+			if out.First.IsZero() {
+				out.First = d
+			}
+			out.Last = d
+		}
+		out.Records += n
+		upto = dayKey(d)
+		p.DaysDone++
+		p.Day, p.Records = d, out.Records
+		progress(p)
+	}
+	return upto, nil
 }
 
 // copyRange copies the records with ids in [lo, hi) that can be read, and returns how many.
 func (w *salvageWalk) copyRange(lo, hi int64) (int64, error) {
-	res, err := w.c.ExecContext(w.ctx, w.copySQL, lo, hi)
+	n, err := w.bulk(lo, hi)
 	if err == nil {
-		n, _ := res.RowsAffected()
 		return n, nil
 	}
 	if w.ctx.Err() != nil || !IsDamaged(err) {
@@ -453,11 +464,10 @@ func (w *salvageWalk) readRows(lo, hi int64, desc string) (n, edge int64, failed
 		rows.Close()
 	}
 	for _, vals := range batch {
-		res, err := w.c.ExecContext(w.ctx, w.putSQL, vals...)
+		k, err := w.put(vals)
 		if err != nil {
 			return n, edge, false, err
 		}
-		k, _ := res.RowsAffected()
 		n += k
 	}
 	if readErr != nil {
