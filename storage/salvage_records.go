@@ -313,7 +313,7 @@ func commonColumns(ctx context.Context, c *sql.Conn, table string) (string, erro
 // salvageBounds is the Beijing days from the first record's to the day after the
 // last one's, as far as the file can say them (the b-tree's first and last leaves
 // may be the damaged ones): otherwise from the first day synced (or
-// salvageFallbackStart) to tomorrow.
+// salvageFallbackStart), and to the last day a record can be of (lastRecordDay) or tomorrow.
 func salvageBounds(ctx context.Context, c *sql.Conn) (from, to time.Time) {
 	from, to = salvageFallbackStart, BeijingDay(clock.Now()).AddDate(0, 0, 2)
 	// Next best for the start: the first day synced (records before it can only be
@@ -331,11 +331,34 @@ func salvageBounds(ctx context.Context, c *sql.Conn) (from, to time.Time) {
 	}
 	if c.QueryRowContext(ctx, "SELECT max(id) FROM old.records").Scan(&hi) == nil && hi.Valid {
 		to = BeijingDay(time.Unix(hi.Int64>>idShift, 0)).AddDate(0, 0, 1)
+	} else if last, ok := lastRecordDay(ctx, c); ok && last.Before(to) {
+		to = last.AddDate(0, 0, 1)
 	}
 	if lo.Valid && !hi.Valid && !to.After(from) {
 		to = from.AddDate(0, 0, 1)
 	}
 	return from, to
+}
+
+// lastRecordDay is the last day a record can be of, by how records get into the
+// archive: a sync (the day after the last one marked, which it may have left midway)
+// or a push (ArchivePush). ok is false when either table cannot say.
+func lastRecordDay(ctx context.Context, c *sql.Conn) (day time.Time, ok bool) {
+	var synced sql.NullString
+	var pushed sql.NullInt64
+	if c.QueryRowContext(ctx, "SELECT max(day) FROM old.record_days").Scan(&synced) != nil ||
+		c.QueryRowContext(ctx, "SELECT max(create_time) FROM old.pushes").Scan(&pushed) != nil || !synced.Valid {
+		return time.Time{}, false
+	}
+	d, err := ParseDay(synced.String)
+	if err != nil {
+		return time.Time{}, false
+	}
+	day = d.AddDate(0, 0, 1)
+	if p := BeijingDay(time.Unix(pushed.Int64, 0)); pushed.Valid && p.After(day) {
+		day = p
+	}
+	return day, true
 }
 
 // salvageWalk copies (or counts) the readable rows of old.records by ranges of ids,
@@ -421,8 +444,9 @@ func (w *salvageWalk) copyRange(lo, hi int64) (int64, error) {
 		return n, err
 	}
 	// Between them, (first, last), no row could be read. There may be readable pages
-	// in it, unless it is small or this day has cost enough.
-	if last-first <= salvageMinSpan || w.budget <= 0 {
+	// in it, unless it is small or this day has cost enough, or nothing of the range
+	// could be read from either end (a file cut short: all that follows is gone).
+	if last-first <= salvageMinSpan || w.budget <= 0 || (first < lo && last >= hi) {
 		w.lost = true
 		return n, nil
 	}
@@ -518,4 +542,43 @@ func (w *salvageWalk) damageOK(err error) error {
 		return nil
 	}
 	return fmt.Errorf("copying chat records: %w", err)
+}
+
+// ReadableRecords counts the chat records of a damaged database file that can still
+// be read, day by day as SalvageRecords reads them, and the days where some cannot:
+// about what starting empty would carry over (a row that reads but is wrong, which
+// SalvageRecords leaves out by its identity hash, is counted). path is only read.
+func ReadableRecords(ctx context.Context, path string) (RecordSalvage, error) {
+	var out RecordSalvage
+	src, done, err := readableCopy(path, 0)
+	if err != nil {
+		return out, err
+	}
+	defer done()
+	mem, err := sql.Open(driverName, "file::memory:")
+	if err != nil {
+		return out, err
+	}
+	defer mem.Close()
+	c, err := mem.Conn(ctx)
+	if err != nil {
+		return out, err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, "ATTACH DATABASE ? AS old", fileURI(src, "mode=ro")); err != nil {
+		return out, err
+	}
+	// The accounts, as the new archive would have them: records of others are not carried.
+	if _, err := c.ExecContext(ctx, "CREATE TABLE main.accounts AS SELECT id FROM old.accounts"); err != nil {
+		return out, err
+	}
+	rangeSQL := " FROM old.records NOT INDEXED WHERE id >= ? AND id < ? AND account_id IN (SELECT id FROM main.accounts)"
+	w := salvageWalk{ctx: ctx, c: c, readSQL: "SELECT id" + rangeSQL,
+		bulk: func(lo, hi int64) (n int64, err error) {
+			err = c.QueryRowContext(ctx, "SELECT count(*)"+rangeSQL, lo, hi).Scan(&n)
+			return n, err
+		},
+		put: func([]any) (int64, error) { return 1, nil }}
+	_, err = w.days(&out, func(SalvageProgress) {})
+	return out, err
 }

@@ -178,8 +178,13 @@ func salvageAroundAGarbagePage(t *testing.T, marker string, daysAgo int) {
 	if lost == nil {
 		t.Fatal("the record's page was not found")
 	}
-	db, _, got := startEmpty(t, path)
 	ctx := context.Background()
+	// What doctor and the recovery window say is readable: what the salvage carries.
+	readable, err := ReadableRecords(ctx, path)
+	if err != nil || readable.Records != int64(len(orig)-len(lost)) || len(readable.LostDays) != 1 {
+		t.Fatalf("readable %+v, %v; want %d", readable, err, len(orig)-len(lost))
+	}
+	db, _, got := startEmpty(t, path)
 
 	want := map[int64]archivedRecord{}
 	for id, r := range orig {

@@ -195,9 +195,12 @@ func readableText(rs []storage.Readable) string {
 	names := map[string]string{"accounts": T("accounts"), "settings": T("settings"), "records": T("chat records")}
 	var ok, lost []string
 	for _, r := range rs {
-		if r.Err != nil {
+		switch {
+		case r.Err != nil:
 			lost = append(lost, names[r.Table])
-		} else {
+		case r.LostDays > 0: // the chat records, read around the damage
+			ok = append(ok, T("%s (%s; on %d day(s) some cannot be read)", names[r.Table], groupDigits(int(r.Rows)), r.LostDays))
+		default:
 			ok = append(ok, T("%s (%d)", names[r.Table], r.Rows))
 		}
 	}

@@ -137,7 +137,7 @@ func TestRecoveryWindowRestoresABackupOfATruncatedDatabase(t *testing.T) {
 	}
 	s, opened := openRecovery(t, dir)
 	c := s.win.Canvas()
-	assertShows(t, c, "数据库已损坏", "损坏的文件中仍可读取：账号（1）、设置", "无法读取：聊天记录", "没有任何文件被改动或删除", path, "恢复备份", "每个备份都已检查过", "从空数据库开始", "以今天的日期改名")
+	assertShows(t, c, "数据库已损坏", "损坏的文件中仍可读取：账号（1）、设置", "聊天记录（", "天的部分记录无法读取", "没有任何文件被改动或删除", path, "恢复备份", "每个备份都已检查过", "从空数据库开始", "以今天的日期改名")
 	buttons := strings.Join(buttonTexts(c), "|")
 	if strings.Count(buttons, "恢复这个备份") != 1 || !strings.Contains(buttons, "从空数据库开始") || !strings.Contains(buttons, "打开数据文件夹") {
 		t.Fatalf("buttons %s", buttons)
@@ -344,11 +344,17 @@ func TestRecoveryWindowStartEmptyCarriesTheReadableChatRecords(t *testing.T) {
 	t.Cleanup(func() { SetLanguage("en") })
 	s, opened := openRecovery(t, dir)
 	c := s.win.Canvas()
+	readable := s.readable.Text
 	test.Tap(findButton(t, c, T("Start with an empty archive")))
 	eventually(t, "the new archive", func() bool { return *opened != nil })
 	n := countRecords(t, *opened)
 	if n == 0 || n >= 3001 {
 		t.Fatalf("%d of 3001 records carried over", n)
+	}
+	// What the window said could still be read is what was carried over.
+	if want := "损坏的文件中仍可读取：账号（1）、设置（"; !strings.Contains(readable, want) ||
+		!strings.Contains(readable, "聊天记录（"+groupDigits(n)+" 条；有 1 天的部分记录无法读取）") {
+		t.Fatalf("readable: %s", readable)
 	}
 	day := dayText(storage.BeijingDay(time.Unix(when, 0)))
 	assertShows(t, c, "已从空数据库开始。", fmt.Sprintf("已找回 %s 条聊天记录（", groupDigits(n)),
