@@ -318,8 +318,9 @@ func salvageProgressText(p storage.SalvageProgress) string {
 		dayText(p.Day), groupDigits(int(p.Records)))
 }
 
-// dayText is a storage day (00:00 Beijing, the days WeChat counts records in) as YYYY-MM-DD.
-func dayText(d time.Time) string { return d.In(storage.Beijing).Format("2006-01-02") }
+// dayText is a storage day (00:00 Beijing, the days WeChat counts records in) as
+// YYYY-MM-DD (workspace.TimeZone is Beijing time).
+func dayText(d time.Time) string { return workspace.FormatTime(d, "2006-01-02") }
 
 // recordsText says which chat records were carried over, which days could not be
 // read whole, and what the next sync can bring back of them: WeChat keeps chat

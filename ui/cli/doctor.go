@@ -73,7 +73,7 @@ func doctor(e *Env, args []string) error {
 		if r.Records != nil {
 			j.ReadableRecords = &r.Records.Records
 			for _, d := range r.Records.LostDays {
-				j.UnreadableDays = append(j.UnreadableDays, d.In(storage.Beijing).Format("2006-01-02"))
+				j.UnreadableDays = append(j.UnreadableDays, workspace.FormatTime(d, "2006-01-02"))
 			}
 		}
 		for _, b := range r.Backups {
@@ -111,7 +111,7 @@ func printReport(e *Env, r storage.DoctorReport) {
 			fmt.Fprintf(w, "  可读取的聊天记录 Readable chat records: %d", rs.Records)
 			if len(rs.LostDays) > 0 {
 				fmt.Fprintf(w, "（%d 天的部分记录无法读取 / on %d day(s) some cannot be read: %s … %s）", len(rs.LostDays), len(rs.LostDays),
-					rs.LostDays[0].In(storage.Beijing).Format("2006-01-02"), rs.LostDays[len(rs.LostDays)-1].In(storage.Beijing).Format("2006-01-02"))
+					workspace.FormatTime(rs.LostDays[0], "2006-01-02"), workspace.FormatTime(rs.LostDays[len(rs.LostDays)-1], "2006-01-02"))
 			}
 			fmt.Fprintln(w)
 			if rs.Records > 0 {
