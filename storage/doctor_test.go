@@ -275,6 +275,8 @@ func TestSalvageCarriesTheAccountsAndSettingsOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	damaged := readFile(t, aside)
+	tmp := t.TempDir() // the copy goes here: other test binaries make theirs meanwhile
+	t.Setenv("TMPDIR", tmp)
 	db, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -305,7 +307,7 @@ func TestSalvageCarriesTheAccountsAndSettingsOver(t *testing.T) {
 	if !bytes.Equal(readFile(t, aside), damaged) {
 		t.Fatal("salvage changed the damaged file")
 	}
-	if left, _ := filepath.Glob(filepath.Join(os.TempDir(), "kfdesk-damaged-read-*")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(tmp, "kfdesk-damaged-read-*")); len(left) != 0 {
 		t.Fatalf("copies left behind: %v", left)
 	}
 }

@@ -122,6 +122,8 @@ func startEmpty(t *testing.T, path string) (*DB, string, RecordSalvage) {
 		t.Fatal(err)
 	}
 	damaged := readFile(t, aside)
+	tmp := t.TempDir() // the copies of a file cut short go here: other test binaries make theirs meanwhile
+	t.Setenv("TMPDIR", tmp)
 	db, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +144,7 @@ func startEmpty(t *testing.T, path string) (*DB, string, RecordSalvage) {
 	if !bytes.Equal(readFile(t, aside), damaged) {
 		t.Fatal("salvage changed the damaged file")
 	}
-	if left, _ := filepath.Glob(filepath.Join(os.TempDir(), "kfdesk-damaged-read-*")); len(left) != 0 {
+	if left, _ := filepath.Glob(filepath.Join(tmp, "kfdesk-damaged-read-*")); len(left) != 0 {
 		t.Fatalf("copies left behind: %v", left)
 	}
 	return db, aside, got
