@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"kfdesk/api/wechattest"
 	"kfdesk/storage"
 	"kfdesk/ui/workspace"
 )
@@ -289,11 +291,11 @@ func TestRecoveryWindowForAFullDisk(t *testing.T) {
 // syncedDamagedArchive makes a data folder whose account synced n records from a
 // fake WeChat over the last three days (recordServer), then overwrites the page Open
 // reads and the page of record 1501 (a leaf of the records table). It returns the
-// folder and the time of record 1501.
-func syncedDamagedArchive(t *testing.T, n int, language string) (dir string, when int64) {
+// folder and the fake WeChat.
+func syncedDamagedArchive(t *testing.T, n int, language string) (dir string, srv *wechattest.Server) {
 	t.Helper()
 	t.Setenv("KFDESK_SECRETS", "file")
-	srv := recordServer(t, n)
+	srv = recordServer(t, n)
 	dir = t.TempDir()
 	ws, err := workspace.Open(dir)
 	if err != nil {
@@ -316,9 +318,6 @@ func syncedDamagedArchive(t *testing.T, n int, language string) (dir string, whe
 	if err := ws.DB.Reader().QueryRow("SELECT rootpage FROM sqlite_schema WHERE name='schema_migrations'").Scan(&root); err != nil {
 		t.Fatal(err)
 	}
-	if err := ws.DB.Reader().QueryRow("SELECT time FROM records WHERE text = 'Hello, how can I help? #1501'").Scan(&when); err != nil {
-		t.Fatal(err)
-	}
 	if err := ws.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -333,11 +332,11 @@ func syncedDamagedArchive(t *testing.T, n int, language string) (dir string, whe
 			t.Fatal(err)
 		}
 	}
-	return dir, when
+	return dir, srv
 }
 
 func TestRecoveryWindowStartEmptyCarriesTheReadableChatRecords(t *testing.T) {
-	dir, when := syncedDamagedArchive(t, 3000, "zh")
+	dir, srv := syncedDamagedArchive(t, 3000, "zh")
 	path := filepath.Join(dir, storage.DBFileName)
 	damaged := mustRead(t, path)
 	SetLanguage("zh")
@@ -351,14 +350,39 @@ func TestRecoveryWindowStartEmptyCarriesTheReadableChatRecords(t *testing.T) {
 	if n == 0 || n >= 3001 {
 		t.Fatalf("%d of 3001 records carried over", n)
 	}
+	// The days named are those of the records that were not carried over (the
+	// damaged page may hold the end of one day and the start of the next).
+	carried := map[string]bool{}
+	rows, err := (*opened).DB.Reader().Query("SELECT time, text FROM records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var at int64
+		var text string
+		if err := rows.Scan(&at, &text); err != nil {
+			t.Fatal(err)
+		}
+		carried[fmt.Sprint(at, text)] = true
+	}
+	rows.Close()
+	var days []string
+	for _, r := range srv.Records() {
+		if d := dayText(storage.BeijingDay(time.Unix(r.Time, 0))); !carried[fmt.Sprint(r.Time, r.Text)] && !slices.Contains(days, d) {
+			days = append(days, d)
+		}
+	}
+	slices.Sort(days)
+	if len(days) == 0 {
+		t.Fatal("every record was carried over")
+	}
 	// What the window said could still be read is what was carried over.
 	if want := "损坏的文件中仍可读取：账号（1）、设置（"; !strings.Contains(readable, want) ||
-		!strings.Contains(readable, "聊天记录（"+groupDigits(n)+" 条；有 1 天的部分记录无法读取）") {
+		!strings.Contains(readable, fmt.Sprintf("聊天记录（%s 条；有 %d 天的部分记录无法读取）", groupDigits(n), len(days))) {
 		t.Fatalf("readable: %s", readable)
 	}
-	day := dayText(storage.BeijingDay(time.Unix(when, 0)))
 	assertShows(t, c, "已从空数据库开始。", fmt.Sprintf("已找回 %s 条聊天记录（", groupDigits(n)),
-		"有 1 天（"+day+"）的部分记录无法读取，下次同步会从微信重新获取。", "损坏的文件已保存为 kfdesk-damaged-")
+		fmt.Sprintf("有 %d 天（%s）的部分记录无法读取，下次同步会从微信重新获取。", len(days), strings.Join(days, "、")), "损坏的文件已保存为 kfdesk-damaged-")
 	if s.stopCopy.Visible() {
 		t.Fatal("the stop button stays after the records were carried over")
 	}
