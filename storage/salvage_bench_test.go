@@ -128,5 +128,12 @@ func BenchmarkSalvage(b *testing.B) {
 		b.Fatal(err)
 	}
 	f.Close()
+	start = time.Now()
+	readable, err := ReadableRecords(ctx, src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("\n| one records page overwritten: ReadableRecords (doctor, the recovery window) counts %d, %d days unreadable | %.2f s |",
+		readable.Records, len(readable.LostDays), time.Since(start).Seconds())
 	salvage("one records page overwritten")
 }
