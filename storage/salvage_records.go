@@ -241,14 +241,18 @@ func salvagePushes(ctx context.Context, c *sql.Conn, out *RecordSalvage) error {
 	var orphans []int64
 	for rows.Next() {
 		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
+		if err = rows.Scan(&id); err != nil {
+			break
 		}
 		orphans = append(orphans, id)
 	}
-	err = rows.Err()
+	if err == nil {
+		err = rows.Err()
+	}
 	rows.Close()
+	if IsDamaged(err) {
+		return nil // read above, unreadable now: as when the links cannot be read
+	}
 	if err != nil {
 		return err
 	}
