@@ -228,15 +228,12 @@ func salvagePushes(ctx context.Context, c *sql.Conn, out *RecordSalvage) error {
 	if _, err := c.ExecContext(ctx, `INSERT OR IGNORE INTO main.record_pushes(record_id, push_id, confirmed)
 		SELECT record_id, push_id, confirmed FROM old.record_pushes
 		WHERE record_id IN (SELECT id FROM main.records) AND push_id IN (SELECT id FROM main.pushes)`); err != nil {
-		if IsDamaged(err) {
-			return nil
-		}
-		return err
+		return unlessDamaged(err)
 	}
 	rows, err := c.QueryContext(ctx, `SELECT o.record_id FROM old.record_pushes o JOIN main.records r ON r.id = o.record_id
 		WHERE NOT o.confirmed AND NOT EXISTS (SELECT 1 FROM main.record_pushes l WHERE l.record_id = o.record_id)`)
 	if err != nil {
-		return err
+		return unlessDamaged(err)
 	}
 	var orphans []int64
 	for rows.Next() {
@@ -250,11 +247,8 @@ func salvagePushes(ctx context.Context, c *sql.Conn, out *RecordSalvage) error {
 		err = rows.Err()
 	}
 	rows.Close()
-	if IsDamaged(err) {
-		return nil // read above, unreadable now: as when the links cannot be read
-	}
 	if err != nil {
-		return err
+		return unlessDamaged(err)
 	}
 	for _, id := range orphans {
 		if _, err := c.ExecContext(ctx, `DELETE FROM main.records WHERE id = ?`, id); err != nil {
@@ -268,6 +262,15 @@ func salvagePushes(ctx context.Context, c *sql.Conn, out *RecordSalvage) error {
 	}
 	slices.SortFunc(out.LostDays, time.Time.Compare)
 	return nil
+}
+
+// unlessDamaged is err, or nil when it is damage: links that cannot be read leave the
+// records as they are.
+func unlessDamaged(err error) error {
+	if IsDamaged(err) {
+		return nil
+	}
+	return err
 }
 
 // emptyDays are the days the damaged file says every account synced whole and
