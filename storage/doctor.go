@@ -263,6 +263,9 @@ type Readable struct {
 	Table string
 	Rows  int64
 	Err   error
+	// The chat records of a damaged table: Rows can be read (ReadableRecords), on
+	// LostDays days some cannot.
+	LostDays int
 }
 
 // ReadableTables counts the rows of the tables an operator cares about (accounts,
@@ -283,6 +286,11 @@ func ReadableTables(ctx context.Context, path string) []Readable {
 		r := Readable{Table: t[0]}
 		// Reading a column of every row (count(*) alone may count a smaller index) meets every damaged page of the table.
 		r.Err = c.QueryRowContext(ctx, "SELECT count(*) FROM "+t[0]+" WHERE length("+t[1]+") >= 0").Scan(&r.Rows)
+		if t[0] == "records" && IsDamaged(r.Err) {
+			if rs, err := ReadableRecords(ctx, path); err == nil {
+				r = Readable{Table: "records", Rows: rs.Records, LostDays: len(rs.LostDays)}
+			}
+		}
 		out = append(out, r)
 	}
 	return out
@@ -320,14 +328,26 @@ type DoctorReport struct {
 	Backups        []BackupFile
 	OpenProblem    *OpenError // what Open would say; nil when it would open
 	IntegrityError error
+	Records        *RecordSalvage // damaged: the chat records still readable (ReadableRecords)
+}
+
+// countReadable sets r.Records when the database is damaged.
+func (r *DoctorReport) countReadable(ctx context.Context) {
+	if r.OpenProblem == nil || r.OpenProblem.Problem != ProblemDamaged {
+		return
+	}
+	if rs, err := ReadableRecords(ctx, r.Path); err == nil {
+		r.Records = &rs
+	}
 }
 
 // Inspect examines the database of the data folder dir without changing it: header,
 // PRAGMA integrity_check (every page, so it takes a while on a large archive), schema
-// version, sizes, and the backups of dir and autoDir, each quick_checked.
-func Inspect(ctx context.Context, dir, autoDir string) DoctorReport {
+// version, sizes, the backups of dir and autoDir, each quick_checked, and for a damaged
+// one the chat records still readable.
+func Inspect(ctx context.Context, dir, autoDir string) (r DoctorReport) {
 	path := filepath.Join(dir, DBFileName)
-	r := DoctorReport{Path: path}
+	r = DoctorReport{Path: path}
 	if ms, err := migrations(migrationFS); err == nil {
 		r.Known = ms[len(ms)-1].version
 	}
@@ -344,6 +364,7 @@ func Inspect(ctx context.Context, dir, autoDir string) DoctorReport {
 	if !r.Exists {
 		return r
 	}
+	defer r.countReadable(ctx)
 	if err := checkHeader(path); err != nil {
 		r.OpenProblem = classify(path, err)
 		r.Integrity = err.Error()

@@ -7,8 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 )
 
 // readableCopy is a file SQLite will read what is left of path from. SQLite refuses a
@@ -62,8 +60,8 @@ var salvageTables = []string{"accounts", "settings", "kf_settings", "customer_no
 
 // Salvage copies the salvageTables that can still be read whole from the damaged
 // database file into db (a new, empty archive), each table all or nothing, with the
-// columns both have in common by name. Chat records are not copied: a half-read
-// archive would look complete. It returns what was copied; damaged is only read.
+// columns both have in common by name. The chat records follow, day by day
+// (SalvageRecords). It returns what was copied; damaged is only read.
 func (db *DB) Salvage(ctx context.Context, damaged string) ([]Readable, error) {
 	src, done, err := readableCopy(damaged, 64<<20)
 	if err != nil {
@@ -89,24 +87,10 @@ func (db *DB) Salvage(ctx context.Context, damaged string) ([]Readable, error) {
 
 // salvageTable copies one table from old into main in one transaction.
 func salvageTable(ctx context.Context, c *sql.Conn, table string) (int64, error) {
-	oldCols, err := columns(ctx, c, "old", table)
+	list, err := commonColumns(ctx, c, table)
 	if err != nil {
 		return 0, err
 	}
-	newCols, err := columns(ctx, c, "main", table)
-	if err != nil {
-		return 0, err
-	}
-	var cols []string
-	for _, col := range newCols {
-		if slices.Contains(oldCols, col) {
-			cols = append(cols, `"`+col+`"`)
-		}
-	}
-	if len(cols) == 0 {
-		return 0, errors.New("no columns in common")
-	}
-	list := strings.Join(cols, ", ")
 	tx, err := c.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, err

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"kfdesk/api/clock"
 	"kfdesk/assets"
 	"kfdesk/storage"
 	"kfdesk/ui/workspace"
@@ -43,7 +45,8 @@ type recoveryScreen struct {
 	found    *fyne.Container // the backups offered, once checked
 	readable *wrapLabel      // what the damaged file still holds
 	buttons  []*widget.Button
-	pending  atomic.Int32 // background work not yet reported (tests wait on it)
+	stopCopy *widget.Button // stops carrying the chat records over (shown meanwhile)
+	pending  atomic.Int32   // background work not yet reported (tests wait on it)
 }
 
 // NewRecoveryWindow builds the window that says why dir did not open (openErr from
@@ -80,8 +83,9 @@ func (s *recoveryScreen) buildUI() fyne.CanvasObject {
 		s.found = container.NewVBox(newWrapLabel(T("Looking for backups…")))
 		body = append(body, s.readable, widget.NewSeparator(), heading(T("Restore a backup")), s.found, widget.NewSeparator(),
 			newWrapLabel(T("Or start with an empty archive: the accounts and settings that can still be read are carried over; the damaged file stays in the data folder, renamed with today's date, so that nothing is lost.")),
+			newWrapLabel(T("The chat records that can still be read are carried over too, day by day; a day that cannot be read whole is left for the next sync to fetch again from WeChat, which keeps the last 30 days.")),
 			container.NewHBox(s.button(T("Start with an empty archive"), theme.DocumentCreateIcon(), s.onStartEmpty),
-				s.button(T("Open the data folder"), theme.FolderOpenIcon(), s.onOpenFolder)))
+				s.button(T("Open the data folder"), theme.FolderOpenIcon(), s.onOpenFolder), s.stopButton()))
 		s.goBackground(s.lookAround)
 	case storage.ProblemNewer:
 		title = T("This archive is from a newer KF Desk")
@@ -191,9 +195,12 @@ func readableText(rs []storage.Readable) string {
 	names := map[string]string{"accounts": T("accounts"), "settings": T("settings"), "records": T("chat records")}
 	var ok, lost []string
 	for _, r := range rs {
-		if r.Err != nil {
+		switch {
+		case r.Err != nil:
 			lost = append(lost, names[r.Table])
-		} else {
+		case r.LostDays > 0: // the chat records, read around the damage
+			ok = append(ok, T("%s (%s; on %d day(s) some cannot be read)", names[r.Table], groupDigits(int(r.Rows)), r.LostDays))
+		default:
 			ok = append(ok, T("%s (%d)", names[r.Table], r.Rows))
 		}
 	}
@@ -252,17 +259,112 @@ func (s *recoveryScreen) onRestore(b storage.BackupFile) {
 	})
 }
 
+// stopButton is the hidden button that stops carrying the chat records over (not
+// one of s.buttons: it stays enabled while the window is busy).
+func (s *recoveryScreen) stopButton() *widget.Button {
+	s.stopCopy = widget.NewButtonWithIcon(T("Stop carrying records over"), theme.CancelIcon(), nil)
+	s.stopCopy.Hide()
+	return s.stopCopy
+}
+
 func (s *recoveryScreen) onStartEmpty() {
 	s.setBusy(true)
 	s.status.SetText(T("Setting the damaged file aside…"))
+	ctx, stop := context.WithCancel(s.ctx)
+	s.stopCopy.OnTapped = func() {
+		stop()
+		s.stopCopy.Disable()
+		s.status.SetText(T("Stopping…"))
+	}
+	s.stopCopy.Enable()
+	s.stopCopy.Show()
+	// A million records take minutes: say how far it is, a few times a second.
+	var shown time.Time
+	progress := func(p storage.SalvageProgress) {
+		if time.Since(shown) < 200*time.Millisecond || ctx.Err() != nil {
+			return
+		}
+		shown = time.Now()
+		fyne.Do(func() {
+			if ctx.Err() == nil {
+				s.status.SetText(salvageProgressText(p))
+			}
+		})
+	}
 	s.goBackground(func() func() {
-		aside, kept, err := workspace.StartEmpty(s.ctx, s.dir)
+		aside, kept, recs, err := workspace.StartEmpty(ctx, s.dir, progress)
+		stop()
 		did := T("Started an empty archive.")
 		if text := keptText(kept); text != "" {
 			did = sentences(did, text)
 		}
-		return s.reopen(err, did, aside)
+		if text := recordsText(recs); text != "" {
+			did = sentences(did, text)
+		}
+		done := s.reopen(err, did, aside)
+		return func() {
+			s.stopCopy.Hide()
+			done()
+		}
 	})
+}
+
+// salvageProgressText says how far carrying the chat records over is.
+func salvageProgressText(p storage.SalvageProgress) string {
+	if p.Phase == storage.SalvageIndexing {
+		return T("Building the search index of the chat records carried over: %s of %s…", groupDigits(p.Indexed), groupDigits(p.ToIndex))
+	}
+	return T("Carrying the chat records over: day %d of %d (%s), %s records so far…", p.DaysDone, p.Days,
+		dayText(p.Day), groupDigits(int(p.Records)))
+}
+
+// dayText is a storage day (00:00 Beijing, the days WeChat counts records in) as
+// YYYY-MM-DD (workspace.TimeZone is Beijing time).
+func dayText(d time.Time) string { return workspace.FormatTime(d, "2006-01-02") }
+
+// recordsText says which chat records were carried over, which days could not be
+// read whole, and what the next sync can bring back of them: WeChat keeps chat
+// records for 30 days (storage.Retention), older days cannot be fetched again.
+func recordsText(r storage.RecordSalvage) string {
+	var b []string
+	if r.Records > 0 {
+		b = append(b, T("Recovered %s chat records (%s to %s).", groupDigits(int(r.Records)),
+			dayText(r.First), dayText(r.Last)))
+	}
+	if n := len(r.LostDays); n > 0 {
+		oldest := storage.BeijingDay(clock.Now().Add(-storage.Retention))
+		var days []string
+		old := 0
+		for _, d := range r.LostDays {
+			if d.Before(oldest) {
+				old++
+			}
+			if len(days) < 5 {
+				days = append(days, dayText(d))
+			}
+		}
+		list := strings.Join(days, T(", "))
+		if n > len(days) {
+			list += T(", …")
+		}
+		switch {
+		case old == 0:
+			b = append(b, T("On %d day(s) (%s) some records could not be read: the next sync fetches those days again from WeChat.", n, list))
+		case old == n:
+			b = append(b, T("On %d day(s) (%s) some records could not be read; they are older than the 30 days WeChat keeps chat records, so they cannot be fetched again (the damaged file is kept).", n, list))
+		default:
+			b = append(b, T("On %d day(s) (%s) some records could not be read: the next sync fetches the %d of them within the last 30 days again from WeChat; the other %d are older than WeChat keeps chat records and cannot be fetched again (the damaged file is kept).",
+				n, list, n-old, old))
+		}
+	}
+	if r.Stopped && r.Records == 0 {
+		b = append(b, T("Carrying the chat records over was stopped before any was carried (they are still in the damaged file)."))
+	} else if r.Stopped {
+		b = append(b, T("Carrying the chat records over was stopped: the days after %s were not carried over (they are still in the damaged file).", dayText(r.Last)))
+	} else if r.Problem != nil {
+		b = append(b, T("Carrying the chat records over stopped early: %s", errorText(r.Problem)))
+	}
+	return sentences(b...)
 }
 
 func (s *recoveryScreen) onTryAgain() {

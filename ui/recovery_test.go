@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"kfdesk/api/wechattest"
 	"kfdesk/storage"
 	"kfdesk/ui/workspace"
 )
@@ -137,7 +139,7 @@ func TestRecoveryWindowRestoresABackupOfATruncatedDatabase(t *testing.T) {
 	}
 	s, opened := openRecovery(t, dir)
 	c := s.win.Canvas()
-	assertShows(t, c, "数据库已损坏", "损坏的文件中仍可读取：账号（1）、设置", "无法读取：聊天记录", "没有任何文件被改动或删除", path, "恢复备份", "每个备份都已检查过", "从空数据库开始", "以今天的日期改名")
+	assertShows(t, c, "数据库已损坏", "损坏的文件中仍可读取：账号（1）、设置", "聊天记录（", "天的部分记录无法读取", "没有任何文件被改动或删除", path, "恢复备份", "每个备份都已检查过", "从空数据库开始", "以今天的日期改名")
 	buttons := strings.Join(buttonTexts(c), "|")
 	if strings.Count(buttons, "恢复这个备份") != 1 || !strings.Contains(buttons, "从空数据库开始") || !strings.Contains(buttons, "打开数据文件夹") {
 		t.Fatalf("buttons %s", buttons)
@@ -281,4 +283,133 @@ func TestRecoveryWindowForAFullDisk(t *testing.T) {
 	if got := strings.Join(buttonTexts(c), "|"); got != "Try again|Open the data folder|Close" {
 		t.Fatalf("buttons %s", got)
 	}
+}
+
+// Starting empty after a garbage page in the chat records: the records that can still
+// be read are carried over (their count and days said), and the day of the damaged
+// page is named as one the next sync fetches again from WeChat.
+// syncedDamagedArchive makes a data folder whose account synced n records from a
+// fake WeChat over the last three days (recordServer), then overwrites the page Open
+// reads and the page of record 1501 (a leaf of the records table). It returns the
+// folder and the fake WeChat.
+func syncedDamagedArchive(t *testing.T, n int, language string) (dir string, srv *wechattest.Server) {
+	t.Helper()
+	t.Setenv("KFDESK_SECRETS", "file")
+	srv = recordServer(t, n)
+	dir = t.TempDir()
+	ws, err := workspace.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := ws.AddAccount(ctx, storage.Account{Name: "shop", Kind: storage.KindOA,
+		AppID: kfAppID, TokenMode: storage.TokenStable, APIBase: srv.URL}, kfSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.SetLanguage(ctx, language); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ws.SyncRecords(ctx, a, workspace.SyncRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, storage.DBFileName)
+	var root int64
+	if err := ws.DB.Reader().QueryRow("SELECT rootpage FROM sqlite_schema WHERE name='schema_migrations'").Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.Close(); err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(mustRead(t, path), []byte("Hello, how can I help? #1501"))
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, page := range []int64{root, int64(at)/4096 + 1} {
+		if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5, 0x5A, 0xFF, 0x00}, 1024), (page-1)*4096); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir, srv
+}
+
+func TestRecoveryWindowStartEmptyCarriesTheReadableChatRecords(t *testing.T) {
+	dir, srv := syncedDamagedArchive(t, 3000, "zh")
+	path := filepath.Join(dir, storage.DBFileName)
+	damaged := mustRead(t, path)
+	SetLanguage("zh")
+	t.Cleanup(func() { SetLanguage("en") })
+	s, opened := openRecovery(t, dir)
+	c := s.win.Canvas()
+	readable := s.readable.Text
+	test.Tap(findButton(t, c, T("Start with an empty archive")))
+	eventually(t, "the new archive", func() bool { return *opened != nil })
+	n := countRecords(t, *opened)
+	if n == 0 || n >= 3001 {
+		t.Fatalf("%d of 3001 records carried over", n)
+	}
+	// The days named are those of the records that were not carried over (the
+	// damaged page may hold the end of one day and the start of the next).
+	carried := map[string]bool{}
+	rows, err := (*opened).DB.Reader().Query("SELECT time, text FROM records")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var at int64
+		var text string
+		if err := rows.Scan(&at, &text); err != nil {
+			t.Fatal(err)
+		}
+		carried[fmt.Sprint(at, text)] = true
+	}
+	rows.Close()
+	var days []string
+	for _, r := range srv.Records() {
+		if d := dayText(storage.BeijingDay(time.Unix(r.Time, 0))); !carried[fmt.Sprint(r.Time, r.Text)] && !slices.Contains(days, d) {
+			days = append(days, d)
+		}
+	}
+	slices.Sort(days)
+	if len(days) == 0 {
+		t.Fatal("every record was carried over")
+	}
+	// What the window said could still be read is what was carried over.
+	if want := "损坏的文件中仍可读取：账号（1）、设置（"; !strings.Contains(readable, want) ||
+		!strings.Contains(readable, fmt.Sprintf("聊天记录（%s 条；有 %d 天的部分记录无法读取）", groupDigits(n), len(days))) {
+		t.Fatalf("readable: %s", readable)
+	}
+	assertShows(t, c, "已从空数据库开始。", fmt.Sprintf("已找回 %s 条聊天记录（", groupDigits(n)),
+		fmt.Sprintf("有 %d 天（%s）的部分记录无法读取，下次同步会从微信重新获取。", len(days), strings.Join(days, "、")), "损坏的文件已保存为 kfdesk-damaged-")
+	if s.stopCopy.Visible() {
+		t.Fatal("the stop button stays after the records were carried over")
+	}
+	damagedKept(t, dir, damaged)
+}
+
+// Stopping while the chat records are carried over: the archive opens with the
+// accounts and what was carried so far, and the window says it was stopped.
+func TestRecoveryWindowStartEmptyCanBeStopped(t *testing.T) {
+	dir, _ := syncedDamagedArchive(t, 3000, "en")
+	SetLanguage("en")
+	s, opened := openRecovery(t, dir)
+	c := s.win.Canvas()
+	if s.stopCopy.Visible() {
+		t.Fatal("Stop is shown before anything runs")
+	}
+	test.Tap(findButton(t, c, "Start with an empty archive"))
+	if !s.stopCopy.Visible() || s.stopCopy.Disabled() {
+		t.Fatal("no Stop while the records are carried over")
+	}
+	test.Tap(s.stopCopy) // at once: the copy of 3,000 records has barely begun
+	eventually(t, "the new archive", func() bool { return *opened != nil })
+	if n := countRecords(t, *opened); n >= 3001 {
+		t.Fatalf("%d records: the copy was not stopped", n)
+	}
+	if a, err := (*opened).DB.Account(context.Background(), "shop"); err != nil || a.AppID != kfAppID {
+		t.Fatalf("account %+v, %v", a, err)
+	}
+	assertShows(t, c, "Started an empty archive.", "Carrying the chat records over was stopped", "still in the damaged file")
 }

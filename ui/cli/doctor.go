@@ -30,6 +30,9 @@ type doctorJSON struct {
 	SchemaWriter string       `json:"schema_written_by,omitempty"`
 	Problem      string       `json:"problem,omitempty"`
 	Backups      []backupJSON `json:"backups"`
+	// Damaged: the chat records still readable, and the days (Beijing) where some are not.
+	ReadableRecords *int64   `json:"readable_records,omitempty"`
+	UnreadableDays  []string `json:"unreadable_days,omitempty"`
 }
 
 type backupJSON struct {
@@ -67,6 +70,12 @@ func doctor(e *Env, args []string) error {
 		if r.OpenProblem != nil {
 			j.Problem = problemNames[r.OpenProblem.Problem]
 		}
+		if r.Records != nil {
+			j.ReadableRecords = &r.Records.Records
+			for _, d := range r.Records.LostDays {
+				j.UnreadableDays = append(j.UnreadableDays, workspace.FormatTime(d, "2006-01-02"))
+			}
+		}
 		for _, b := range r.Backups {
 			j.Backups = append(j.Backups, backupJSON{File: b.Path, Time: workspace.FormatTime(b.Time, "2006-01-02T15:04:05-07:00"),
 				Bytes: b.Size, Auto: b.Auto, OK: b.OK, Note: b.Note})
@@ -97,6 +106,17 @@ func printReport(e *Env, r storage.DoctorReport) {
 		fmt.Fprintf(w, "  数据库版本 Schema: %d (此版本支持到 this KF Desk knows up to %d)\n", r.Schema, r.Known)
 		if r.SchemaWriter != "" {
 			fmt.Fprintf(w, "  写入版本 Written by: KF Desk %s\n", r.SchemaWriter)
+		}
+		if rs := r.Records; rs != nil {
+			fmt.Fprintf(w, "  可读取的聊天记录 Readable chat records: %d", rs.Records)
+			if len(rs.LostDays) > 0 {
+				fmt.Fprintf(w, "（%d 天的部分记录无法读取 / on %d day(s) some cannot be read: %s … %s）", len(rs.LostDays), len(rs.LostDays),
+					workspace.FormatTime(rs.LostDays[0], "2006-01-02"), workspace.FormatTime(rs.LostDays[len(rs.LostDays)-1], "2006-01-02"))
+			}
+			fmt.Fprintln(w)
+			if rs.Records > 0 {
+				fmt.Fprintln(w, "  （窗口中“从空数据库开始”会保留这些记录 / the window's \"Start with an empty archive\" carries them over）")
+			}
 		}
 		switch {
 		case r.OpenProblem != nil:

@@ -60,7 +60,8 @@ func TestDoctorOnADamagedDatabase(t *testing.T) {
 	if !errors.As(err, &oe) || oe.Problem != storage.ProblemDamaged {
 		t.Fatalf("err = %v", err)
 	}
-	if out := h.stdout.String(); !strings.Contains(out, "已损坏") || !strings.Contains(out, "damaged") {
+	if out := h.stdout.String(); !strings.Contains(out, "已损坏") || !strings.Contains(out, "damaged") ||
+		!strings.Contains(out, "Readable chat records: ") {
 		t.Fatalf("doctor said:\n%s", out)
 	}
 	if after, _ := os.ReadFile(path); len(after) != len(b)-4096 {

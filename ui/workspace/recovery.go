@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 
+	"kfdesk/api"
 	"kfdesk/storage"
 )
 
@@ -62,23 +63,39 @@ func RestoreBackup(ctx context.Context, dir, backup string) (string, error) {
 
 // StartEmpty sets dir's damaged database aside (renamed with the date, with its -wal
 // and -shm) and starts a new archive with what can still be read whole of the
-// accounts, settings and hand-written tables (storage.Salvage; not the chat records).
-// It returns the damaged file's new name and what was carried over.
-func StartEmpty(ctx context.Context, dir string) (aside string, kept []storage.Readable, err error) {
+// accounts, settings and hand-written tables (storage.Salvage), then the chat records
+// that can still be read (storage.SalvageRecords, which calls progress; cancelling ctx
+// stops that, keeping what was carried so far). It returns the damaged file's new name and
+// what was carried over.
+func StartEmpty(ctx context.Context, dir string, progress func(storage.SalvageProgress)) (aside string, kept []storage.Readable, recs storage.RecordSalvage, err error) {
 	path := filepath.Join(dir, storage.DBFileName)
 	if aside, err = storage.SetAside(path, now().In(TimeZone)); err != nil || aside == "" {
-		return aside, nil, err
+		return aside, nil, recs, err
 	}
 	db, err := storage.Open(path)
 	if err != nil {
-		return aside, nil, err
+		return aside, nil, recs, err
 	}
 	defer db.Close()
-	kept, err = db.Salvage(ctx, aside)
+	// A few small tables, not stopped: stopping is for the chat records.
+	kept, err = db.Salvage(context.WithoutCancel(ctx), aside)
 	if err != nil { // nothing carried over: the new archive is empty, which is what was asked
 		slog.Warn("could not carry anything over from the damaged database", "err", err)
+		return aside, kept, recs, nil
 	}
-	return aside, kept, nil
+	for _, k := range kept {
+		if k.Table == "accounts" && k.Err != nil { // records belong to accounts
+			recs.Problem = api.Describe(k.Err, "账号无法读取，所以聊天记录也无法保留（它们仍在损坏的文件中）。",
+				"The accounts could not be read, so the chat records could not be carried over either (they are still in the damaged file).")
+			return aside, kept, recs, nil
+		}
+	}
+	recs, err = db.SalvageRecords(ctx, aside, progress)
+	if err != nil { // what was carried stays: the new archive opens with it
+		slog.Warn("could not carry all chat records over from the damaged database", "err", err)
+		recs.Problem = err
+	}
+	return aside, kept, recs, nil
 }
 
 // Inspect is `kfdesk doctor`: dir's database and backups examined, nothing changed.
