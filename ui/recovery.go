@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	fynestorage "fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -36,7 +37,7 @@ type recoveryScreen struct {
 	win     fyne.Window
 	dir     string
 	problem *storage.OpenError
-	opened  func(*workspace.Workspace)
+	opened  func(ws *workspace.Workspace, did string)
 	openURL func(*url.URL) error // replaced in tests
 	ctx     context.Context
 	stop    context.CancelFunc
@@ -51,18 +52,21 @@ type recoveryScreen struct {
 
 // NewRecoveryWindow builds the window that says why dir did not open (openErr from
 // workspace.Open). The UI language is set beforehand (workspace.StartLanguage).
-func NewRecoveryWindow(a fyne.App, dir string, openErr error, opened func(*workspace.Workspace)) fyne.Window {
+// opened gets the workspace once it opens, and what was done to open it (what was
+// carried over, where the damaged file went; "" when it simply opened on Try again):
+// the main window says it (MainWindow.ShowRecoveryResult), as this one closes.
+func NewRecoveryWindow(a fyne.App, dir string, openErr error, opened func(ws *workspace.Workspace, did string)) fyne.Window {
 	return newRecoveryScreen(a, dir, openErr, opened).win
 }
 
-func newRecoveryScreen(a fyne.App, dir string, openErr error, opened func(*workspace.Workspace)) *recoveryScreen {
+func newRecoveryScreen(a fyne.App, dir string, openErr error, opened func(ws *workspace.Workspace, did string)) *recoveryScreen {
 	s := &recoveryScreen{win: a.NewWindow("KF Desk 客服工作台"), dir: dir, problem: workspace.StartProblem(openErr),
 		opened: opened, openURL: a.OpenURL}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.win.SetOnClosed(s.stop)
 	s.win.SetIcon(assets.Icon)
 	s.win.SetContent(s.buildUI())
-	s.win.Resize(fyne.NewSize(680, 520))
+	s.win.Resize(fyne.NewSize(680, 560))
 	s.win.CenterOnScreen()
 	return s
 }
@@ -82,8 +86,7 @@ func (s *recoveryScreen) buildUI() fyne.CanvasObject {
 		s.readable = newWrapLabel(T("Looking at what can still be read…"))
 		s.found = container.NewVBox(newWrapLabel(T("Looking for backups…")))
 		body = append(body, s.readable, widget.NewSeparator(), heading(T("Restore a backup")), s.found, widget.NewSeparator(),
-			newWrapLabel(T("Or start with an empty archive: the accounts and settings that can still be read are carried over; the damaged file stays in the data folder, renamed with today's date, so that nothing is lost.")),
-			newWrapLabel(T("The chat records that can still be read are carried over too, day by day; a day that cannot be read whole is left for the next sync to fetch again from WeChat, which keeps the last 30 days.")),
+			newWrapLabel(T("Or start with an empty archive: the accounts, settings and chat records that can still be read are carried over (a day of records that cannot be read whole is left for the next sync to fetch again from WeChat, which keeps the last 30 days); the damaged file stays in the data folder, renamed with today's date, so that nothing is lost.")),
 			container.NewHBox(s.button(T("Start with an empty archive"), theme.DocumentCreateIcon(), s.onStartEmpty),
 				s.button(T("Open the data folder"), theme.FolderOpenIcon(), s.onOpenFolder), s.stopButton()))
 		s.goBackground(s.lookAround)
@@ -394,8 +397,21 @@ func (s *recoveryScreen) reopen(actionErr error, did, aside string) func() {
 			return
 		}
 		s.status.SetText(did)
-		s.opened(ws)
+		s.opened(ws, did)
 	}
+}
+
+// ShowRecoveryResult says in the main window what the recovery window did to open
+// the archive (what was carried over, which days the next sync fetches again): that
+// window closes as this one opens.
+func (m *MainWindow) ShowRecoveryResult(did string) {
+	if did == "" {
+		return
+	}
+	text := newWrapLabel(did)
+	d := dialog.NewCustom(T("The archive is open again"), T("Close"), container.NewPadded(text), m.win)
+	d.Resize(fyne.NewSize(560, 0))
+	d.Show()
 }
 
 // onOpenFolder shows the data folder (or the folder holding it) in the file manager.

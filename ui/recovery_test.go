@@ -66,6 +66,9 @@ func mustRead(t *testing.T, path string) []byte {
 	return b
 }
 
+// recovered is what the last recovery window opened with said it did (openRecovery).
+var recovered string
+
 // openRecovery opens dir as main does and, as it fails, builds the window that says
 // why; it returns the screen and where the workspace it opens after a fix will land.
 func openRecovery(t *testing.T, dir string) (*recoveryScreen, **workspace.Workspace) {
@@ -78,7 +81,7 @@ func openRecovery(t *testing.T, dir string) (*recoveryScreen, **workspace.Worksp
 	a.Settings().SetTheme(NewTheme(test.Theme()))
 	ownUIThread(t)
 	opened := new(*workspace.Workspace)
-	s := newRecoveryScreen(fyne.CurrentApp(), dir, err, func(ws *workspace.Workspace) { *opened = ws })
+	s := newRecoveryScreen(fyne.CurrentApp(), dir, err, func(ws *workspace.Workspace, did string) { *opened = ws; recovered = did })
 	t.Cleanup(func() {
 		s.stop()
 		eventually(t, "the recovery window's work", func() bool { return s.pending.Load() == 0 })
@@ -211,6 +214,14 @@ func TestRecoveryWindowStartsEmptyAfterAGarbagePage(t *testing.T) {
 	}
 	damagedKept(t, dir, damaged)
 	assertShows(t, c, "Started an empty archive. Carried over from the damaged file: accounts (1), settings (", "The damaged file was kept as kfdesk-damaged-")
+
+	// This window closes as the main one opens: the main window says what was done.
+	if recovered != s.status.Text || !strings.Contains(recovered, "The damaged file was kept as kfdesk-damaged-") {
+		t.Fatalf("handed on %q, shown %q", recovered, s.status.Text)
+	}
+	m, _ := newTestWindow(t, "en")
+	m.ShowRecoveryResult(recovered)
+	assertShows(t, m.Window().Canvas(), "The archive is open again", "Started an empty archive. Carried over from the damaged file")
 }
 
 // A newer schema: which version wrote it, what to install; no action that changes the file.
@@ -276,7 +287,7 @@ func TestRecoveryWindowForAFullDisk(t *testing.T) {
 	a.Settings().SetTheme(NewTheme(test.Theme()))
 	ownUIThread(t)
 	full := &storage.OpenError{Problem: storage.ProblemDiskFull, Path: dir, Err: syscall.ENOSPC}
-	s := newRecoveryScreen(fyne.CurrentApp(), dir, full, func(*workspace.Workspace) {})
+	s := newRecoveryScreen(fyne.CurrentApp(), dir, full, func(*workspace.Workspace, string) {})
 	t.Cleanup(s.stop)
 	c := s.win.Canvas()
 	assertShows(t, c, "The disk is full", "empty the recycle bin", "Where: "+dir)

@@ -67,13 +67,14 @@ func runFailed(dir, account string, openErr error) int {
 	a := newApp()
 	var ws *workspace.Workspace
 	var rw fyne.Window
-	rw = ui.NewRecoveryWindow(a, dir, openErr, func(opened *workspace.Workspace) {
+	rw = ui.NewRecoveryWindow(a, dir, openErr, func(opened *workspace.Workspace, did string) {
 		ws = opened
 		m := ui.NewMainWindow(a, opened)
 		if account != "" {
 			m.SelectAccount(account)
 		}
 		m.Window().Show()
+		m.ShowRecoveryResult(did)
 		rw.Close() // no window is the master: the app ends when the main window closes
 	})
 	rw.ShowAndRun()
