@@ -73,16 +73,27 @@ func (db *DB) Salvage(ctx context.Context, damaged string) ([]Readable, error) {
 		return nil, err
 	}
 	defer c.Close()
-	if _, err := c.ExecContext(ctx, "ATTACH DATABASE ? AS old", fileURI(src, "mode=ro")); err != nil {
+	detach, err := attachOld(ctx, c, src)
+	if err != nil {
 		return nil, err
 	}
-	defer c.ExecContext(context.WithoutCancel(ctx), "DETACH DATABASE old") //nolint:errcheck // the connection is returned either way
+	defer detach()
 	var out []Readable
 	for _, t := range salvageTables {
 		n, err := salvageTable(ctx, c, t)
 		out = append(out, Readable{Table: t, Rows: n, Err: err})
 	}
 	return out, nil
+}
+
+// attachOld attaches src, read-only, as schema "old" of connection c.
+func attachOld(ctx context.Context, c *sql.Conn, src string) (detach func(), err error) {
+	if _, err := c.ExecContext(ctx, "ATTACH DATABASE ? AS old", fileURI(src, "mode=ro")); err != nil {
+		return nil, err
+	}
+	return func() {
+		_, _ = c.ExecContext(context.WithoutCancel(ctx), "DETACH DATABASE old") // the connection is returned either way
+	}, nil
 }
 
 // salvageTable copies one table from old into main in one transaction.

@@ -156,10 +156,11 @@ func (db *DB) copyRecords(ctx context.Context, src string, out *RecordSalvage, p
 		return err
 	}
 	defer c.Close()
-	if _, err := c.ExecContext(ctx, "ATTACH DATABASE ? AS old", fileURI(src, "mode=ro")); err != nil {
+	detach, err := attachOld(ctx, c, src)
+	if err != nil {
 		return err
 	}
-	defer c.ExecContext(context.WithoutCancel(ctx), "DETACH DATABASE old") //nolint:errcheck // the connection is returned either way
+	defer detach()
 	if _, err := columns(ctx, c, "old", "records"); err != nil {
 		return nil // an archive from before the chat records: nothing to carry
 	}
