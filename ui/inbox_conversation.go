@@ -48,6 +48,9 @@ type inboxConversation struct {
 	list    *widget.List
 	reply   *inboxReply
 	box     *fyne.Container // the list with the reply box under it
+	// atEnd: the first page has been shown at its end; from then on, the oldest row
+	// coming into view (the operator scrolls up) reads the page before it.
+	atEnd bool
 }
 
 // conversationPage is how many messages are read at a time.
@@ -98,6 +101,9 @@ func (v *inboxConversation) showWindow() {
 func (v *inboxConversation) updateRow(id widget.ListItemID, o fyne.CanvasObject) {
 	if id >= len(v.msgs) {
 		return
+	}
+	if id == 0 && v.more && v.atEnd && !v.loading {
+		v.onEarlier() // scrolled up to the oldest message shown: the history goes on
 	}
 	m := v.msgs[id]
 	r := rowOf(o)
@@ -165,6 +171,7 @@ func (v *inboxConversation) load() {
 		v.more = len(msgs) >= conversationPage
 		v.addNewer(msgs)
 		v.scrollToEnd()
+		v.atEnd = true
 	})
 }
 
@@ -278,9 +285,9 @@ func (v *inboxConversation) onEarlier() {
 	v.s.m.goBackground(func() {
 		older, err = v.s.m.ws.InboxMessages(v.s.m.ctx, a, openid, before, conversationPage)
 	}, func() {
-		v.loading = false
 		v.earlier.Enable()
 		if err != nil {
+			v.loading = false
 			showError(v.loadErr, errorText(err))
 			return
 		}
@@ -298,6 +305,9 @@ func (v *inboxConversation) onEarlier() {
 		}
 		v.list.Refresh()
 		v.list.ScrollTo(len(add)) // the message that was on top stays in view
+		// Only now: the Refresh above drew the new oldest row at the old offset, which
+		// would have read the page before it too, and so on to the very first.
+		v.loading = false
 		if v.again {
 			v.onUpdate(v.conv)
 		}

@@ -398,6 +398,33 @@ func anyBadge(rows map[fyne.CanvasObject]*inboxRow, n string) bool {
 	return false
 }
 
+// Scrolled up to the oldest message shown, the conversation reads the page before it
+// without a tap on 更早的消息, and the message that was on top stays in view.
+func TestInboxConversationScrolledUpReadsEarlier(t *testing.T) {
+	it := newInboxTest(t, "zh", func(it *inboxTest) {
+		start := it.nowAt.Add(-20 * time.Hour)
+		for i := range 3 * conversationPage {
+			it.srv.AddRecords(wechattest.Record{OpenID: inboxCustomer, OperCode: 2003, Text: "第 " + strconv.Itoa(i) + " 条",
+				Time: start.Add(time.Duration(i) * time.Minute).Unix(), Worker: "kf1@teashop"})
+		}
+	})
+	v := it.open(inboxCustomer)
+	waitIdle(t, it.m)
+	first := len(v.msgs)
+	if first > conversationPage || !v.more {
+		t.Fatalf("%d messages first, more %v", first, v.more)
+	}
+	top := v.msgs[0].Key
+	v.list.ScrollToTop()
+	waitIdle(t, it.m)
+	if len(v.msgs) <= first || len(v.msgs) > first+conversationPage {
+		t.Fatalf("%d messages after scrolling up, %d before", len(v.msgs), first)
+	}
+	if v.list.GetScrollOffset() == 0 {
+		t.Fatalf("the view jumped to the new top instead of staying at %s", top)
+	}
+}
+
 // A long conversation opens on its newest page; "Earlier messages" reads further back
 // until the archive has no more, and the List shows it with a few reused rows only.
 func TestInboxConversationLoadsEarlierHistory(t *testing.T) {
