@@ -43,13 +43,12 @@ type recordsScreen struct {
 	side              *fyne.Container // the conversation, or a hint
 	conv              *conversationView
 
-	// The current query. gen rises with every search: results of an older one are dropped.
-	gen          int
+	// The current query: a new search cancels the one before, whose results are dropped.
+	search       latestRun
 	filter       storage.RecordFilter
 	pages        *recordPages
 	total        int  // rows in the list
 	counted      bool // total is the exact count, not the rows loaded so far
-	searchStop   context.CancelFunc
 	debounce     *time.Timer
 	workers      []string
 	notes        map[string]string // openid → the operator's note (the composer keeps them)
@@ -226,13 +225,7 @@ func (s *recordsScreen) onSearch() {
 		return
 	}
 	showError(s.listErr, "")
-	if s.searchStop != nil {
-		s.searchStop()
-	}
-	ctx, cancel := context.WithCancel(s.m.ctx)
-	s.searchStop = cancel
-	s.gen++
-	gen := s.gen
+	ctx, gen := s.search.start(s.m.ctx)
 	s.filter, s.pages, s.total, s.counted = f, newRecordPages(), 0, false
 	s.list.UnselectAll()
 	if gen > 1 { // the list has a scroller once it has been shown
@@ -245,7 +238,7 @@ func (s *recordsScreen) onSearch() {
 	var n int
 	var err error
 	s.m.goBackground(func() { n, err = s.m.ws.DB.CountRecords(ctx, s.account.ID, f) }, func() {
-		if gen != s.gen || ctx.Err() != nil {
+		if !s.search.newest(gen) || ctx.Err() != nil {
 			return
 		}
 		if err != nil {
@@ -279,13 +272,13 @@ func (s *recordsScreen) requestPage(n int) {
 	if !ok {
 		return
 	}
-	gen, f, pages := s.gen, s.filter, s.pages
+	gen, f, pages := s.search.gen, s.filter, s.pages
 	var page storage.RecordPage
 	var err error
 	s.m.goBackground(func() {
 		page, err = loadRecordPage(s.m.ctx, s.m.ws.DB, s.account.ID, f, start)
 	}, func() {
-		if gen != s.gen {
+		if !s.search.newest(gen) {
 			return
 		}
 		if err != nil {

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"image/png"
 	"io"
@@ -41,8 +40,7 @@ type reportsScreen struct {
 	body       *fyne.Container
 
 	rep        *storage.Report
-	gen        int // rises with every computation: an older one's result is dropped
-	stop       context.CancelFunc
+	compute    latestRun  // a new computation cancels the one before, whose result is dropped
 	workerSort int        // column of the worker table it is sorted by
 	workerAsc  bool       // ascending (else descending)
 	workerRows [][]string // the worker table's rows as shown
@@ -127,13 +125,7 @@ func (s *reportsScreen) onCompute() {
 		}
 	}
 	showError(s.errLabel, "")
-	if s.stop != nil {
-		s.stop()
-	}
-	ctx, cancel := context.WithCancel(s.m.ctx)
-	s.stop = cancel
-	s.gen++
-	gen := s.gen
+	ctx, gen := s.compute.start(s.m.ctx)
 	s.busy.Show()
 	s.busy.Start()
 	s.summary.SetText(T("Computing…"))
@@ -141,10 +133,10 @@ func (s *reportsScreen) onCompute() {
 	var rep *storage.Report
 	var err error
 	s.m.goBackground(func() { rep, err = s.m.ws.Report(ctx, s.account, from, to, after) }, func() {
-		if gen != s.gen {
+		if !s.compute.newest(gen) {
 			return
 		}
-		cancel()
+		s.compute.end()
 		s.busy.Stop()
 		s.busy.Hide()
 		if err != nil {
