@@ -64,6 +64,9 @@ func recordsSync(e *Env, args []string) error {
 		return fmt.Errorf("every record is stored (%d new); the suggested replies of %d customers are prepared by the next sync / 聊天记录已全部保存（新增 %d 条），其余 %d 位顾客的建议回复在下次同步时整理: %w",
 			p.Added, left, p.Added, left, err)
 	}
+	if err != nil && p.Day.IsZero() { // before the first day (no AppSecret, say): nothing was fetched
+		return fmt.Errorf("sync did not start; nothing was stored / 同步未能开始，没有保存任何记录: %w", err)
+	}
 	if err != nil {
 		return fmt.Errorf("sync stopped on %s after %d new records; run it again to resume / 同步在 %s 中断（已保存 %d 条），再次运行即可继续: %w",
 			workspace.FormatTime(p.Day, "2006-01-02"), p.Added, workspace.FormatTime(p.Day, "2006-01-02"), p.Added, err)

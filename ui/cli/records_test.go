@@ -243,3 +243,16 @@ func TestRecordsSearchWords(t *testing.T) {
 		}
 	}
 }
+
+// A sync that cannot start (the account's AppSecret is not stored) names no day: it
+// said "stopped on 0001-01-01" before.
+func TestRecordsSyncThatCannotStart(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.ws.DB.AddAccount(context.Background(), storage.Account{Name: "shop", Kind: storage.KindOA, AppID: "wx0000000000000001"}); err != nil {
+		t.Fatal(err)
+	}
+	err := h.run("", "records", "sync")
+	if err == nil || !strings.HasPrefix(err.Error(), "sync did not start; nothing was stored / 同步未能开始，没有保存任何记录: ") || strings.Contains(err.Error(), "0001") {
+		t.Fatalf("%v", err)
+	}
+}
